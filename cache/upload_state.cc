@@ -1,0 +1,14 @@
+#include "cache/journal.h"
+
+namespace partfs {
+
+std::string_view UploadStateName(UploadState state) {
+  switch (state) {
+    case UploadState::kWriting: return "writing";
+    case UploadState::kPendingComplete: return "pending-complete";
+    case UploadState::kFailed: return "failed";
+  }
+  return "unknown";
+}
+
+}  // namespace partfs

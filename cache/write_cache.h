@@ -1,0 +1,89 @@
+// WriteCache and FileWriter: the cache layer's surface for the FUSE layer.
+//
+// WriteCache owns one cache directory (created 0700 and locked with flock so a
+// second mount on it is refused), its Journal, the shared pool of upload
+// workers and the byte budget (cache_size) that applies backpressure to
+// writers. FileWriter buffers one file's writes into part files and uploads
+// each full part while writing continues.
+//
+// Both classes are thread-safe. A FileWriter keeps its WriteCache alive only
+// through the raw pointer it was created with: destroy every FileWriter
+// before the WriteCache.
+#ifndef PARTFS_CACHE_WRITE_CACHE_H_
+#define PARTFS_CACHE_WRITE_CACHE_H_
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "base/logger.h"
+#include "base/status.h"
+#include "cache/journal.h"
+#include "transfer/object_store.h"
+#include "transfer/provider_profile.h"
+
+namespace partfs {
+
+struct CacheOptions {
+  std::string cache_dir;
+  uint64_t cache_size = 4ull << 30;   // max bytes of part data held on local disk
+  uint64_t part_size = 8ull << 20;    // first part size; grows by schedule for huge files
+  uint32_t upload_threads = 4;        // shared pool of UploadPart workers
+  ProviderProfile profile = ProfileFor(Provider::kS3);
+  std::string endpoint;  // recorded in the journal to recognise foreign records on resume
+  std::string bucket;
+  Logger* logger = nullptr;  // never null after WriteCache::Open
+};
+
+class FileWriter {
+ public:
+  virtual ~FileWriter() = default;
+
+  // Writes at `offset`. Sequential writes stream; a write before the start of
+  // the part currently being filled returns NotSupported. Blocks while the
+  // cache is over budget (backpressure); NoSpace only when the disk is full.
+  virtual Status Write(uint64_t offset, const char* data, size_t size) = 0;
+  // Changes the file size; only within the part being filled or beyond.
+  virtual Status Truncate(uint64_t size) = 0;
+  // fsync: every full part uploaded and journaled, the tail part durable in the cache.
+  virtual Status Sync() = 0;
+  // close/flush: uploads the tail, completes the object (PutObject for a file
+  // smaller than one part). Idempotent. After failure the data stays in the
+  // cache and journal (state kFailed) and the call may be repeated.
+  virtual Status Finish() = 0;
+  // Metadata (mode, mtime, ...) to attach to the object; effective if called before Finish.
+  virtual void SetMetadata(const UserMetadata& metadata) = 0;
+  // Renames the target key before the object is completed.
+  virtual Status Rekey(const std::string& new_key) = 0;
+
+  virtual uint64_t Size() const = 0;
+  virtual bool Finished() const = 0;
+  virtual std::string Key() const = 0;
+};
+
+class WriteCache {
+ public:
+  // Creates/locks `options.cache_dir` and opens its journal.
+  // Busy when another process holds the cache directory.
+  static Result<std::unique_ptr<WriteCache>> Open(const CacheOptions& options,
+                                                  ObjectStore* store);
+  virtual ~WriteCache() = default;
+
+  // Starts writing a new version of `key` (the object is replaced on Finish).
+  virtual Result<std::shared_ptr<FileWriter>> StartWrite(const std::string& key,
+                                                         const UserMetadata& metadata) = 0;
+
+  // Finishes every unfinished file the journal knows (crash resume); runs in
+  // the background with bounded parallelism. See cache/recovery.h.
+  virtual Status StartRecovery() = 0;
+  // Waits until recovery has finished (for tests and `partfs` shutdown).
+  virtual void WaitForRecovery() = 0;
+
+  // Bytes of part data currently held on local disk.
+  virtual uint64_t CachedBytes() const = 0;
+  virtual Journal& journal() = 0;
+};
+
+}  // namespace partfs
+
+#endif  // PARTFS_CACHE_WRITE_CACHE_H_

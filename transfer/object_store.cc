@@ -1,0 +1,60 @@
+#include "transfer/object_store.h"
+
+#include <openssl/evp.h>
+
+namespace partfs {
+
+Result<std::vector<PartEntry>> ListAllParts(ObjectStore& store, const std::string& key,
+                                            const std::string& upload_id) {
+  std::vector<PartEntry> all;
+  uint32_t marker = 0;
+  // Bounded: 10,000 parts at >= 1 per page is at most 10,000 pages.
+  for (int page = 0; page < 10001; ++page) {
+    auto result = store.ListParts(key, upload_id, marker, 0);
+    if (!result.ok()) return result.status();
+    for (auto& p : result->parts) all.push_back(std::move(p));
+    if (!result->truncated) return all;
+    if (result->next_part_number_marker <= marker) {
+      return Status::IOError("ListParts pagination did not advance for " + key);
+    }
+    marker = result->next_part_number_marker;
+  }
+  return Status::IOError("ListParts returned too many pages for " + key);
+}
+
+Result<std::vector<UploadEntry>> ListAllUploads(ObjectStore& store, const std::string& prefix) {
+  std::vector<UploadEntry> all;
+  std::string key_marker, upload_id_marker;
+  for (int page = 0; page < 100000; ++page) {
+    auto result = store.ListMultipartUploads(prefix, key_marker, upload_id_marker, 0);
+    if (!result.ok()) return result.status();
+    for (auto& u : result->uploads) all.push_back(std::move(u));
+    if (!result->truncated) return all;
+    if (result->next_key_marker == key_marker &&
+        result->next_upload_id_marker == upload_id_marker) {
+      return Status::IOError("ListMultipartUploads pagination did not advance");
+    }
+    key_marker = result->next_key_marker;
+    upload_id_marker = result->next_upload_id_marker;
+  }
+  return Status::IOError("ListMultipartUploads returned too many pages");
+}
+
+std::string MultipartEtag(const std::vector<std::string>& part_md5s) {
+  std::string concatenated;
+  concatenated.reserve(part_md5s.size() * 16);
+  for (const auto& md5 : part_md5s) concatenated += md5;
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int digest_len = 0;
+  EVP_Digest(concatenated.data(), concatenated.size(), digest, &digest_len, EVP_md5(), nullptr);
+  static const char kHex[] = "0123456789abcdef";
+  std::string out;
+  for (unsigned int i = 0; i < digest_len; ++i) {
+    out.push_back(kHex[digest[i] >> 4]);
+    out.push_back(kHex[digest[i] & 0xf]);
+  }
+  out += "-" + std::to_string(part_md5s.size());
+  return out;
+}
+
+}  // namespace partfs
