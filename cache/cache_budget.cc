@@ -1,0 +1,54 @@
+#include "cache/cache_budget.h"
+
+#include <algorithm>
+
+namespace partfs {
+
+Status CacheBudget::Reserve(uint64_t n) {
+  MutexLock lock(&mu_);
+  while (!shutdown_ && used_ > 0 && used_ + n > limit_ && draining_ > 0) cv_.Wait();
+  if (shutdown_) return Status::Aborted("write cache is shutting down");
+  used_ += n;
+  return Status::OK();
+}
+
+void CacheBudget::Add(uint64_t n) {
+  MutexLock lock(&mu_);
+  used_ += n;
+}
+
+void CacheBudget::Release(uint64_t n) {
+  MutexLock lock(&mu_);
+  used_ -= std::min(n, used_);
+  cv_.SignalAll();
+}
+
+void CacheBudget::Drain(uint64_t n) {
+  MutexLock lock(&mu_);
+  draining_ += n;
+}
+
+void CacheBudget::DrainDone(uint64_t n, bool uploaded) {
+  MutexLock lock(&mu_);
+  draining_ -= std::min(n, draining_);
+  if (uploaded) used_ -= std::min(n, used_);
+  cv_.SignalAll();
+}
+
+void CacheBudget::Shutdown() {
+  MutexLock lock(&mu_);
+  shutdown_ = true;
+  cv_.SignalAll();
+}
+
+uint64_t CacheBudget::used() const {
+  MutexLock lock(&mu_);
+  return used_;
+}
+
+uint64_t CacheBudget::draining() const {
+  MutexLock lock(&mu_);
+  return draining_;
+}
+
+}  // namespace partfs

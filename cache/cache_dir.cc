@@ -1,0 +1,75 @@
+#include "cache/cache_dir.h"
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <string>
+
+namespace partfs {
+namespace {
+
+// Reads the pid a lock holder wrote into LOCK ("" when unreadable).
+std::string ReadPid(int fd) {
+  char buf[32] = {};
+  ssize_t n = pread(fd, buf, sizeof(buf) - 1, 0);
+  if (n <= 0) return "";
+  std::string pid(buf, static_cast<size_t>(n));
+  while (!pid.empty() && (pid.back() == '\n' || pid.back() == ' ')) pid.pop_back();
+  return pid;
+}
+
+}  // namespace
+
+Status MakeDir(const std::string& path, unsigned mode) {
+  if (mkdir(path.c_str(), mode) == 0) return Status::OK();
+  int err = errno;
+  struct stat st;
+  if (err == EEXIST && stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) return Status::OK();
+  return Status::FromErrno(err, "create directory " + path);
+}
+
+Status SyncDir(const std::string& path) {
+  int fd = open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return Status::FromErrno(errno, "open directory " + path);
+  Status status;
+  if (fsync(fd) != 0) status = Status::FromErrno(errno, "fsync directory " + path);
+  close(fd);
+  return status;
+}
+
+Result<std::unique_ptr<CacheDir>> CacheDir::Open(const std::string& root) {
+  if (root.empty()) return Status::InvalidArgument("cache directory is not set");
+  CacheLayout layout(root);
+  // Missing parents are created too (0700, like the cache directory itself).
+  for (size_t slash = root.find('/', 1); slash != std::string::npos;
+       slash = root.find('/', slash + 1)) {
+    PARTFS_RETURN_IF_ERROR(MakeDir(root.substr(0, slash), 0700));
+  }
+  PARTFS_RETURN_IF_ERROR(MakeDir(root, 0700));
+  int fd = open(layout.LockFile().c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (fd < 0) return Status::FromErrno(errno, "open " + layout.LockFile());
+  if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    int err = errno;
+    std::string pid = ReadPid(fd);
+    close(fd);
+    if (err == EWOULDBLOCK) {
+      return Status::Busy("cache directory " + root + " is in use by another partfs (pid " +
+                          (pid.empty() ? std::string("unknown") : pid) + ")");
+    }
+    return Status::FromErrno(err, "lock " + layout.LockFile());
+  }
+  std::unique_ptr<CacheDir> dir(new CacheDir(layout, fd));
+  std::string pid = std::to_string(getpid()) + "\n";
+  if (ftruncate(fd, 0) != 0 || pwrite(fd, pid.data(), pid.size(), 0) < 0) {
+    return Status::FromErrno(errno, "write pid to " + layout.LockFile());
+  }
+  PARTFS_RETURN_IF_ERROR(MakeDir(layout.FilesDir(), 0700));
+  return dir;
+}
+
+CacheDir::~CacheDir() { close(lock_fd_); }
+
+}  // namespace partfs

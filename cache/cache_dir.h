@@ -1,0 +1,42 @@
+// CacheDir: exclusive ownership of a cache directory by one partfs process.
+//
+// Open() creates the directory (0700) and its files/ subdirectory, then takes
+// a non-blocking exclusive flock() on LOCK and writes this process's pid into
+// it. The lock lives as long as the CacheDir (the fd closes on destruction).
+// flock locks belong to the open file description, so a second Open of the
+// same directory fails with Busy even inside the same process.
+// Thread-compatible; non-copyable.
+#ifndef PARTFS_CACHE_CACHE_DIR_H_
+#define PARTFS_CACHE_CACHE_DIR_H_
+
+#include <memory>
+#include <string>
+
+#include "base/status.h"
+#include "cache/cache_layout.h"
+
+namespace partfs {
+
+class CacheDir {
+ public:
+  static Result<std::unique_ptr<CacheDir>> Open(const std::string& root);
+  ~CacheDir();
+  CacheDir(const CacheDir&) = delete;
+  CacheDir& operator=(const CacheDir&) = delete;
+
+  const CacheLayout& layout() const { return layout_; }
+
+ private:
+  CacheDir(CacheLayout layout, int lock_fd) : layout_(std::move(layout)), lock_fd_(lock_fd) {}
+  CacheLayout layout_;
+  int lock_fd_;
+};
+
+// mkdir with `mode`; OK when it already exists as a directory.
+Status MakeDir(const std::string& path, unsigned mode);
+// fsync a directory so entries created in it are durable.
+Status SyncDir(const std::string& path);
+
+}  // namespace partfs
+
+#endif  // PARTFS_CACHE_CACHE_DIR_H_

@@ -1,0 +1,472 @@
+#include "cache/file_writer_impl.h"
+
+#include <time.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <filesystem>
+
+#include "cache/cache_dir.h"
+#include "transfer/hashing.h"
+
+namespace partfs {
+namespace {
+
+int64_t Now() { return static_cast<int64_t>(time(nullptr)); }
+
+}  // namespace
+
+FileWriterImpl::FileWriterImpl(const WriterContext& context, FileRecord record)
+    : ctx_(context),
+      file_id_(record.file_id),
+      schedule_(record.base_part_size, record.parts_per_step, context.profile.max_part_size,
+                context.profile.max_part_count),
+      record_(std::move(record)) {
+  cur_size_ = schedule_.PartSize(1);
+}
+
+FileWriterImpl::~FileWriterImpl() {
+  // Jobs reference this writer; an unfinished file stays in the journal for recovery.
+  MutexLock lock(&mu_);
+  while (in_flight_ > 0) cv_.Wait();
+}
+
+uint64_t FileWriterImpl::Size() const {
+  MutexLock lock(&mu_);
+  return size_;
+}
+
+bool FileWriterImpl::Finished() const {
+  MutexLock lock(&mu_);
+  return finished_;
+}
+
+std::string FileWriterImpl::Key() const {
+  MutexLock lock(&mu_);
+  return record_.key;
+}
+
+Status FileWriterImpl::CheckWritable() {
+  MutexLock lock(&mu_);
+  if (finished_)
+    return Status::InvalidArgument("upload of " + record_.key + " is already finished");
+  if (tail_handed_off_) {
+    return Status::IOError("upload of " + record_.key +
+                           " is being completed and takes no more writes: " + record_.last_error);
+  }
+  return Status::OK();
+}
+
+Status FileWriterImpl::Write(uint64_t offset, const char* data, size_t size) {
+  MutexLock op(&op_mu_);
+  PARTFS_RETURN_IF_ERROR(CheckWritable());
+  if (size == 0) return Status::OK();
+  if (offset < cur_start_) {
+    return Status::NotSupported("write at offset " + std::to_string(offset) +
+                                " is before the part being filled (offset " +
+                                std::to_string(cur_start_) + "); partfs writes files sequentially");
+  }
+  if (offset > schedule_.MaxFileSize() || size > schedule_.MaxFileSize() - offset) {
+    return Status::TooLarge("write past " + std::to_string(schedule_.MaxFileSize()) +
+                            " bytes, the largest file this part schedule can upload");
+  }
+  while (size > 0) {
+    PARTFS_RETURN_IF_ERROR(AdvanceTo(offset));
+    PARTFS_RETURN_IF_ERROR(EnsureCurrentFile());
+    uint64_t in_part = offset - cur_start_;
+    size_t len = static_cast<size_t>(std::min<uint64_t>(size, cur_size_ - in_part));
+    uint64_t old_len = cur_file_->size();
+    uint64_t grow = in_part + len > old_len ? in_part + len - old_len : 0;
+    PARTFS_RETURN_IF_ERROR(ctx_.budget->Reserve(grow));
+    Status status = cur_file_->Write(in_part, data, len);
+    if (!status.ok()) {
+      ctx_.budget->Release(grow);
+      ctx_.logger->Error("write to cache failed for " + Key() + ": " + status.ToString());
+      return status;
+    }
+    {
+      MutexLock lock(&mu_);
+      size_ = std::max(size_, offset + len);
+    }
+    offset += len;
+    data += len;
+    size -= len;
+  }
+  return Status::OK();
+}
+
+Status FileWriterImpl::AdvanceTo(uint64_t offset) {
+  while (offset >= cur_start_ + cur_size_) {
+    // A gap reaching past this part leaves zeros (sparse) up to its end.
+    PARTFS_RETURN_IF_ERROR(ResizeCurrent(cur_size_));
+    PARTFS_RETURN_IF_ERROR(HandOff(cur_part_, cur_file_, cur_size_));
+    cur_file_.reset();
+    cur_start_ += cur_size_;
+    ++cur_part_;
+    cur_size_ = schedule_.PartSize(cur_part_);
+    MutexLock lock(&mu_);
+    size_ = std::max(size_, cur_start_);
+  }
+  return Status::OK();
+}
+
+Status FileWriterImpl::EnsureCurrentFile() {
+  if (cur_file_) return Status::OK();
+  auto file = PartFile::Create(ctx_.layout.PartPath(file_id_, cur_part_));
+  if (!file.ok()) return file.status();
+  cur_file_ = std::move(*file);
+  return Status::OK();
+}
+
+Status FileWriterImpl::ResizeCurrent(uint64_t length) {
+  PARTFS_RETURN_IF_ERROR(EnsureCurrentFile());
+  uint64_t old_len = cur_file_->size();
+  if (length == old_len) return Status::OK();
+  if (length > old_len) PARTFS_RETURN_IF_ERROR(ctx_.budget->Reserve(length - old_len));
+  Status status = cur_file_->Truncate(length);
+  if (length > old_len && !status.ok()) ctx_.budget->Release(length - old_len);
+  if (length < old_len && status.ok()) ctx_.budget->Release(old_len - length);
+  return status;
+}
+
+Status FileWriterImpl::EnsureUpload() {
+  std::string key;
+  UserMetadata metadata;
+  {
+    MutexLock lock(&mu_);
+    if (!record_.upload_id.empty() && upload_id_journaled_) return Status::OK();
+    key = record_.key;
+    metadata = record_.metadata;
+  }
+  bool created = false;
+  {
+    MutexLock lock(&mu_);
+    created = !record_.upload_id.empty();
+  }
+  if (!created) {
+    auto upload_id = ctx_.store->CreateMultipartUpload(key, metadata);
+    if (!upload_id.ok()) {
+      ctx_.logger->Error("CreateMultipartUpload for " + key +
+                         " failed: " + upload_id.status().ToString());
+      return upload_id.status();
+    }
+    MutexLock lock(&mu_);
+    record_.upload_id = *upload_id;
+  }
+  // The upload id must be durable before any part is sent, or a crash would orphan it.
+  PARTFS_RETURN_IF_ERROR(PersistRecord());
+  MutexLock lock(&mu_);
+  upload_id_journaled_ = true;
+  return Status::OK();
+}
+
+Status FileWriterImpl::HandOff(uint32_t number, std::shared_ptr<PartFile> file, uint64_t size) {
+  PARTFS_RETURN_IF_ERROR(EnsureUpload());
+  MutexLock lock(&mu_);
+  while (in_flight_ >= ctx_.max_parts_in_flight) cv_.Wait();
+  Part& part = parts_[number];
+  part.file = std::move(file);
+  part.size = size;
+  SubmitLocked(number);
+  return Status::OK();
+}
+
+void FileWriterImpl::SubmitLocked(uint32_t number) {
+  Part& part = parts_[number];
+  part.state = PartState::kUploading;
+  part.error = Status::OK();
+  ++in_flight_;
+  ctx_.budget->Drain(part.size);
+  bool queued = ctx_.pool->Submit(
+      [this, number, file = part.file, size = part.size, key = record_.key,
+       upload_id = record_.upload_id] { UploadJob(number, file, size, key, upload_id); });
+  if (!queued) {
+    ctx_.budget->DrainDone(part.size, false);
+    part.state = PartState::kFailed;
+    part.error = Status::Aborted("write cache is shutting down");
+    --in_flight_;
+  }
+}
+
+void FileWriterImpl::UploadJob(uint32_t number, std::shared_ptr<PartFile> file, uint64_t size,
+                               std::string key, std::string upload_id) {
+  std::string etag;
+  auto md5 = file->Md5();
+  Status status = md5.status();
+  if (md5.ok()) {
+    auto result = ctx_.store->UploadPart(key, upload_id, number, FileRange{file->fd(), 0, size},
+                                         Base64Encode(*md5));
+    status = result.status();
+    if (result.ok()) {
+      etag = *result;
+      // Journal first, then unlink: a part is always on the server (journaled) or in the cache.
+      status = ctx_.journal->PutPart(file_id_, PartRecord{number, size, etag, *md5});
+      if (status.ok()) {
+        Status unlinked = file->Unlink();
+        if (!unlinked.ok()) ctx_.logger->Warn(unlinked.ToString());
+      }
+    }
+  }
+  if (!status.ok()) {
+    ctx_.logger->Error("upload of part " + std::to_string(number) + " of " + key +
+                       " failed: " + status.ToString());
+  }
+  ctx_.budget->DrainDone(size, status.ok());
+  MutexLock lock(&mu_);
+  Part& part = parts_[number];
+  if (status.ok()) {
+    part.state = PartState::kDone;
+    part.etag = std::move(etag);
+    part.md5 = *md5;
+    part.file.reset();
+  } else {
+    part.state = PartState::kFailed;
+    part.error = status;
+  }
+  --in_flight_;
+  cv_.SignalAll();  // while holding mu_: the writer may be destroyed right after
+}
+
+void FileWriterImpl::RetryFailedParts() {
+  MutexLock lock(&mu_);
+  for (auto& [number, part] : parts_) {
+    if (part.state == PartState::kFailed) SubmitLocked(number);
+  }
+}
+
+Status FileWriterImpl::WaitForParts() {
+  MutexLock lock(&mu_);
+  while (in_flight_ > 0) cv_.Wait();
+  for (const auto& [number, part] : parts_) {
+    if (part.state == PartState::kFailed) {
+      return part.error.WithContext("part " + std::to_string(number) + " of " + record_.key);
+    }
+  }
+  return Status::OK();
+}
+
+Status FileWriterImpl::SyncPartFiles() {
+  std::vector<std::shared_ptr<PartFile>> files;
+  if (cur_file_) files.push_back(cur_file_);
+  {
+    MutexLock lock(&mu_);
+    for (const auto& [number, part] : parts_) {
+      if (part.file) files.push_back(part.file);
+    }
+  }
+  for (const auto& file : files) PARTFS_RETURN_IF_ERROR(file->Sync());
+  // Makes the part files' directory entries durable too.
+  return SyncDir(ctx_.layout.FileDir(file_id_));
+}
+
+Status FileWriterImpl::PersistRecord() {
+  MutexLock record_lock(&record_mu_);
+  FileRecord snapshot;
+  {
+    MutexLock lock(&mu_);
+    if (finished_) return Status::OK();  // the record is gone with the finished file
+    record_.updated_at = Now();
+    snapshot = record_;
+  }
+  return ctx_.journal->PutFile(snapshot);
+}
+
+Status FileWriterImpl::Truncate(uint64_t size) {
+  MutexLock op(&op_mu_);
+  PARTFS_RETURN_IF_ERROR(CheckWritable());
+  if (size < cur_start_) {
+    return Status::NotSupported("truncate to " + std::to_string(size) +
+                                " reaches into a part already uploaded (parts before offset " +
+                                std::to_string(cur_start_) + ")");
+  }
+  if (size > schedule_.MaxFileSize()) {
+    return Status::TooLarge("truncate past " + std::to_string(schedule_.MaxFileSize()) + " bytes");
+  }
+  PARTFS_RETURN_IF_ERROR(AdvanceTo(size));
+  uint64_t length = size - cur_start_;
+  if (length > 0 || cur_file_) PARTFS_RETURN_IF_ERROR(ResizeCurrent(length));
+  MutexLock lock(&mu_);
+  size_ = size;
+  return Status::OK();
+}
+
+Status FileWriterImpl::Sync() {
+  MutexLock op(&op_mu_);
+  {
+    MutexLock lock(&mu_);
+    if (finished_) return Status::OK();
+  }
+  RetryFailedParts();
+  PARTFS_RETURN_IF_ERROR(SyncPartFiles());
+  {
+    MutexLock lock(&mu_);
+    record_.size = size_;
+  }
+  PARTFS_RETURN_IF_ERROR(PersistRecord());
+  return WaitForParts();
+}
+
+void FileWriterImpl::SetMetadata(const UserMetadata& metadata) {
+  {
+    MutexLock lock(&mu_);
+    if (finished_) return;
+    record_.metadata = metadata;
+    if (!record_.upload_id.empty() && !metadata_after_create_) {
+      metadata_after_create_ = true;
+      // TODO(cache): apply with a CopyObject (REPLACE) after Complete.
+      ctx_.logger->Debug("metadata of " + record_.key +
+                         " changed after its multipart upload was created; stored only");
+    }
+  }
+  Status status = PersistRecord();
+  if (!status.ok()) ctx_.logger->Warn("journal update failed: " + status.ToString());
+}
+
+Status FileWriterImpl::Rekey(const std::string& new_key) {
+  MutexLock op(&op_mu_);
+  {
+    MutexLock lock(&mu_);
+    if (finished_) {
+      return Status::InvalidArgument("upload of " + record_.key + " is already finished");
+    }
+    if (!record_.upload_id.empty()) {
+      return Status::NotSupported("renaming " + record_.key +
+                                  " while its multipart upload is running is not supported");
+    }
+    record_.key = new_key;
+  }
+  return PersistRecord();
+}
+
+Status FileWriterImpl::Finish() {
+  MutexLock op(&op_mu_);
+  bool single = false;
+  {
+    MutexLock lock(&mu_);
+    if (finished_) return Status::OK();
+    single = record_.upload_id.empty() && cur_part_ == 1;
+  }
+  if (!tail_handed_off_) {
+    // A failed gap write may have left the current part longer than the file.
+    uint64_t tail = Size() - cur_start_;
+    if (cur_file_ && cur_file_->size() != tail) PARTFS_RETURN_IF_ERROR(ResizeCurrent(tail));
+  }
+  // Every byte durable in the cache before the record says "pending complete".
+  Status status = SyncPartFiles();
+  if (status.ok()) {
+    {
+      MutexLock lock(&mu_);
+      record_.size = size_;
+      record_.state = UploadState::kPendingComplete;
+    }
+    status = PersistRecord();
+  }
+  if (!status.ok()) return status;
+  status = single ? FinishSingle() : FinishMultipart();
+  if (!status.ok()) return RecordFailure(status);
+  return Cleanup();
+}
+
+Status FileWriterImpl::FinishSingle() {
+  std::string key;
+  UserMetadata metadata;
+  uint64_t size = 0;
+  {
+    MutexLock lock(&mu_);
+    key = record_.key;
+    metadata = record_.metadata;
+    size = size_;
+  }
+  Result<std::string> etag = Status::IOError("unset");
+  if (size == 0) {
+    etag = ctx_.store->PutObjectFromString(key, "", metadata);
+  } else {
+    auto md5 = cur_file_->Md5();
+    if (!md5.ok()) return md5.status();
+    etag = ctx_.store->PutObject(key, FileRange{cur_file_->fd(), 0, size}, metadata,
+                                 Base64Encode(*md5));
+  }
+  if (!etag.ok()) {
+    ctx_.logger->Error("PutObject of " + key + " failed: " + etag.status().ToString());
+    return etag.status();
+  }
+  return Status::OK();
+}
+
+Status FileWriterImpl::FinishMultipart() {
+  if (!tail_handed_off_) {
+    uint64_t tail = Size() - cur_start_;
+    if (tail > 0) {
+      PARTFS_RETURN_IF_ERROR(HandOff(cur_part_, cur_file_, tail));
+    } else if (cur_file_) {
+      PARTFS_RETURN_IF_ERROR(cur_file_->Unlink());
+    }
+    cur_file_.reset();
+    tail_handed_off_ = true;
+  }
+  RetryFailedParts();
+  PARTFS_RETURN_IF_ERROR(WaitForParts());
+  std::vector<CompletedPart> completed;
+  std::vector<std::string> md5s;
+  std::string key, upload_id;
+  {
+    MutexLock lock(&mu_);
+    key = record_.key;
+    upload_id = record_.upload_id;
+    uint32_t expected = 1;
+    for (const auto& [number, part] : parts_) {
+      if (number != expected++) {
+        return Status::Corruption("part " + std::to_string(expected - 1) + " of " + key +
+                                  " is missing");
+      }
+      completed.push_back(CompletedPart{number, part.etag});
+      md5s.push_back(part.md5);
+    }
+  }
+  auto etag = ctx_.store->CompleteMultipartUpload(key, upload_id, completed, MultipartEtag(md5s));
+  if (!etag.ok()) {
+    ctx_.logger->Error("CompleteMultipartUpload of " + key + " (" +
+                       std::to_string(completed.size()) +
+                       " parts) failed: " + etag.status().ToString());
+    return etag.status();
+  }
+  return Status::OK();
+}
+
+Status FileWriterImpl::RecordFailure(const Status& status) {
+  // Data is never dropped: make what is left durable and say why in the journal.
+  Status synced = SyncPartFiles();
+  if (!synced.ok()) ctx_.logger->Error(synced.ToString());
+  {
+    MutexLock lock(&mu_);
+    record_.state = UploadState::kFailed;
+    record_.last_error = status.ToString();
+    record_.size = size_;
+  }
+  Status persisted = PersistRecord();
+  if (!persisted.ok()) ctx_.logger->Error("journal update failed: " + persisted.ToString());
+  return status;
+}
+
+Status FileWriterImpl::Cleanup() {
+  {
+    MutexLock record_lock(&record_mu_);
+    MutexLock lock(&mu_);
+    finished_ = true;
+  }
+  if (cur_file_) {
+    Status unlinked = cur_file_->Unlink();
+    if (!unlinked.ok()) ctx_.logger->Warn(unlinked.ToString());
+    ctx_.budget->Release(cur_file_->size());
+    cur_file_.reset();
+  }
+  // The object exists now; a leftover record or directory only costs recovery a HEAD.
+  Status deleted = ctx_.journal->DeleteFile(file_id_);
+  if (!deleted.ok()) ctx_.logger->Warn("journal cleanup of " + Key() + ": " + deleted.ToString());
+  std::error_code ec;
+  std::filesystem::remove_all(ctx_.layout.FileDir(file_id_), ec);
+  if (ec) ctx_.logger->Warn("remove " + ctx_.layout.FileDir(file_id_) + ": " + ec.message());
+  return Status::OK();
+}
+
+}  // namespace partfs

@@ -1,0 +1,137 @@
+// FileWriterImpl: the FileWriter of cache/write_cache.h.
+//
+// Streams one file's writes into part files (files/<id>/part-<n>) sized by
+// the PartSchedule stored in its FileRecord. When a write reaches the next
+// part, the filled part is handed to the shared UploadPool (the multipart
+// upload is created lazily at the first hand-off); after UploadPart succeeds
+// the part is journaled (PutPart, durable) and only then its file unlinked.
+// Finish() uploads the tail and completes the object, or sends a file that
+// fits in part 1 with one PutObject. Failures keep every byte in the cache
+// and journal (state kFailed); a later Finish() retries what is missing.
+//
+// Thread-safe. Locks, in acquisition order:
+//   op_mu_      serializes the public operations of this file; held while they
+//               block on the budget, the in-flight bound or uploads.
+//   record_mu_  serializes journal writes of the FileRecord (snapshot + PutFile).
+//   mu_         state shared with upload jobs (parts, record, size); never
+//               held across I/O except journal-free bookkeeping.
+// Upload jobs take only mu_. The destructor waits for this file's running jobs;
+// the WriterContext's objects must outlive the writer.
+#ifndef PARTFS_CACHE_FILE_WRITER_IMPL_H_
+#define PARTFS_CACHE_FILE_WRITER_IMPL_H_
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "base/logger.h"
+#include "base/mutex.h"
+#include "cache/cache_budget.h"
+#include "cache/cache_layout.h"
+#include "cache/journal.h"
+#include "cache/part_file.h"
+#include "cache/part_schedule.h"
+#include "cache/upload_pool.h"
+#include "cache/write_cache.h"
+#include "transfer/object_store.h"
+
+namespace partfs {
+
+// What a writer borrows from its WriteCache.
+struct WriterContext {
+  CacheLayout layout{""};
+  Journal* journal = nullptr;
+  ObjectStore* store = nullptr;
+  UploadPool* pool = nullptr;
+  CacheBudget* budget = nullptr;
+  Logger* logger = nullptr;
+  ProviderProfile profile;
+  uint32_t max_parts_in_flight = 1;  // per file, so one file cannot take the whole pool
+};
+
+class FileWriterImpl : public FileWriter {
+ public:
+  // `record` is already in the journal (state kWriting, no upload id) and
+  // files/<id>/ exists.
+  FileWriterImpl(const WriterContext& context, FileRecord record);
+  ~FileWriterImpl() override;
+  FileWriterImpl(const FileWriterImpl&) = delete;
+  FileWriterImpl& operator=(const FileWriterImpl&) = delete;
+
+  Status Write(uint64_t offset, const char* data, size_t size) override;
+  Status Truncate(uint64_t size) override;
+  Status Sync() override;
+  Status Finish() override;
+  void SetMetadata(const UserMetadata& metadata) override;
+  Status Rekey(const std::string& new_key) override;
+
+  uint64_t Size() const override;
+  bool Finished() const override;
+  std::string Key() const override;
+
+  uint64_t file_id() const { return file_id_; }
+
+ private:
+  enum class PartState { kUploading, kDone, kFailed };
+  struct Part {
+    std::shared_ptr<PartFile> file;  // null once uploaded and unlinked
+    uint64_t size = 0;
+    PartState state = PartState::kUploading;
+    Status error;
+    std::string etag;
+    std::string md5;
+  };
+
+  Status CheckWritable() EXCLUSIVE_LOCKS_REQUIRED(op_mu_);
+  // Hands off parts until `offset` lies in the current part.
+  Status AdvanceTo(uint64_t offset) EXCLUSIVE_LOCKS_REQUIRED(op_mu_);
+  Status EnsureCurrentFile() EXCLUSIVE_LOCKS_REQUIRED(op_mu_);
+  // Sets the current part file's length, reserving/releasing budget.
+  Status ResizeCurrent(uint64_t length) EXCLUSIVE_LOCKS_REQUIRED(op_mu_);
+  Status EnsureUpload() EXCLUSIVE_LOCKS_REQUIRED(op_mu_);
+  // Hands `file` (part `number`, `size` bytes) to the upload pool.
+  Status HandOff(uint32_t number, std::shared_ptr<PartFile> file, uint64_t size)
+      EXCLUSIVE_LOCKS_REQUIRED(op_mu_);
+  void SubmitLocked(uint32_t number) EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void UploadJob(uint32_t number, std::shared_ptr<PartFile> file, uint64_t size, std::string key,
+                 std::string upload_id);
+  void RetryFailedParts() LOCKS_EXCLUDED(mu_);
+  // Waits for every handed-off part; the first failure, if any.
+  Status WaitForParts();
+  Status SyncPartFiles() EXCLUSIVE_LOCKS_REQUIRED(op_mu_);
+  Status PersistRecord() LOCKS_EXCLUDED(record_mu_, mu_);
+  Status FinishSingle() EXCLUSIVE_LOCKS_REQUIRED(op_mu_);
+  Status FinishMultipart() EXCLUSIVE_LOCKS_REQUIRED(op_mu_);
+  Status RecordFailure(const Status& status) EXCLUSIVE_LOCKS_REQUIRED(op_mu_);
+  Status Cleanup() EXCLUSIVE_LOCKS_REQUIRED(op_mu_);
+
+  const WriterContext ctx_;
+  const uint64_t file_id_;
+  const PartSchedule schedule_;
+
+  Mutex op_mu_;
+  // Only public operations touch these:
+  uint32_t cur_part_ GUARDED_BY(op_mu_) = 1;
+  uint64_t cur_start_ GUARDED_BY(op_mu_) = 0;
+  uint64_t cur_size_ GUARDED_BY(op_mu_) = 0;
+  std::shared_ptr<PartFile> cur_file_ GUARDED_BY(op_mu_);
+  bool tail_handed_off_ GUARDED_BY(op_mu_) = false;
+
+  Mutex record_mu_;
+
+  mutable Mutex mu_;
+  CondVar cv_{&mu_};
+  FileRecord record_ GUARDED_BY(mu_);
+  bool upload_id_journaled_ GUARDED_BY(mu_) = false;
+  bool metadata_after_create_ GUARDED_BY(mu_) = false;
+  uint64_t size_ GUARDED_BY(mu_) = 0;
+  bool finished_ GUARDED_BY(mu_) = false;
+  std::map<uint32_t, Part> parts_ GUARDED_BY(mu_);
+  uint32_t in_flight_ GUARDED_BY(mu_) = 0;
+};
+
+}  // namespace partfs
+
+#endif  // PARTFS_CACHE_FILE_WRITER_IMPL_H_

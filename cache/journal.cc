@@ -1,0 +1,186 @@
+// The LMDB implementation of Journal (schema in cache/journal_codec.h).
+#include "cache/journal.h"
+
+#include <sys/stat.h>
+
+#include <cerrno>
+
+#include "cache/journal_codec.h"
+#include "cache/lmdb_env.h"
+
+namespace partfs {
+namespace {
+
+constexpr uint64_t kMapSize = 1ull << 30;  // sparse; far more than any realistic journal
+constexpr uint64_t kSchemaVersion = 1;
+constexpr char kFilesDb[] = "files";
+constexpr char kPartsDb[] = "parts";
+constexpr char kMetaDb[] = "meta";
+constexpr char kNextFileIdKey[] = "next_file_id";
+constexpr char kSchemaVersionKey[] = "schema_version";
+
+class LmdbJournal : public Journal {
+ public:
+  LmdbJournal(std::unique_ptr<LmdbEnv> env, MDB_dbi files, MDB_dbi parts, MDB_dbi meta)
+      : env_(std::move(env)), files_(files), parts_(parts), meta_(meta) {}
+
+  Result<uint64_t> AllocateFileId() override {
+    auto txn = Write();
+    if (!txn.ok()) return txn.status();
+    auto current = (*txn)->Get(meta_, kNextFileIdKey);
+    if (!current.ok()) return current.status();
+    uint64_t id = 1;
+    if (current->has_value()) {
+      auto decoded = DecodeU64(**current);
+      if (!decoded.ok()) return decoded.status();
+      id = *decoded;
+    }
+    PARTFS_RETURN_IF_ERROR((*txn)->Put(meta_, kNextFileIdKey, EncodeU64(id + 1)));
+    PARTFS_RETURN_IF_ERROR((*txn)->Commit());
+    return id;
+  }
+
+  Status PutFile(const FileRecord& record) override {
+    auto txn = Write();
+    if (!txn.ok()) return txn.status();
+    PARTFS_RETURN_IF_ERROR((*txn)->Put(files_, FileKey(record.file_id), EncodeFileRecord(record)));
+    return (*txn)->Commit();
+  }
+
+  Result<FileRecord> GetFile(uint64_t file_id) override {
+    auto txn = LmdbTxn::Begin(*env_, true);
+    if (!txn.ok()) return txn.status();
+    auto value = (*txn)->Get(files_, FileKey(file_id));
+    if (!value.ok()) return value.status();
+    if (!value->has_value()) {
+      return Status::NotFound("journal has no file " + std::to_string(file_id));
+    }
+    return DecodeFileRecord(**value);
+  }
+
+  Status DeleteFile(uint64_t file_id) override {
+    auto txn = Write();
+    if (!txn.ok()) return txn.status();
+    PARTFS_RETURN_IF_ERROR((*txn)->Delete(files_, FileKey(file_id)));
+    {
+      auto cursor = LmdbCursor::Open(**txn, parts_);
+      if (!cursor.ok()) return cursor.status();
+      std::string prefix = FileKey(file_id);
+      auto found = (*cursor)->Seek(prefix);
+      while (found.ok() && *found && (*cursor)->key().substr(0, 8) == prefix) {
+        PARTFS_RETURN_IF_ERROR((*cursor)->DeleteCurrent());
+        // After a delete the cursor already points at the following entry.
+        found = (*cursor)->Seek(prefix);
+      }
+      if (!found.ok()) return found.status();
+    }
+    return (*txn)->Commit();
+  }
+
+  Status PutPart(uint64_t file_id, const PartRecord& part) override {
+    auto txn = Write();
+    if (!txn.ok()) return txn.status();
+    PARTFS_RETURN_IF_ERROR(
+        (*txn)->Put(parts_, PartKey(file_id, part.number), EncodePartRecord(part)));
+    return (*txn)->Commit();
+  }
+
+  Result<std::vector<PartRecord>> GetParts(uint64_t file_id) override {
+    auto txn = LmdbTxn::Begin(*env_, true);
+    if (!txn.ok()) return txn.status();
+    auto cursor = LmdbCursor::Open(**txn, parts_);
+    if (!cursor.ok()) return cursor.status();
+    std::vector<PartRecord> parts;
+    std::string prefix = FileKey(file_id);
+    auto found = (*cursor)->Seek(prefix);
+    for (; found.ok() && *found; found = (*cursor)->Next()) {
+      uint64_t id = 0;
+      uint32_t number = 0;
+      PARTFS_RETURN_IF_ERROR(ParsePartKey((*cursor)->key(), &id, &number));
+      if (id != file_id) break;
+      auto part = DecodePartRecord((*cursor)->value());
+      if (!part.ok()) return part.status();
+      if (part->number != number) {
+        return Status::Corruption("journal part record " + std::to_string(number) + " of file " +
+                                  std::to_string(file_id) + " holds part " +
+                                  std::to_string(part->number));
+      }
+      parts.push_back(std::move(*part));
+    }
+    if (!found.ok()) return found.status();
+    return parts;
+  }
+
+  Result<std::vector<FileRecord>> ListFiles() override {
+    auto txn = LmdbTxn::Begin(*env_, true);
+    if (!txn.ok()) return txn.status();
+    auto cursor = LmdbCursor::Open(**txn, files_);
+    if (!cursor.ok()) return cursor.status();
+    std::vector<FileRecord> files;
+    auto found = (*cursor)->SeekFirst();
+    for (; found.ok() && *found; found = (*cursor)->Next()) {
+      auto record = DecodeFileRecord((*cursor)->value());
+      if (!record.ok()) return record.status();
+      files.push_back(std::move(*record));
+    }
+    if (!found.ok()) return found.status();
+    return files;
+  }
+
+ private:
+  Result<std::unique_ptr<LmdbTxn>> Write() {
+    if (env_->read_only()) return Status::PermissionDenied("journal is open read-only");
+    return LmdbTxn::Begin(*env_, false);
+  }
+
+  std::unique_ptr<LmdbEnv> env_;
+  MDB_dbi files_, parts_, meta_;
+};
+
+// Checks (or, on a new journal, writes) the schema version.
+Status CheckSchema(LmdbTxn& txn, MDB_dbi meta, bool read_only) {
+  auto value = txn.Get(meta, kSchemaVersionKey);
+  if (!value.ok()) return value.status();
+  if (!value->has_value()) {
+    if (read_only) return Status::Corruption("journal has no schema version");
+    return txn.Put(meta, kSchemaVersionKey, EncodeU64(kSchemaVersion));
+  }
+  auto version = DecodeU64(**value);
+  if (!version.ok()) return version.status();
+  if (*version != kSchemaVersion) {
+    return Status::NotSupported("journal schema version " + std::to_string(*version) +
+                                " is not supported (expected " + std::to_string(kSchemaVersion) +
+                                ")");
+  }
+  return Status::OK();
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Journal>> Journal::Open(const std::string& dir, bool read_only) {
+  if (!read_only && mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) {
+    return Status::FromErrno(errno, "create journal directory " + dir);
+  }
+  if (read_only) {
+    struct stat st;
+    if (stat((dir + "/data.mdb").c_str(), &st) != 0) {
+      return Status::FromErrno(errno, "open journal " + dir);
+    }
+  }
+  auto env = LmdbEnv::Open(dir, read_only, kMapSize, 4);
+  if (!env.ok()) return env.status();
+  auto txn = LmdbTxn::Begin(**env, read_only);
+  if (!txn.ok()) return txn.status();
+  auto files = (*txn)->OpenDb(kFilesDb, !read_only);
+  if (!files.ok()) return files.status().WithContext(dir);
+  auto parts = (*txn)->OpenDb(kPartsDb, !read_only);
+  if (!parts.ok()) return parts.status().WithContext(dir);
+  auto meta = (*txn)->OpenDb(kMetaDb, !read_only);
+  if (!meta.ok()) return meta.status().WithContext(dir);
+  PARTFS_RETURN_IF_ERROR(CheckSchema(**txn, *meta, read_only).WithContext(dir));
+  // Committing makes the handles usable by later transactions.
+  PARTFS_RETURN_IF_ERROR((*txn)->Commit());
+  return std::unique_ptr<Journal>(new LmdbJournal(std::move(*env), *files, *parts, *meta));
+}
+
+}  // namespace partfs

@@ -1,0 +1,217 @@
+#include "cache/status_report.h"
+
+#include <signal.h>
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <ctime>
+#include <fstream>
+
+#include "cache/cache_layout.h"
+#include "cache/part_schedule.h"
+#include "cache/recovery_local.h"
+
+namespace partfs {
+namespace {
+
+// The pid written into LOCK by the mount, when that process still exists.
+int LivePidFromLock(const CacheLayout& layout) {
+  std::ifstream in(layout.LockFile());
+  long pid = 0;
+  if (!(in >> pid) || pid <= 0 || pid > 0x3fffffff) return 0;
+  if (::kill(static_cast<pid_t>(pid), 0) == 0 || errno == EPERM) return static_cast<int>(pid);
+  return 0;
+}
+
+FileStatus Summarize(const CacheLayout& layout, const FileRecord& record,
+                     const std::vector<PartRecord>& parts, const ProviderProfile& profile,
+                     int64_t now) {
+  FileStatus f;
+  f.file_id = record.file_id;
+  f.endpoint = record.endpoint;
+  f.bucket = record.bucket;
+  f.key = record.key;
+  f.upload_id = record.upload_id;
+  f.state = record.state;
+  f.created_at = record.created_at;
+  f.updated_at = record.updated_at;
+  f.age_seconds = record.created_at > 0 ? now - record.created_at : 0;
+  f.last_error = record.last_error;
+  f.parts_uploaded = static_cast<uint32_t>(parts.size());
+  for (const auto& p : parts) f.bytes_uploaded += p.size;
+  const std::string lost = layout.LostFoundDir() + "/" + std::to_string(record.file_id);
+  struct stat st;
+  f.in_lost_found = ::stat(lost.c_str(), &st) == 0;
+  f.bytes_cached = PartBytesInDir(layout.FileDir(record.file_id), &f.part_files);
+  if (f.in_lost_found) {
+    uint32_t lost_files = 0;
+    f.bytes_cached += PartBytesInDir(lost, &lost_files);
+    f.part_files += lost_files;
+  }
+  // A stale copy of a journaled part (crash between PutPart and unlink) may be
+  // counted twice here; the size is an estimate for display only.
+  f.size = std::max(record.size, f.bytes_uploaded + f.bytes_cached);
+  if (record.base_part_size > 0 && record.parts_per_step > 0 && f.size > 0) {
+    PartSchedule schedule(record.base_part_size, record.parts_per_step, profile.max_part_size,
+                          profile.max_part_count);
+    f.parts_total = schedule.PartForOffset(f.size - 1);
+  }
+  return f;
+}
+
+std::string JsonString(const std::string& s) {
+  std::string out = "\"";
+  for (unsigned char c : s) {
+    switch (c) {
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      default:
+        if (c < 0x20) {
+          char buf[8];
+          std::snprintf(buf, sizeof(buf), "\\u%04x", c);
+          out += buf;
+        } else {
+          out += static_cast<char>(c);
+        }
+    }
+  }
+  return out + "\"";
+}
+
+std::string StateLabel(const FileStatus& f) {
+  std::string label(UploadStateName(f.state));
+  if (f.in_lost_found) label += "(lost+found)";
+  return label;
+}
+
+}  // namespace
+
+Result<StatusReport> BuildStatusReport(const std::string& cache_dir, const ProviderProfile& profile,
+                                       int64_t now) {
+  if (now == 0) now = static_cast<int64_t>(std::time(nullptr));
+  CacheLayout layout(cache_dir);
+  struct stat st;
+  if (::stat(layout.JournalDir().c_str(), &st) != 0) {
+    return Status::NotFound("no journal in " + cache_dir + " (not a partfs cache directory?)");
+  }
+  auto journal = Journal::Open(layout.JournalDir(), /*read_only=*/true);
+  if (!journal.ok()) return journal.status().WithContext("opening the journal read-only");
+  auto records = (*journal)->ListFiles();
+  if (!records.ok()) return records.status().WithContext("reading the journal");
+  StatusReport report;
+  report.cache_dir = cache_dir;
+  report.mount_pid = LivePidFromLock(layout);
+  for (const auto& record : *records) {
+    auto parts = (*journal)->GetParts(record.file_id);
+    if (!parts.ok()) return parts.status().WithContext("reading parts of " + record.key);
+    report.files.push_back(Summarize(layout, record, *parts, profile, now));
+    report.total_bytes_cached += report.files.back().bytes_cached;
+    report.total_bytes_uploaded += report.files.back().bytes_uploaded;
+  }
+  std::sort(report.files.begin(), report.files.end(),
+            [](const FileStatus& a, const FileStatus& b) { return a.file_id < b.file_id; });
+  return report;
+}
+
+std::string HumanBytes(uint64_t bytes) {
+  static const char* kUnits[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB"};
+  if (bytes < 1024) return std::to_string(bytes) + " B";
+  double value = static_cast<double>(bytes);
+  int unit = 0;
+  while (value >= 1024 && unit < 5) {
+    value /= 1024;
+    ++unit;
+  }
+  char buf[32];
+  std::snprintf(buf, sizeof(buf), value < 10 ? "%.1f %s" : "%.0f %s", value, kUnits[unit]);
+  return buf;
+}
+
+std::string HumanAge(int64_t seconds) {
+  if (seconds < 0) seconds = 0;
+  char buf[32];
+  if (seconds < 60) {
+    std::snprintf(buf, sizeof(buf), "%llds", static_cast<long long>(seconds));
+  } else if (seconds < 3600) {
+    std::snprintf(buf, sizeof(buf), "%lldm%02llds", static_cast<long long>(seconds / 60),
+                  static_cast<long long>(seconds % 60));
+  } else if (seconds < 86400) {
+    std::snprintf(buf, sizeof(buf), "%lldh%02lldm", static_cast<long long>(seconds / 3600),
+                  static_cast<long long>(seconds % 3600 / 60));
+  } else {
+    std::snprintf(buf, sizeof(buf), "%lldd%02lldh", static_cast<long long>(seconds / 86400),
+                  static_cast<long long>(seconds % 86400 / 3600));
+  }
+  return buf;
+}
+
+std::string FormatStatusTable(const StatusReport& report) {
+  std::string out = "cache " + report.cache_dir + ": " +
+                    (report.mount_pid > 0 ? "mounted (pid " + std::to_string(report.mount_pid) + ")"
+                                          : std::string("not mounted")) +
+                    "\n";
+  if (report.files.empty()) return out + "no uploads in flight\n";
+  char line[512];
+  std::snprintf(line, sizeof(line), "%6s  %-28s %11s %10s %10s %8s  %s\n", "ID", "STATE", "PARTS",
+                "UPLOADED", "CACHED", "AGE", "KEY");
+  out += line;
+  for (const auto& f : report.files) {
+    std::string parts = std::to_string(f.parts_uploaded) + "/" + std::to_string(f.parts_total);
+    std::snprintf(line, sizeof(line), "%6llu  %-28s %11s %10s %10s %8s  ",
+                  static_cast<unsigned long long>(f.file_id), StateLabel(f).c_str(), parts.c_str(),
+                  HumanBytes(f.bytes_uploaded).c_str(), HumanBytes(f.bytes_cached).c_str(),
+                  HumanAge(f.age_seconds).c_str());
+    out += line + f.bucket + "/" + f.key + "\n";
+    if (!f.last_error.empty()) out += "        error: " + f.last_error + "\n";
+  }
+  out += std::to_string(report.files.size()) + " file(s); " +
+         HumanBytes(report.total_bytes_uploaded) + " uploaded, " +
+         HumanBytes(report.total_bytes_cached) + " held in the cache\n";
+  return out;
+}
+
+std::string FormatStatusJson(const StatusReport& report) {
+  std::string out = "{\"cache_dir\":" + JsonString(report.cache_dir) +
+                    ",\"mounted\":" + (report.mount_pid > 0 ? "true" : "false") +
+                    ",\"mount_pid\":" + std::to_string(report.mount_pid) +
+                    ",\"total_bytes_uploaded\":" + std::to_string(report.total_bytes_uploaded) +
+                    ",\"total_bytes_cached\":" + std::to_string(report.total_bytes_cached) +
+                    ",\"files\":[";
+  for (size_t i = 0; i < report.files.size(); ++i) {
+    const FileStatus& f = report.files[i];
+    if (i > 0) out += ",";
+    out += "{\"file_id\":" + std::to_string(f.file_id) + ",\"endpoint\":" + JsonString(f.endpoint) +
+           ",\"bucket\":" + JsonString(f.bucket) + ",\"key\":" + JsonString(f.key) +
+           ",\"upload_id\":" + JsonString(f.upload_id) +
+           ",\"state\":" + JsonString(std::string(UploadStateName(f.state))) +
+           ",\"in_lost_found\":" + (f.in_lost_found ? "true" : "false") +
+           ",\"size\":" + std::to_string(f.size) +
+           ",\"parts_uploaded\":" + std::to_string(f.parts_uploaded) +
+           ",\"parts_total\":" + std::to_string(f.parts_total) +
+           ",\"bytes_uploaded\":" + std::to_string(f.bytes_uploaded) +
+           ",\"bytes_cached\":" + std::to_string(f.bytes_cached) +
+           ",\"part_files\":" + std::to_string(f.part_files) +
+           ",\"created_at\":" + std::to_string(f.created_at) +
+           ",\"updated_at\":" + std::to_string(f.updated_at) +
+           ",\"age_seconds\":" + std::to_string(f.age_seconds) +
+           ",\"last_error\":" + JsonString(f.last_error) + "}";
+  }
+  return out + "]}\n";
+}
+
+}  // namespace partfs

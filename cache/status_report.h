@@ -1,0 +1,66 @@
+// StatusReport: what `partfs status` shows about a cache directory: every
+// journal record (in-flight, crashed or failed upload) with its progress.
+//
+// Built from a read-only Journal and stat() of part files, so it works while a
+// mount holds the directory and after a crash; it never changes anything.
+// Pure value types and functions; thread-compatible.
+#ifndef PARTFS_CACHE_STATUS_REPORT_H_
+#define PARTFS_CACHE_STATUS_REPORT_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "base/status.h"
+#include "cache/journal.h"
+#include "transfer/provider_profile.h"
+
+namespace partfs {
+
+struct FileStatus {
+  uint64_t file_id = 0;
+  std::string endpoint;
+  std::string bucket;
+  std::string key;
+  std::string upload_id;
+  UploadState state = UploadState::kWriting;
+  uint64_t size = 0;            // current size: max(journaled size, uploaded + cached)
+  uint32_t parts_uploaded = 0;  // journaled parts
+  uint32_t parts_total = 0;     // parts the schedule needs for `size`
+  uint64_t bytes_uploaded = 0;  // sum of journaled parts
+  uint64_t bytes_cached = 0;    // bytes in part files (files/<id>/ or lost+found/<id>/)
+  uint32_t part_files = 0;
+  bool in_lost_found = false;  // recovery gave up; data moved to lost+found/<id>/
+  int64_t created_at = 0;
+  int64_t updated_at = 0;
+  int64_t age_seconds = 0;  // now - created_at
+  std::string last_error;
+};
+
+struct StatusReport {
+  std::string cache_dir;
+  int mount_pid = 0;              // pid in LOCK when that process is alive, else 0
+  std::vector<FileStatus> files;  // by file id
+  uint64_t total_bytes_cached = 0;
+  uint64_t total_bytes_uploaded = 0;
+};
+
+// Opens `cache_dir`'s journal read-only. NotFound when there is no journal.
+// `now` in seconds since the epoch (0 = current time). `profile` supplies the
+// part limits for the part count.
+Result<StatusReport> BuildStatusReport(const std::string& cache_dir, const ProviderProfile& profile,
+                                       int64_t now);
+
+// A table for people: one line per file, an error line under failed files, a summary.
+std::string FormatStatusTable(const StatusReport& report);
+// One JSON object: {"cache_dir":..., "mount_pid":..., "files":[{...}], ...}.
+std::string FormatStatusJson(const StatusReport& report);
+
+// "1.5 GiB", "12 KiB", "512 B".
+std::string HumanBytes(uint64_t bytes);
+// "45s", "3m12s", "2h05m", "3d04h".
+std::string HumanAge(int64_t seconds);
+
+}  // namespace partfs
+
+#endif  // PARTFS_CACHE_STATUS_REPORT_H_

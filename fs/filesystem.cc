@@ -1,0 +1,405 @@
+// Filesystem: namespace operations (lookup, attributes, directories, rename, unlink).
+// File I/O lives in filesystem_io.cc.
+#include "fs/filesystem.h"
+
+#include <ctime>
+#include <set>
+
+#include "fs/file_metadata.h"
+
+namespace partfs {
+
+namespace {
+
+constexpr size_t kMaxKeyLength = 1024;     // S3's limit on object key bytes
+constexpr blksize_t kBlockSize = 1 << 20;  // hint for large application I/O
+
+int64_t Now() { return static_cast<int64_t>(std::time(nullptr)); }
+
+// Runs `fn` for every page of a delimited listing of `prefix`.
+template <typename Fn>
+Status ForEachPage(ObjectStore& store, const std::string& prefix, Fn fn) {
+  std::string token;
+  for (;;) {
+    auto page = store.ListObjects(prefix, "/", token, 0);
+    if (!page.ok()) return page.status();
+    fn(*page);
+    if (!page->truncated || page->next_continuation_token.empty()) return Status::OK();
+    token = page->next_continuation_token;
+  }
+}
+
+}  // namespace
+
+Filesystem::Filesystem(FilesystemOptions options, ObjectStore* store, WriteCache* cache)
+    : options_(std::move(options)),
+      store_(store),
+      cache_(cache),
+      logger_(options_.logger),
+      mount_time_(Now()) {}
+
+Filesystem::~Filesystem() {
+  MutexLock lock(&handles_mu_);
+  files_.clear();
+  dirs_.clear();
+}
+
+std::string Filesystem::DirPrefix(const std::string& path) const {
+  return path.empty() ? options_.prefix : options_.prefix + path + "/";
+}
+
+Result<std::string> Filesystem::ChildPath(uint64_t parent, const std::string& name) const {
+  auto ref = inodes_.Get(parent);
+  if (!ref) return Status::NotFound("unknown directory inode " + std::to_string(parent));
+  if (!ref->inode->is_dir) return Status::InvalidArgument("not a directory");
+  if (name.empty() || name == "." || name == "..") {
+    return Status::InvalidArgument("invalid name '" + name + "'");
+  }
+  std::string path = ref->path.empty() ? name : ref->path + "/" + name;
+  if (options_.prefix.size() + path.size() + 1 > kMaxKeyLength) {
+    return Status::InvalidArgument("object key longer than 1024 bytes");
+  }
+  return path;
+}
+
+struct stat Filesystem::DirAttr(uint64_t ino) const {
+  struct stat st = {};
+  st.st_ino = ino;
+  st.st_mode = S_IFDIR | (0777 & ~options_.umask);
+  st.st_nlink = 2;
+  st.st_uid = options_.uid;
+  st.st_gid = options_.gid;
+  st.st_blksize = kBlockSize;
+  st.st_mtim.tv_sec = st.st_ctim.tv_sec = st.st_atim.tv_sec = mount_time_;
+  return st;
+}
+
+struct stat Filesystem::ObjectAttr(uint64_t ino, const ObjectInfo& info) const {
+  FileMetadata meta = ParseFileMetadata(info.user_metadata);
+  struct stat st = {};
+  st.st_ino = ino;
+  mode_t perms = meta.mode ? (*meta.mode & 07777) : (0666 & ~options_.umask);
+  st.st_mode = S_IFREG | perms;
+  st.st_nlink = 1;
+  st.st_uid = meta.uid.value_or(options_.uid);
+  st.st_gid = meta.gid.value_or(options_.gid);
+  st.st_size = static_cast<off_t>(info.size);
+  st.st_blocks = static_cast<blkcnt_t>((info.size + 511) / 512);
+  st.st_blksize = kBlockSize;
+  int64_t mtime = meta.mtime.value_or(info.last_modified);
+  st.st_mtim.tv_sec = st.st_ctim.tv_sec = st.st_atim.tv_sec = mtime;
+  return st;
+}
+
+struct stat Filesystem::SessionAttr(uint64_t ino, const WriteSession& session) const {
+  ObjectInfo info;
+  info.size = session.writer->Size();
+  info.user_metadata = session.metadata;
+  info.last_modified = Now();
+  return ObjectAttr(ino, info);
+}
+
+Result<bool> Filesystem::DirectoryExists(const std::string& path) {
+  auto page = store_->ListObjects(DirPrefix(path), "/", "", 1);
+  if (!page.ok()) return page.status();
+  if (!page->objects.empty() || !page->common_prefixes.empty()) return true;
+  return !inodes_.Below(path, /*direct_only=*/false).empty();
+}
+
+Result<struct stat> Filesystem::AttrForPath(uint64_t ino, const std::string& path, bool is_dir,
+                                            const std::shared_ptr<Inode>& inode) {
+  if (is_dir) return DirAttr(ino);
+  if (inode) {
+    MutexLock lock(&inode->mu);
+    if (inode->session) return SessionAttr(ino, *inode->session);
+  }
+  auto info = store_->HeadObject(KeyFor(path));
+  if (!info.ok()) return info.status();
+  return ObjectAttr(ino, *info);
+}
+
+Result<struct stat> Filesystem::Lookup(uint64_t parent, const std::string& name) {
+  auto path = ChildPath(parent, name);
+  if (!path.ok()) return path.status();
+  // A file being written (not in the bucket yet) answers from its writer.
+  if (auto known = inodes_.Find(*path); known && !known->is_dir) {
+    std::optional<struct stat> attr;
+    {
+      MutexLock lock(&known->mu);
+      if (known->session) attr = SessionAttr(known->ino, *known->session);
+    }
+    if (attr) {
+      inodes_.Lookup(*path, /*is_dir=*/false);  // counts the lookup (lock order: table first)
+      return *attr;
+    }
+  }
+  auto info = store_->HeadObject(KeyFor(*path));
+  if (info.ok()) {
+    auto inode = inodes_.Lookup(*path, /*is_dir=*/false);
+    return ObjectAttr(inode->ino, *info);
+  }
+  if (!info.status().IsNotFound()) return info.status();
+  auto is_dir = DirectoryExists(*path);
+  if (!is_dir.ok()) return is_dir.status();
+  if (!*is_dir) return Status::NotFound("no such file or directory: " + *path);
+  auto inode = inodes_.Lookup(*path, /*is_dir=*/true);
+  return DirAttr(inode->ino);
+}
+
+void Filesystem::Forget(uint64_t ino, uint64_t nlookup) { inodes_.Forget(ino, nlookup); }
+
+Result<struct stat> Filesystem::GetAttr(uint64_t ino) {
+  auto ref = inodes_.Get(ino);
+  if (!ref) return Status::NotFound("unknown inode " + std::to_string(ino));
+  return AttrForPath(ino, ref->path, ref->inode->is_dir, ref->inode);
+}
+
+Result<struct stat> Filesystem::SetAttr(uint64_t ino, const SetAttrRequest& request) {
+  auto ref = inodes_.Get(ino);
+  if (!ref) return Status::NotFound("unknown inode " + std::to_string(ino));
+  // Directories are key prefixes without attributes of their own: mode, owner
+  // and times are accepted and not stored (documented in docs/SEMANTICS.md).
+  if (ref->inode->is_dir) {
+    if (request.size) return Status::InvalidArgument("cannot truncate a directory");
+    return DirAttr(ino);
+  }
+  if (request.size) {
+    bool handled = false;
+    PARTFS_RETURN_IF_ERROR(TruncateOpenFile(ino, request, &handled));
+    if (!handled) {
+      auto info = store_->HeadObject(KeyFor(ref->path));
+      if (!info.ok()) return info.status();
+      if (info->size != *request.size) {
+        if (*request.size != 0) {
+          return Status::NotSupported("truncate of a closed file is only supported to size 0");
+        }
+        UserMetadata metadata = info->user_metadata;
+        FileMetadata fields;
+        fields.mtime = Now();
+        StoreFileMetadata(fields, &metadata);
+        auto put = store_->PutObjectFromString(KeyFor(ref->path), "", metadata);
+        if (!put.ok()) return put.status();
+      }
+    }
+  }
+  if (request.mode || request.uid || request.gid || request.mtime) {
+    std::shared_ptr<WriteSession> session;
+    {
+      MutexLock lock(&ref->inode->mu);
+      session = ref->inode->session;
+      if (session && !session->writer->Finished()) {
+        FileMetadata fields;
+        if (request.mode) fields.mode = S_IFREG | (*request.mode & 07777);
+        fields.uid = request.uid;
+        fields.gid = request.gid;
+        fields.mtime = request.mtime;
+        if (request.mtime) session->mtime_explicit = true;
+        StoreFileMetadata(fields, &session->metadata);
+        session->writer->SetMetadata(session->metadata);
+        return SessionAttr(ino, *session);
+      }
+    }
+    return SetObjectMetadata(ino, ref->path, request);
+  }
+  return GetAttr(ino);
+}
+
+// chmod/chown/utimens of a completed object: one CopyObject onto itself with
+// the new metadata (S3 has no other way to change metadata).
+Result<struct stat> Filesystem::SetObjectMetadata(uint64_t ino, const std::string& path,
+                                                  const SetAttrRequest& request) {
+  std::string key = KeyFor(path);
+  auto info = store_->HeadObject(key);
+  if (!info.ok()) return info.status();
+  FileMetadata current = ParseFileMetadata(info->user_metadata);
+  FileMetadata fields;
+  fields.mode = S_IFREG | (request.mode ? (*request.mode & 07777)
+                                        : current.mode.value_or(0666 & ~options_.umask) & 07777);
+  fields.uid = request.uid ? request.uid : current.uid;
+  fields.gid = request.gid ? request.gid : current.gid;
+  fields.mtime = request.mtime ? request.mtime : current.mtime.value_or(info->last_modified);
+  UserMetadata metadata = info->user_metadata;
+  StoreFileMetadata(fields, &metadata);
+  auto copied = store_->CopyObject(key, key, MetadataDirective::kReplace, metadata);
+  if (!copied.ok()) return copied.status();
+  info->user_metadata = metadata;
+  return ObjectAttr(ino, *info);
+}
+
+Result<uint64_t> Filesystem::OpenDir(uint64_t ino) {
+  auto ref = inodes_.Get(ino);
+  if (!ref) return Status::NotFound("unknown inode " + std::to_string(ino));
+  if (!ref->inode->is_dir) return Status::InvalidArgument("not a directory");
+  auto entries = std::make_shared<std::vector<DirEntry>>();
+  entries->push_back({".", ino, true});
+  entries->push_back({"..", 0, true});
+  std::set<std::string> seen;
+  auto add = [&](std::string name, bool is_dir) {
+    if (name.empty() || name == "." || name == ".." || !seen.insert(name).second) return;
+    std::string child = ref->path.empty() ? name : ref->path + "/" + name;
+    auto known = inodes_.Find(child);
+    entries->push_back({std::move(name), known ? known->ino : 0, is_dir});
+  };
+  const std::string prefix = DirPrefix(ref->path);
+  Status listed = ForEachPage(*store_, prefix, [&](const ListObjectsPage& page) {
+    for (const std::string& common : page.common_prefixes) {
+      std::string name = common.substr(prefix.size());
+      if (!name.empty() && name.back() == '/') name.pop_back();
+      if (name.find('/') == std::string::npos) add(std::move(name), true);
+    }
+    for (const ListedObject& object : page.objects) {
+      add(object.key.substr(prefix.size()), false);  // the "dir/" marker itself gives ""
+    }
+  });
+  if (!listed.ok()) return listed;
+  // Files still being written are not in the bucket yet; show them too.
+  for (auto& [path, inode] : inodes_.Below(ref->path, /*direct_only=*/true)) {
+    bool writing;
+    {
+      MutexLock lock(&inode->mu);
+      writing = inode->session != nullptr;
+    }
+    if (writing) add(path.substr(ref->path.empty() ? 0 : ref->path.size() + 1), false);
+  }
+  MutexLock lock(&handles_mu_);
+  uint64_t dh = next_handle_++;
+  dirs_[dh] = std::move(entries);
+  return dh;
+}
+
+Result<std::shared_ptr<const std::vector<DirEntry>>> Filesystem::ReadDir(uint64_t dh) {
+  MutexLock lock(&handles_mu_);
+  auto it = dirs_.find(dh);
+  if (it == dirs_.end()) return Status::InvalidArgument("unknown directory handle");
+  return it->second;
+}
+
+void Filesystem::ReleaseDir(uint64_t dh) {
+  MutexLock lock(&handles_mu_);
+  dirs_.erase(dh);
+}
+
+Result<struct stat> Filesystem::Mkdir(uint64_t parent, const std::string& name, mode_t mode,
+                                      const RequestContext& ctx) {
+  auto path = ChildPath(parent, name);
+  if (!path.ok()) return path.status();
+  FileMetadata fields;
+  fields.mode = S_IFDIR | (mode & 07777);
+  fields.uid = ctx.uid;
+  fields.gid = ctx.gid;
+  fields.mtime = Now();
+  UserMetadata metadata;
+  StoreFileMetadata(fields, &metadata);
+  auto put = store_->PutObjectFromString(DirPrefix(*path), "", metadata);
+  if (!put.ok()) return put.status();
+  auto inode = inodes_.Lookup(*path, /*is_dir=*/true);
+  return DirAttr(inode->ino);
+}
+
+Status Filesystem::Rmdir(uint64_t parent, const std::string& name) {
+  auto path = ChildPath(parent, name);
+  if (!path.ok()) return path.status();
+  for (auto& [child, inode] : inodes_.Below(*path, /*direct_only=*/false)) {
+    MutexLock lock(&inode->mu);
+    if (inode->session) return Status::AlreadyExists("directory not empty: " + *path);
+  }
+  const std::string marker = DirPrefix(*path);
+  auto page = store_->ListObjects(marker, "/", "", 2);
+  if (!page.ok()) return page.status();
+  if (!page->common_prefixes.empty()) return Status::AlreadyExists("directory not empty");
+  for (const ListedObject& object : page->objects) {
+    if (object.key != marker) return Status::AlreadyExists("directory not empty: " + *path);
+  }
+  PARTFS_RETURN_IF_ERROR(store_->DeleteObject(marker));
+  inodes_.Unlink(*path);
+  return Status::OK();
+}
+
+Status Filesystem::Unlink(uint64_t parent, const std::string& name) {
+  auto path = ChildPath(parent, name);
+  if (!path.ok()) return path.status();
+  if (auto inode = inodes_.Find(*path)) {
+    MutexLock lock(&inode->mu);
+    // A file still being written disappears now and its object is deleted as
+    // soon as the upload completes (the writer cannot be cancelled).
+    if (inode->session && !inode->session->writer->Finished()) {
+      inode->session->delete_on_finish = true;
+    }
+  }
+  inodes_.Unlink(*path);
+  Status deleted = store_->DeleteObject(KeyFor(*path));
+  if (!deleted.ok() && !deleted.IsNotFound()) return deleted;
+  return Status::OK();
+}
+
+Result<RenameOutcome> Filesystem::Rename(uint64_t parent, const std::string& name,
+                                         uint64_t new_parent, const std::string& new_name,
+                                         bool no_replace) {
+  auto from = ChildPath(parent, name);
+  if (!from.ok()) return from.status();
+  auto to = ChildPath(new_parent, new_name);
+  if (!to.ok()) return to.status();
+  if (*from == *to) return RenameOutcome::kRenamed;
+  auto source = inodes_.Find(*from);
+  if (source && source->is_dir) return RenameOutcome::kDirectoryDeclined;
+  if (no_replace) {
+    auto target = inodes_.Find(*to);
+    bool exists = target != nullptr;
+    if (!exists) {
+      auto info = store_->HeadObject(KeyFor(*to));
+      if (info.ok()) exists = true;
+      if (!info.ok() && !info.status().IsNotFound()) return info.status();
+    }
+    if (exists) return Status::AlreadyExists("rename target exists: " + *to);
+  }
+  return RenameFile(*from, *to);
+}
+
+Result<RenameOutcome> Filesystem::RenameFile(const std::string& from, const std::string& to) {
+  auto source = inodes_.Find(from);
+  std::shared_ptr<WriteSession> session;
+  if (source) {
+    MutexLock lock(&source->mu);
+    session = source->session;
+  }
+  // Still being written: the object does not exist yet, so only its key changes.
+  if (session && !session->writer->Finished()) {
+    Status rekeyed = session->writer->Rekey(KeyFor(to));
+    if (rekeyed.ok()) {
+      inodes_.Rename(from, to);
+      // An older version of the source object (replaced by this write) must go too.
+      Status deleted = store_->DeleteObject(KeyFor(from));
+      if (!deleted.ok() && !deleted.IsNotFound()) return deleted;
+      return RenameOutcome::kRenamed;
+    }
+    if (!session->writer->Finished()) return rekeyed;
+    // Completed meanwhile: fall through to copying the object.
+  }
+  auto info = store_->HeadObject(KeyFor(from));
+  if (!info.ok()) {
+    if (!info.status().IsNotFound()) return info.status();
+    auto is_dir = DirectoryExists(from);
+    if (!is_dir.ok()) return is_dir.status();
+    if (*is_dir) return RenameOutcome::kDirectoryDeclined;
+    return info.status();
+  }
+  auto copied = store_->CopyObject(KeyFor(from), KeyFor(to), MetadataDirective::kCopy, {});
+  if (!copied.ok()) return copied.status();
+  PARTFS_RETURN_IF_ERROR(store_->DeleteObject(KeyFor(from)));
+  inodes_.Rename(from, to);
+  return RenameOutcome::kRenamed;
+}
+
+struct statvfs Filesystem::StatFs() const {
+  // Object storage has no capacity to report; advertise 1 PiB free.
+  constexpr uint64_t kFragment = 4096;
+  struct statvfs st = {};
+  st.f_bsize = kBlockSize;
+  st.f_frsize = kFragment;
+  st.f_blocks = st.f_bfree = st.f_bavail = (1ull << 50) / kFragment;
+  st.f_files = st.f_ffree = st.f_favail = 1ull << 32;
+  st.f_namemax = 255;
+  return st;
+}
+
+}  // namespace partfs

@@ -1,0 +1,157 @@
+// Filesystem: the partfs file system semantics, independent of libfuse.
+//
+// Objects map to files and "a/b/" key prefixes (common prefixes and "dir/"
+// marker objects) to directories, all below the mount's prefix. Writes go to
+// FileWriters of the WriteCache (multipart upload while writing); reads are
+// ranged GetObjects. The semantics of each operation and its errors are listed
+// in docs/SEMANTICS.md; fs/fuse_ops.cc turns the Status values into errno.
+//
+// Thread-safe: every method may be called from any FUSE worker thread.
+// Borrows `store` and `cache` (both must outlive the Filesystem); destroying
+// the Filesystem drops every FileWriter it holds, so destroy it before the
+// WriteCache.
+#ifndef PARTFS_FS_FILESYSTEM_H_
+#define PARTFS_FS_FILESYSTEM_H_
+
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sys/types.h>
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/logger.h"
+#include "base/mutex.h"
+#include "base/status.h"
+#include "cache/write_cache.h"
+#include "fs/inode_table.h"
+#include "transfer/object_store.h"
+
+namespace partfs {
+
+struct FilesystemOptions {
+  std::string prefix;  // "" or "dir/" (see MountConfig::prefix)
+  uid_t uid = 0;       // owner of objects and directories without metadata
+  gid_t gid = 0;
+  mode_t umask = 022;
+  Logger* logger = nullptr;  // must not be null
+};
+
+// Who is calling (from the FUSE request).
+struct RequestContext {
+  uid_t uid = 0;
+  gid_t gid = 0;
+  pid_t pid = 0;  // thread id of the caller, as the kernel reports it
+};
+
+struct SetAttrRequest {
+  std::optional<uint64_t> size;
+  std::optional<mode_t> mode;
+  std::optional<uid_t> uid;
+  std::optional<gid_t> gid;
+  std::optional<int64_t> mtime;  // seconds since the epoch (already resolved for "now")
+  std::optional<uint64_t> fh;    // the handle ftruncate/futimens came through
+};
+
+struct DirEntry {
+  std::string name;
+  uint64_t ino = 0;  // 0 when the kernel has not looked it up yet
+  bool is_dir = false;
+};
+
+struct CreateResult {
+  struct stat attr;
+  uint64_t fh = 0;
+};
+
+// What Rename did: directories are declined so that mv(1) falls back to copying.
+enum class RenameOutcome { kRenamed, kDirectoryDeclined };
+
+class Filesystem {
+ public:
+  Filesystem(FilesystemOptions options, ObjectStore* store, WriteCache* cache);
+  ~Filesystem();
+  Filesystem(const Filesystem&) = delete;
+  Filesystem& operator=(const Filesystem&) = delete;
+
+  // Namespace (filesystem.cc). Lookup counts one kernel lookup on success.
+  Result<struct stat> Lookup(uint64_t parent, const std::string& name);
+  void Forget(uint64_t ino, uint64_t nlookup);
+  Result<struct stat> GetAttr(uint64_t ino);
+  Result<struct stat> SetAttr(uint64_t ino, const SetAttrRequest& request);
+  Result<uint64_t> OpenDir(uint64_t ino);
+  // The whole listing taken at OpenDir ("." and ".." first); valid until ReleaseDir.
+  Result<std::shared_ptr<const std::vector<DirEntry>>> ReadDir(uint64_t dh);
+  void ReleaseDir(uint64_t dh);
+  Result<struct stat> Mkdir(uint64_t parent, const std::string& name, mode_t mode,
+                            const RequestContext& ctx);
+  Status Rmdir(uint64_t parent, const std::string& name);
+  Status Unlink(uint64_t parent, const std::string& name);
+  Result<RenameOutcome> Rename(uint64_t parent, const std::string& name, uint64_t new_parent,
+                               const std::string& new_name, bool no_replace);
+  struct statvfs StatFs() const;
+
+  // File I/O (filesystem_io.cc). `flags` are open(2) flags.
+  Result<CreateResult> Create(uint64_t parent, const std::string& name, mode_t mode, int flags,
+                              const RequestContext& ctx);
+  Result<uint64_t> Open(uint64_t ino, int flags, const RequestContext& ctx);
+  Result<size_t> Read(uint64_t fh, uint64_t offset, size_t size, char* buf);
+  Result<size_t> Write(uint64_t fh, uint64_t offset, const char* data, size_t size,
+                       const RequestContext& ctx);
+  Status Flush(uint64_t fh, const RequestContext& ctx);
+  Status Fsync(uint64_t fh);
+  Status Release(uint64_t fh);
+
+  // At unmount: makes unfinished writes durable in the cache (Sync) so the
+  // next mount's recovery completes them, then drops every handle.
+  void Shutdown();
+
+ private:
+  struct FileHandle;
+  struct DirHandle;
+
+  std::string KeyFor(const std::string& path) const { return options_.prefix + path; }
+  // Key prefix listing the children of directory `path`.
+  std::string DirPrefix(const std::string& path) const;
+  Result<std::string> ChildPath(uint64_t parent, const std::string& name) const;
+  struct stat DirAttr(uint64_t ino) const;
+  struct stat ObjectAttr(uint64_t ino, const ObjectInfo& info) const;
+  struct stat SessionAttr(uint64_t ino, const WriteSession& session) const;
+  // True when the prefix "path/" holds any object, or a linked inode below it exists.
+  Result<bool> DirectoryExists(const std::string& path);
+  Result<struct stat> AttrForPath(uint64_t ino, const std::string& path, bool is_dir,
+                                  const std::shared_ptr<Inode>& inode);
+  Result<struct stat> SetObjectMetadata(uint64_t ino, const std::string& path,
+                                        const SetAttrRequest& request);
+  Result<RenameOutcome> RenameFile(const std::string& from, const std::string& to);
+
+  // filesystem_io.cc helpers.
+  std::shared_ptr<FileHandle> GetHandle(uint64_t fh) const;
+  uint64_t AddHandle(std::shared_ptr<FileHandle> handle);
+  Status StartSession(FileHandle& handle, const std::string& path, UserMetadata metadata);
+  Status FinishSession(FileHandle& handle, bool from_release);
+  bool IsWritingProcess(const FileHandle& handle, pid_t pid) const;
+  UserMetadata NewFileMetadata(mode_t mode, const RequestContext& ctx) const;
+  Status TruncateOpenFile(uint64_t ino, const SetAttrRequest& request, bool* handled);
+
+  const FilesystemOptions options_;
+  ObjectStore* const store_;
+  WriteCache* const cache_;
+  Logger* const logger_;
+  const int64_t mount_time_;
+  InodeTable inodes_;
+
+  mutable Mutex handles_mu_;
+  std::map<uint64_t, std::shared_ptr<FileHandle>> files_ GUARDED_BY(handles_mu_);
+  std::map<uint64_t, std::shared_ptr<const std::vector<DirEntry>>> dirs_ GUARDED_BY(handles_mu_);
+  uint64_t next_handle_ GUARDED_BY(handles_mu_) = 1;
+};
+
+}  // namespace partfs
+
+#endif  // PARTFS_FS_FILESYSTEM_H_

@@ -1,0 +1,366 @@
+// Filesystem: file I/O (create, open, read, write, flush, fsync, release).
+//
+// Lock order: FileHandle::mu, then Inode::mu (InodeTable's mutex is never taken
+// while either is held). No lock is held during object-store calls, Write,
+// Sync or Finish, except that a handle's mu covers StartWrite so that two
+// concurrent first writes start one upload.
+#include <fcntl.h>
+
+#include <algorithm>
+#include <ctime>
+
+#include "fs/file_metadata.h"
+#include "fs/filesystem.h"
+#include "fs/process_info.h"
+
+namespace partfs {
+
+namespace {
+constexpr size_t kMaxTrackedWriters = 16;
+}  // namespace
+
+// One open(2) of a file. Read handles read the object; write handles share
+// the inode's WriteSession. A write handle on a non-empty existing object
+// starts "pending": its session begins at the first write at offset 0 or at a
+// truncate to 0, and then replaces the object.
+struct Filesystem::FileHandle {
+  FileHandle(std::shared_ptr<Inode> file, bool write, pid_t opener)
+      : inode(std::move(file)), writable(write), opener_pid(opener) {}
+
+  const std::shared_ptr<Inode> inode;
+  const bool writable;
+  const pid_t opener_pid;
+  UserMetadata replace_metadata;  // for a pending handle: metadata of the object it replaces
+  Mutex mu;
+  std::shared_ptr<WriteSession> session GUARDED_BY(mu);
+  std::vector<pid_t> writer_pids GUARDED_BY(mu);  // threads that wrote through this handle
+  bool flushed GUARDED_BY(mu) = false;            // completed by a flush: later writes fail
+};
+
+std::shared_ptr<Filesystem::FileHandle> Filesystem::GetHandle(uint64_t fh) const {
+  MutexLock lock(&handles_mu_);
+  auto it = files_.find(fh);
+  return it == files_.end() ? nullptr : it->second;
+}
+
+uint64_t Filesystem::AddHandle(std::shared_ptr<FileHandle> handle) {
+  inodes_.Opened(handle->inode->ino);
+  MutexLock lock(&handles_mu_);
+  uint64_t fh = next_handle_++;
+  files_[fh] = std::move(handle);
+  return fh;
+}
+
+UserMetadata Filesystem::NewFileMetadata(mode_t mode, const RequestContext& ctx) const {
+  FileMetadata fields;
+  fields.mode = S_IFREG | (mode & 07777);
+  fields.uid = ctx.uid;
+  fields.gid = ctx.gid;
+  fields.mtime = static_cast<int64_t>(std::time(nullptr));
+  UserMetadata metadata;
+  StoreFileMetadata(fields, &metadata);
+  return metadata;
+}
+
+// Requires handle.mu held (not annotated: FileHandle is private to this file).
+Status Filesystem::StartSession(FileHandle& handle, const std::string& path,
+                                UserMetadata metadata) NO_THREAD_SAFETY_ANALYSIS {
+  auto writer = cache_->StartWrite(KeyFor(path), metadata);
+  if (!writer.ok()) return writer.status().WithContext("start write of " + path);
+  auto session = std::make_shared<WriteSession>();
+  session->writer = std::move(*writer);
+  session->metadata = std::move(metadata);
+  session->handles = 1;
+  {
+    MutexLock lock(&handle.inode->mu);
+    handle.inode->session = session;
+  }
+  handle.session = std::move(session);
+  return Status::OK();
+}
+
+Result<CreateResult> Filesystem::Create(uint64_t parent, const std::string& name, mode_t mode,
+                                        int flags, const RequestContext& ctx) {
+  auto path = ChildPath(parent, name);
+  if (!path.ok()) return path.status();
+  auto inode = inodes_.Lookup(*path, /*is_dir=*/false);
+  auto handle = std::make_shared<FileHandle>(inode, (flags & O_ACCMODE) != O_RDONLY, ctx.pid);
+  Status started;
+  {
+    MutexLock lock(&handle->mu);
+    started = StartSession(*handle, *path, NewFileMetadata(mode, ctx));
+  }
+  if (!started.ok()) {
+    inodes_.Forget(inode->ino, 1);  // the kernel never sees this entry
+    return started;
+  }
+  CreateResult result;
+  {
+    MutexLock lock(&inode->mu);
+    result.attr = SessionAttr(inode->ino, *inode->session);
+  }
+  result.fh = AddHandle(std::move(handle));
+  return result;
+}
+
+Result<uint64_t> Filesystem::Open(uint64_t ino, int flags, const RequestContext& ctx) {
+  auto ref = inodes_.Get(ino);
+  if (!ref) return Status::NotFound("unknown inode " + std::to_string(ino));
+  if (ref->inode->is_dir) return Status::InvalidArgument("is a directory");
+  const bool writable = (flags & O_ACCMODE) != O_RDONLY;
+  auto handle = std::make_shared<FileHandle>(ref->inode, writable, ctx.pid);
+  std::shared_ptr<WriteSession> current;
+  {
+    MutexLock lock(&ref->inode->mu);
+    current = ref->inode->session;
+    if (current && current->writer->Finished()) current = nullptr;
+    if (current && writable && !(flags & O_TRUNC)) ++current->handles;  // join the write
+  }
+  if (!writable) {
+    // Its bytes are not in the bucket until the upload completes.
+    if (current) return Status::Busy("file is being written: " + ref->path);
+    return AddHandle(std::move(handle));
+  }
+  if (current && !(flags & O_TRUNC)) {
+    MutexLock lock(&handle->mu);
+    handle->session = std::move(current);
+    return AddHandle(std::move(handle));
+  }
+  // Replace the object: keep its mode and owner, the mtime becomes the close time.
+  auto info = store_->HeadObject(KeyFor(ref->path));
+  if (!info.ok() && !info.status().IsNotFound()) return info.status();
+  UserMetadata metadata =
+      info.ok() ? info->user_metadata : NewFileMetadata(0666 & ~options_.umask, ctx);
+  bool empty = !info.ok() || info->size == 0;
+  if ((flags & O_APPEND) && !empty) {
+    return Status::NotSupported("appending to an existing object is not supported");
+  }
+  MutexLock lock(&handle->mu);
+  if ((flags & O_TRUNC) || empty) {
+    PARTFS_RETURN_IF_ERROR(StartSession(*handle, ref->path, std::move(metadata)));
+  } else {
+    handle->replace_metadata = std::move(metadata);
+  }
+  return AddHandle(std::move(handle));
+}
+
+Result<size_t> Filesystem::Read(uint64_t fh, uint64_t offset, size_t size, char* buf) {
+  auto handle = GetHandle(fh);
+  if (!handle) return Status::InvalidArgument("unknown file handle");
+  {
+    MutexLock lock(&handle->mu);
+    if (handle->session && !handle->session->writer->Finished()) {
+      return Status::NotSupported("reading a file while it is being written is not supported");
+    }
+  }
+  auto ref = inodes_.Get(handle->inode->ino);
+  if (!ref) return Status::NotFound("file is gone");
+  auto read = store_->GetObject(KeyFor(ref->path), offset, size, buf);
+  if (!read.ok()) return read.status();
+  return static_cast<size_t>(*read);
+}
+
+Result<size_t> Filesystem::Write(uint64_t fh, uint64_t offset, const char* data, size_t size,
+                                 const RequestContext& ctx) {
+  auto handle = GetHandle(fh);
+  if (!handle) return Status::InvalidArgument("unknown file handle");
+  if (!handle->writable) return Status::PermissionDenied("file not open for writing");
+  std::shared_ptr<WriteSession> session;
+  {
+    MutexLock lock(&handle->mu);
+    if (handle->flushed) {
+      return Status::IOError("write after close/flush: the file's upload is already complete");
+    }
+    if (!handle->session) {
+      if (offset != 0) {
+        return Status::NotSupported(
+            "an existing file can only be rewritten from offset 0 (open it with O_TRUNC)");
+      }
+      auto ref = inodes_.Get(handle->inode->ino);
+      if (!ref || !ref->linked) return Status::NotFound("file was removed");
+      PARTFS_RETURN_IF_ERROR(StartSession(*handle, ref->path, handle->replace_metadata));
+    }
+    session = handle->session;
+    auto& pids = handle->writer_pids;
+    if (pids.size() < kMaxTrackedWriters &&
+        std::find(pids.begin(), pids.end(), ctx.pid) == pids.end()) {
+      pids.push_back(ctx.pid);
+    }
+  }
+  if (session->writer->Finished()) {
+    return Status::IOError("write after close/flush: the file's upload is already complete");
+  }
+  PARTFS_RETURN_IF_ERROR(session->writer->Write(offset, data, size));
+  return size;
+}
+
+// Requires handle.mu held. A flush completes the upload only when it comes
+// from the process that opened the file or wrote through it: a forked child
+// closing its inherited copy must not complete the file early. (Flushes before
+// the first write never complete; see Flush.)
+bool Filesystem::IsWritingProcess(const FileHandle& handle,
+                                  pid_t pid) const NO_THREAD_SAFETY_ANALYSIS {
+  if (pid == handle.opener_pid) return true;
+  const auto& pids = handle.writer_pids;
+  if (std::find(pids.begin(), pids.end(), pid) != pids.end()) return true;
+  // The kernel reports thread ids: compare the processes they belong to.
+  auto process = ProcessOfThread(pid);
+  if (!process) return false;
+  if (ProcessOfThread(handle.opener_pid) == process) return true;
+  for (pid_t writer : pids) {
+    if (ProcessOfThread(writer) == process) return true;
+  }
+  return false;
+}
+
+Status Filesystem::Flush(uint64_t fh, const RequestContext& ctx) {
+  auto handle = GetHandle(fh);
+  if (!handle) return Status::InvalidArgument("unknown file handle");
+  {
+    MutexLock lock(&handle->mu);
+    if (!handle->session) return Status::OK();
+    // Nothing written through this handle yet: a shell's `> file` redirection
+    // closes its first descriptor (after dup2) before the command writes.
+    if (handle->writer_pids.empty()) return Status::OK();
+    if (!IsWritingProcess(*handle, ctx.pid)) {
+      logger_->Debug("flush from another process ignored; the upload completes later");
+      return Status::OK();
+    }
+    handle->flushed = true;
+  }
+  return FinishSession(*handle, /*from_release=*/false);
+}
+
+// Completes the handle's session: close-time mtime, Finish, delete if unlinked.
+Status Filesystem::FinishSession(FileHandle& handle, bool from_release) NO_THREAD_SAFETY_ANALYSIS {
+  std::shared_ptr<WriteSession> session;
+  {
+    MutexLock lock(&handle.mu);
+    session = handle.session;
+  }
+  if (!session) return Status::OK();
+  const auto& writer = session->writer;
+  {
+    MutexLock lock(&handle.inode->mu);
+    if (from_release && session->finish_failed) return Status::OK();  // kept for recovery
+    if (!writer->Finished() && !session->mtime_explicit) {
+      FileMetadata fields;
+      fields.mtime = static_cast<int64_t>(std::time(nullptr));
+      StoreFileMetadata(fields, &session->metadata);
+      writer->SetMetadata(session->metadata);
+    }
+  }
+  Status finished = writer->Finish();
+  bool delete_after;
+  {
+    MutexLock lock(&handle.inode->mu);
+    if (!finished.ok()) session->finish_failed = true;
+    delete_after = session->delete_on_finish;
+  }
+  if (!finished.ok()) {
+    logger_->Error("upload of " + writer->Key() +
+                   " failed (data kept in the cache): " + finished.ToString());
+    return finished;
+  }
+  if (delete_after) {
+    Status deleted = store_->DeleteObject(writer->Key());
+    if (!deleted.ok()) {
+      logger_->Warn("cannot delete unlinked " + writer->Key() + ": " + deleted.ToString());
+    }
+  }
+  return Status::OK();
+}
+
+Status Filesystem::Fsync(uint64_t fh) {
+  auto handle = GetHandle(fh);
+  if (!handle) return Status::InvalidArgument("unknown file handle");
+  std::shared_ptr<WriteSession> session;
+  {
+    MutexLock lock(&handle->mu);
+    session = handle->session;
+  }
+  if (!session || session->writer->Finished()) return Status::OK();
+  return session->writer->Sync();
+}
+
+Status Filesystem::Release(uint64_t fh) {
+  std::shared_ptr<FileHandle> handle;
+  {
+    MutexLock lock(&handles_mu_);
+    auto it = files_.find(fh);
+    if (it == files_.end()) return Status::InvalidArgument("unknown file handle");
+    handle = std::move(it->second);
+    files_.erase(it);
+  }
+  std::shared_ptr<WriteSession> session;
+  {
+    MutexLock lock(&handle->mu);
+    session = handle->session;
+  }
+  Status status;
+  if (session) {
+    bool last;
+    {
+      MutexLock lock(&handle->inode->mu);
+      last = --session->handles == 0;
+    }
+    // release errors never reach the application: log them (FinishSession does).
+    if (last) status = FinishSession(*handle, /*from_release=*/true);
+    if (last) {
+      MutexLock lock(&handle->inode->mu);
+      if (handle->inode->session == session) handle->inode->session.reset();
+    }
+  }
+  inodes_.Closed(handle->inode->ino);
+  return status;
+}
+
+Status Filesystem::TruncateOpenFile(uint64_t ino, const SetAttrRequest& request, bool* handled) {
+  *handled = false;
+  auto ref = inodes_.Get(ino);
+  if (!ref) return Status::NotFound("unknown inode");
+  if (request.fh) {
+    if (auto handle = GetHandle(*request.fh); handle && handle->writable) {
+      MutexLock lock(&handle->mu);
+      if (!handle->session) {
+        if (*request.size != 0) {
+          return Status::NotSupported("an existing file can only be truncated to size 0");
+        }
+        *handled = true;
+        return StartSession(*handle, ref->path, handle->replace_metadata);
+      }
+    }
+  }
+  std::shared_ptr<WriteSession> session;
+  {
+    MutexLock lock(&ref->inode->mu);
+    session = ref->inode->session;
+  }
+  if (!session || session->writer->Finished()) return Status::OK();
+  *handled = true;
+  return session->writer->Truncate(*request.size);
+}
+
+void Filesystem::Shutdown() {
+  std::map<uint64_t, std::shared_ptr<FileHandle>> files;
+  {
+    MutexLock lock(&handles_mu_);
+    files.swap(files_);
+    dirs_.clear();
+  }
+  for (auto& [fh, handle] : files) {
+    std::shared_ptr<WriteSession> session;
+    {
+      MutexLock lock(&handle->mu);
+      session = handle->session;
+    }
+    if (!session || session->writer->Finished()) continue;
+    logger_->Warn("unmounted while " + session->writer->Key() +
+                  " was open for writing; it is completed by the next mount's recovery");
+    Status synced = session->writer->Sync();
+    if (!synced.ok())
+      logger_->Error("sync of " + session->writer->Key() + ": " + synced.ToString());
+  }
+}
+
+}  // namespace partfs

@@ -1,0 +1,109 @@
+// InodeTable: inode numbers <-> paths for everything the kernel has looked up,
+// with the kernel's lookup counts and the count of open handles.
+//
+// Paths are relative to the mount's prefix without leading or trailing '/'
+// ("" is the root, inode 1). An inode stays in the table until both its lookup
+// count (decremented by forget) and its open count reach zero; Unlink and
+// Rename only detach the path, so an unlinked file with a pending upload lives
+// on until its last lookup and open are gone. Inode numbers are never reused.
+//
+// Thread-safe: one mutex (mu_) guards the maps and every Entry field.
+// Lock order: InodeTable::mu_ may be held while taking an Inode::mu, never the
+// reverse; no lock is held while calling the object store or replying.
+#ifndef PARTFS_FS_INODE_TABLE_H_
+#define PARTFS_FS_INODE_TABLE_H_
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "base/mutex.h"
+#include "base/thread_annotations.h"
+#include "cache/write_cache.h"
+#include "transfer/object_store.h"
+
+namespace partfs {
+
+// The write in progress on one file: the FileWriter, the metadata it will carry
+// and how many open handles share it. Guarded by the owning Inode::mu.
+struct WriteSession {
+  std::shared_ptr<FileWriter> writer;
+  UserMetadata metadata;
+  bool mtime_explicit = false;    // set by utimens: keep it instead of the close time
+  bool delete_on_finish = false;  // unlinked while writing: delete the object once completed
+  bool finish_failed = false;     // Finish already failed once (data kept in the cache)
+  uint32_t handles = 0;
+};
+
+// Per-file state that outlives path changes. Owned by shared_ptr: the table and
+// open handles each hold one.
+struct Inode {
+  Inode(uint64_t number, bool directory) : ino(number), is_dir(directory) {}
+  Inode(const Inode&) = delete;
+  Inode& operator=(const Inode&) = delete;
+
+  const uint64_t ino;
+  const bool is_dir;
+  Mutex mu;
+  std::shared_ptr<WriteSession> session GUARDED_BY(mu);  // null when no write is in progress
+};
+
+class InodeTable {
+ public:
+  static constexpr uint64_t kRootIno = 1;
+
+  InodeTable();
+  InodeTable(const InodeTable&) = delete;
+  InodeTable& operator=(const InodeTable&) = delete;
+
+  struct Ref {
+    std::shared_ptr<Inode> inode;
+    std::string path;  // last known path (still reported after unlink)
+    bool linked = false;
+  };
+
+  // Unknown inode number -> nullopt.
+  std::optional<Ref> Get(uint64_t ino) const;
+  // The linked inode at `path`, or null.
+  std::shared_ptr<Inode> Find(const std::string& path) const;
+  // Returns the inode at `path` (creating it) and counts one kernel lookup. An
+  // existing inode of the other type is detached first (the object changed).
+  std::shared_ptr<Inode> Lookup(const std::string& path, bool is_dir);
+  // Drops `count` kernel lookups.
+  void Forget(uint64_t ino, uint64_t count);
+  void Opened(uint64_t ino);
+  void Closed(uint64_t ino);
+  // Detaches `path` from its inode (the inode lives on while referenced).
+  void Unlink(const std::string& path);
+  // Moves the inode at `from` to `to`, detaching whatever was at `to`.
+  void Rename(const std::string& from, const std::string& to);
+  // Linked inodes below directory `dir` ("" = root); only direct children when `direct_only`.
+  std::vector<std::pair<std::string, std::shared_ptr<Inode>>> Below(const std::string& dir,
+                                                                    bool direct_only) const;
+  size_t size() const;
+
+ private:
+  struct Entry {
+    std::shared_ptr<Inode> inode;
+    std::string path;
+    uint64_t nlookup = 0;
+    uint32_t opens = 0;
+    bool linked = true;
+  };
+
+  void DetachLocked(const std::string& path) EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void MaybeEraseLocked(uint64_t ino) EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
+  mutable Mutex mu_;
+  std::unordered_map<uint64_t, Entry> by_ino_ GUARDED_BY(mu_);
+  std::map<std::string, uint64_t> by_path_ GUARDED_BY(mu_);  // linked paths only; sorted for Below
+  uint64_t next_ino_ GUARDED_BY(mu_) = kRootIno + 1;
+};
+
+}  // namespace partfs
+
+#endif  // PARTFS_FS_INODE_TABLE_H_

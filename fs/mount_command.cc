@@ -1,0 +1,182 @@
+// `partfs BUCKET[:/prefix] MOUNTPOINT ...`: checks everything that can fail
+// (options, endpoint, credentials, bucket, cache directory) while errors still
+// reach the terminal, then mounts and serves until unmounted or signalled.
+#include "fs/fuse_ops.h"  // first: defines FUSE_USE_VERSION
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <climits>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "base/logger.h"
+#include "base/mutex.h"
+#include "cache/write_cache.h"
+#include "fs/cli_commands.h"
+#include "fs/daemon.h"
+#include "fs/filesystem.h"
+#include "fs/mount_options.h"
+#include "transfer/s3_client.h"
+
+namespace partfs {
+
+namespace {
+
+// How long unmount waits for uploads in flight before leaving them to the next mount.
+constexpr std::chrono::seconds kShutdownTimeout{60};
+constexpr int kMaxFuseThreads = 16;
+
+int Fail(int code, const std::string& message) {
+  std::fprintf(stderr, "partfs: %s\n", message.c_str());
+  return code;
+}
+
+// One quick probe so that a wrong endpoint, credentials or bucket fails at once
+// instead of after the full retry budget.
+int CheckBucket(const MountConfig& config) {
+  S3ClientOptions options = config.ClientOptions(Logger::Quiet());  // no retry chatter
+  options.retry.max_attempts = 2;
+  options.retry.max_total = std::chrono::milliseconds(5000);
+  auto probe = CreateS3Client(options);
+  if (!probe.ok()) return Fail(kUsageExitCode, probe.status().message());
+  Status status = (*probe)->HeadBucket();
+  if (status.ok()) return 0;
+  const std::string& url = config.endpoint;
+  if (status.IsUnavailable()) {
+    return Fail(kFailureExitCode, "cannot reach endpoint " + url + ": " + status.message());
+  }
+  if (status.code() == Status::Code::kPermissionDenied) {
+    return Fail(kFailureExitCode, "credentials rejected by " + url + " for bucket '" +
+                                      config.bucket + "': " + status.message());
+  }
+  if (status.IsNotFound() || status.remote_code() == "NoSuchBucket") {
+    return Fail(kFailureExitCode,
+                "bucket '" + config.bucket + "' does not exist at " + url + " (NoSuchBucket)");
+  }
+  return Fail(kFailureExitCode,
+              "cannot access bucket '" + config.bucket + "' at " + url + ": " + status.ToString());
+}
+
+// Runs the session until unmount or SIGINT/SIGTERM/SIGHUP. Returns the exit code.
+int Serve(const MountConfig& config, Filesystem* fs, DaemonStarter* daemon, Logger* logger) {
+  std::vector<std::string> arg_strings = {"partfs", "-o", config.FuseMountOptions()};
+  if (config.debug) arg_strings.push_back("-odebug");
+  std::vector<char*> argv;
+  for (auto& s : arg_strings) argv.push_back(s.data());
+  fuse_args args = FUSE_ARGS_INIT(static_cast<int>(argv.size()), argv.data());
+  fuse_lowlevel_ops ops;
+  FillFuseOps(&ops);
+  fuse_session* se = fuse_session_new(&args, &ops, sizeof(ops), fs);
+  if (se == nullptr) return Fail(kFailureExitCode, "cannot create the FUSE session");
+  int code = kFailureExitCode;
+  if (fuse_set_signal_handlers(se) != 0) {
+    Fail(kFailureExitCode, "cannot install signal handlers");
+  } else if (fuse_session_mount(se, config.mountpoint.c_str()) != 0) {
+    Fail(kFailureExitCode,
+         "cannot mount on " + config.mountpoint + " (see the fuse: message above)");
+    fuse_remove_signal_handlers(se);
+  } else {
+    if (daemon != nullptr) daemon->Succeeded(config.log_file);
+    logger->Info("mounted " + config.bucket + (config.prefix.empty() ? "" : ":/" + config.prefix) +
+                 " on " + config.mountpoint);
+    fuse_loop_config* loop = fuse_loop_cfg_create();
+    fuse_loop_cfg_set_max_threads(loop, kMaxFuseThreads);
+    int ret = fuse_session_loop_mt(se, loop);
+    fuse_loop_cfg_destroy(loop);
+    fuse_session_unmount(se);
+    fuse_remove_signal_handlers(se);
+    code = ret < 0 ? kFailureExitCode : 0;
+    logger->Info("unmounted " + config.mountpoint);
+  }
+  fuse_session_destroy(se);
+  return code;
+}
+
+// Lets uploads in flight finish (bounded), then destroys writers before the cache.
+void ShutDown(std::unique_ptr<Filesystem> fs, std::unique_ptr<WriteCache> cache, Logger* logger) {
+  Mutex mu;
+  CondVar cv(&mu);
+  bool done = false;
+  std::thread worker([&] {
+    fs->Shutdown();
+    cache->WaitForRecovery();
+    fs.reset();
+    cache.reset();
+    MutexLock lock(&mu);
+    done = true;
+    cv.SignalAll();
+  });
+  auto deadline = std::chrono::steady_clock::now() + kShutdownTimeout;
+  {
+    MutexLock lock(&mu);
+    while (!done && std::chrono::steady_clock::now() < deadline) {
+      cv.WaitFor(std::chrono::milliseconds(500));
+    }
+    if (!done) {
+      logger->Warn("uploads still in flight after " + std::to_string(kShutdownTimeout.count()) +
+                   " s; they resume at the next mount");
+      std::fflush(nullptr);
+      _exit(0);  // the journal holds everything; destructors would wait on busy threads
+    }
+  }
+  worker.join();
+}
+
+}  // namespace
+
+int RunMountCommand(int argc, char** argv) {
+  std::vector<std::string> args(argv + 1, argv + argc);
+  auto parsed = ParseMountArgs(args, ProcessEnv(), getuid(), getgid());
+  if (!parsed.ok()) return Fail(kUsageExitCode, parsed.status().message());
+  MountConfig config = std::move(*parsed);
+  struct stat st;
+  if (stat(config.mountpoint.c_str(), &st) != 0) {
+    return Fail(kUsageExitCode, "mount point " + config.mountpoint + ": " + std::strerror(errno));
+  }
+  if (!S_ISDIR(st.st_mode)) {
+    return Fail(kUsageExitCode, "mount point " + config.mountpoint + " is not a directory");
+  }
+  char resolved[PATH_MAX];
+  if (realpath(config.mountpoint.c_str(), resolved) != nullptr) config.mountpoint = resolved;
+
+  DaemonStarter daemon;
+  if (!config.foreground) {
+    int parent_code = daemon.Fork();
+    if (parent_code >= 0) return parent_code;  // the parent: the child reported
+  }
+  Logger logger(2, config.debug ? LogLevel::kDebug : LogLevel::kInfo);
+  if (int code = CheckBucket(config); code != 0) return code;
+  auto store = CreateS3Client(config.ClientOptions(&logger));
+  if (!store.ok()) return Fail(kUsageExitCode, store.status().message());
+  auto cache = WriteCache::Open(config.CacheOptionsFor(&logger), store->get());
+  if (!cache.ok()) {
+    if (cache.status().code() == Status::Code::kBusy) {
+      return Fail(kFailureExitCode,
+                  "cache directory " + config.cache_dir + " is in use by another partfs");
+    }
+    return Fail(kFailureExitCode, "cannot open cache directory " + config.cache_dir + ": " +
+                                      cache.status().message());
+  }
+  Status recovery = (*cache)->StartRecovery();
+  if (!recovery.ok()) return Fail(kFailureExitCode, "recovery: " + recovery.ToString());
+
+  FilesystemOptions fs_options;
+  fs_options.prefix = config.prefix;
+  fs_options.uid = config.uid;
+  fs_options.gid = config.gid;
+  fs_options.umask = config.umask;
+  fs_options.logger = &logger;
+  auto fs = std::make_unique<Filesystem>(fs_options, store->get(), cache->get());
+  int code = Serve(config, fs.get(), config.foreground ? nullptr : &daemon, &logger);
+  ShutDown(std::move(fs), std::move(*cache), &logger);
+  return code;
+}
+
+}  // namespace partfs

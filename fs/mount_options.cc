@@ -1,0 +1,427 @@
+#include "fs/mount_options.h"
+
+#include <sys/stat.h>
+
+#include <cctype>
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+
+#include "cache/part_schedule.h"
+
+namespace partfs {
+
+namespace {
+
+constexpr uint32_t kMaxUploadThreads = 64;
+constexpr uint64_t kMaxRetryTimeoutSeconds = 24 * 3600;
+
+Status Bad(std::string msg) { return Status::InvalidArgument(std::move(msg)); }
+
+Result<uint64_t> ParseUnsigned(std::string_view name, std::string_view text, int base = 10) {
+  if (text.empty()) return Bad("option " + std::string(name) + " needs a value");
+  for (char c : text) {
+    bool ok = base == 8 ? (c >= '0' && c <= '7') : std::isdigit(static_cast<unsigned char>(c));
+    if (!ok) {
+      return Bad("option " + std::string(name) + ": '" + std::string(text) + "' is not a" +
+                 (base == 8 ? "n octal" : "") + " number");
+    }
+  }
+  errno = 0;
+  std::string copy(text);
+  unsigned long long value = std::strtoull(copy.c_str(), nullptr, base);
+  if (errno == ERANGE) return Bad("option " + std::string(name) + ": value out of range");
+  return static_cast<uint64_t>(value);
+}
+
+// S3 bucket naming rules (3..63 characters, lowercase letters, digits, '.', '-').
+Status ValidateBucket(const std::string& bucket) {
+  if (bucket.size() < 3 || bucket.size() > 63) {
+    return Bad("bucket name '" + bucket + "' must be 3 to 63 characters long");
+  }
+  for (char c : bucket) {
+    if (!(std::islower(static_cast<unsigned char>(c)) ||
+          std::isdigit(static_cast<unsigned char>(c)) || c == '.' || c == '-')) {
+      return Bad("bucket name '" + bucket +
+                 "' may contain only lowercase letters, digits, '.' and '-'");
+    }
+  }
+  if (!std::isalnum(static_cast<unsigned char>(bucket.front())) ||
+      !std::isalnum(static_cast<unsigned char>(bucket.back()))) {
+    return Bad("bucket name '" + bucket + "' must start and end with a letter or digit");
+  }
+  return Status::OK();
+}
+
+// "bucket" or "bucket:/a/b" -> bucket, prefix "a/b/".
+Status ParseSource(const std::string& source, MountConfig* config) {
+  size_t colon = source.find(':');
+  config->bucket = source.substr(0, colon);
+  PARTFS_RETURN_IF_ERROR(ValidateBucket(config->bucket));
+  if (colon == std::string::npos) return Status::OK();
+  std::string prefix = source.substr(colon + 1);
+  if (prefix.empty() || prefix.front() != '/') {
+    return Bad("prefix in '" + source + "' must start with '/' (BUCKET:/prefix)");
+  }
+  while (!prefix.empty() && prefix.front() == '/') prefix.erase(0, 1);
+  while (!prefix.empty() && prefix.back() == '/') prefix.pop_back();
+  if (prefix.find("//") != std::string::npos) {
+    return Bad("prefix in '" + source + "' has an empty path component");
+  }
+  config->prefix = prefix.empty() ? "" : prefix + "/";
+  return Status::OK();
+}
+
+bool IsAwsEndpoint(const std::string& endpoint) {
+  size_t host_start = endpoint.find("://");
+  std::string host = endpoint.substr(host_start == std::string::npos ? 0 : host_start + 3);
+  host = host.substr(0, host.find_first_of(":/"));
+  const std::string aws = "amazonaws.com";
+  return host.size() >= aws.size() && host.compare(host.size() - aws.size(), aws.size(), aws) == 0;
+}
+
+Status ValidateEndpoint(const std::string& endpoint) {
+  bool http = endpoint.rfind("http://", 0) == 0;
+  bool https = endpoint.rfind("https://", 0) == 0;
+  if (!http && !https) {
+    return Bad("endpoint '" + endpoint + "' must start with http:// or https://");
+  }
+  std::string rest = endpoint.substr(http ? 7 : 8);
+  if (rest.empty() || rest.front() == '/' || rest.front() == ':') {
+    return Bad("endpoint '" + endpoint + "' has no host");
+  }
+  return Status::OK();
+}
+
+// Lines "access_key=...", "secret_key=...", "session_token=..."; '#' comments.
+Status ReadCredentialsFile(const std::string& path, MountConfig* config) {
+  struct stat st;
+  if (stat(path.c_str(), &st) != 0) {
+    return Bad("cannot read credentials_file " + path + ": " + std::strerror(errno));
+  }
+  if ((st.st_mode & 077) != 0) {
+    return Bad("credentials_file " + path +
+               " must not be accessible by group or others (chmod 600)");
+  }
+  std::ifstream in(path);
+  if (!in) return Bad("cannot read credentials_file " + path);
+  std::string line;
+  int line_number = 0;
+  while (std::getline(in, line)) {
+    ++line_number;
+    while (!line.empty() && std::isspace(static_cast<unsigned char>(line.back()))) line.pop_back();
+    if (line.empty() || line.front() == '#') continue;
+    size_t eq = line.find('=');
+    std::string where = "credentials_file " + path + " line " + std::to_string(line_number);
+    if (eq == std::string::npos) return Bad(where + ": expected name=value");
+    std::string name = line.substr(0, eq);
+    std::string value = line.substr(eq + 1);
+    if (name == "access_key") {
+      config->access_key = value;
+    } else if (name == "secret_key") {
+      config->secret_key = value;
+    } else if (name == "session_token") {
+      config->session_token = value;
+    } else {
+      // Never echo the value: it may be a secret.
+      return Bad(where + ": unknown name '" + name + "'");
+    }
+  }
+  if (config->access_key.empty() || config->secret_key.empty()) {
+    return Bad("credentials_file " + path + " must set both access_key and secret_key");
+  }
+  return Status::OK();
+}
+
+Status LoadCredentials(const std::optional<std::string>& file, const EnvLookup& env,
+                       MountConfig* config) {
+  if (file) return ReadCredentialsFile(*file, config);
+  auto key = env("AWS_ACCESS_KEY_ID");
+  auto secret = env("AWS_SECRET_ACCESS_KEY");
+  if (!key || key->empty() || !secret || secret->empty()) {
+    return Bad(
+        "no credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY or use "
+        "-o credentials_file=PATH");
+  }
+  config->access_key = *key;
+  config->secret_key = *secret;
+  if (auto token = env("AWS_SESSION_TOKEN")) config->session_token = *token;
+  return Status::OK();
+}
+
+struct PendingOptions {
+  std::optional<std::string> credentials_file;
+  std::optional<bool> path_style;  // set by path_style / virtual_host
+  bool cache_size_set = false;
+};
+
+// Applies one "name[=value]" option.
+Status ApplyOption(const std::string& opt, MountConfig* config, PendingOptions* pending) {
+  size_t eq = opt.find('=');
+  std::string name = opt.substr(0, eq);
+  bool has_value = eq != std::string::npos;
+  std::string value = has_value ? opt.substr(eq + 1) : "";
+  auto need_value = [&]() -> Status {
+    if (!has_value || value.empty()) return Bad("option " + name + " needs a value");
+    return Status::OK();
+  };
+  auto no_value = [&]() -> Status {
+    if (has_value) return Bad("option " + name + " takes no value");
+    return Status::OK();
+  };
+
+  if (name == "endpoint") {
+    PARTFS_RETURN_IF_ERROR(need_value());
+    PARTFS_RETURN_IF_ERROR(ValidateEndpoint(value));
+    while (value.size() > 1 && value.back() == '/') value.pop_back();
+    config->endpoint = value;
+  } else if (name == "region") {
+    PARTFS_RETURN_IF_ERROR(need_value());
+    config->region = value;
+  } else if (name == "provider") {
+    PARTFS_RETURN_IF_ERROR(need_value());
+    auto profile = ProfileByName(value);
+    if (!profile) return Bad("unknown provider '" + value + "' (expected s3, obs or oss)");
+    config->profile = *profile;
+  } else if (name == "path_style" || name == "virtual_host") {
+    PARTFS_RETURN_IF_ERROR(no_value());
+    bool path_style = name == "path_style";
+    if (pending->path_style && *pending->path_style != path_style) {
+      return Bad("options path_style and virtual_host exclude each other");
+    }
+    pending->path_style = path_style;
+  } else if (name == "cache_dir") {
+    PARTFS_RETURN_IF_ERROR(need_value());
+    if (value.front() != '/') return Bad("cache_dir '" + value + "' must be an absolute path");
+    config->cache_dir = value;
+  } else if (name == "cache_size" || name == "part_size") {
+    PARTFS_RETURN_IF_ERROR(need_value());
+    auto size = ParseByteSize(value);
+    if (!size.ok()) return Bad("option " + name + ": " + size.status().message());
+    if (name == "cache_size") {
+      config->cache_size = *size;
+      pending->cache_size_set = true;
+    } else {
+      config->part_size = *size;
+    }
+  } else if (name == "upload_threads") {
+    auto n = ParseUnsigned(name, value);
+    if (!n.ok()) return n.status();
+    if (*n < 1 || *n > kMaxUploadThreads) {
+      return Bad("upload_threads must be between 1 and " + std::to_string(kMaxUploadThreads));
+    }
+    config->upload_threads = static_cast<uint32_t>(*n);
+  } else if (name == "retry_timeout") {
+    auto n = ParseUnsigned(name, value);
+    if (!n.ok()) return n.status();
+    if (*n < 1 || *n > kMaxRetryTimeoutSeconds) {
+      return Bad("retry_timeout must be between 1 and " + std::to_string(kMaxRetryTimeoutSeconds) +
+                 " seconds");
+    }
+    config->retry_timeout = std::chrono::seconds(*n);
+  } else if (name == "credentials_file") {
+    PARTFS_RETURN_IF_ERROR(need_value());
+    pending->credentials_file = value;
+  } else if (name == "allow_other") {
+    PARTFS_RETURN_IF_ERROR(no_value());
+    config->allow_other = true;
+  } else if (name == "uid" || name == "gid") {
+    auto n = ParseUnsigned(name, value);
+    if (!n.ok()) return n.status();
+    if (*n > 0xfffffffeull) return Bad("option " + name + ": value out of range");
+    if (name == "uid") config->uid = static_cast<uid_t>(*n);
+    if (name == "gid") config->gid = static_cast<gid_t>(*n);
+  } else if (name == "umask") {
+    auto n = ParseUnsigned(name, value, 8);
+    if (!n.ok()) return n.status();
+    if (*n > 0777) return Bad("umask must be between 000 and 777 (octal)");
+    config->umask = static_cast<mode_t>(*n);
+  } else if (name == "log_file") {
+    PARTFS_RETURN_IF_ERROR(need_value());
+    if (value.front() != '/') return Bad("log_file '" + value + "' must be an absolute path");
+    config->log_file = value;
+  } else {
+    return Bad("unknown option '" + name + "'");
+  }
+  return Status::OK();
+}
+
+std::vector<std::string> SplitComma(const std::string& text) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  while (start <= text.size()) {
+    size_t comma = text.find(',', start);
+    if (comma == std::string::npos) comma = text.size();
+    out.push_back(text.substr(start, comma - start));
+    start = comma + 1;
+  }
+  return out;
+}
+
+// Cross-option checks and defaults that depend on other options.
+Status Finalize(const PendingOptions& pending, const EnvLookup& env, MountConfig* config) {
+  config->path_style = pending.path_style.value_or(!IsAwsEndpoint(config->endpoint));
+  if (config->cache_dir.empty()) config->cache_dir = "/var/cache/partfs/" + config->bucket;
+  Status schedule = PartSchedule::Validate(config->part_size, PartSchedule::kDefaultPartsPerStep,
+                                           config->profile);
+  if (!schedule.ok()) {
+    return Bad(schedule.message() + " (provider " + std::string(config->profile.name) + ")");
+  }
+  // Backpressure needs room for the part being filled plus one being uploaded.
+  if (config->cache_size < 2 * config->part_size) {
+    return Bad("cache_size " + std::to_string(config->cache_size) +
+               " must be at least twice part_size (" + std::to_string(config->part_size) + ")");
+  }
+  return LoadCredentials(pending.credentials_file, env, config);
+}
+
+}  // namespace
+
+Result<uint64_t> ParseByteSize(std::string_view text) {
+  if (text.empty()) return Bad("empty size");
+  uint64_t multiplier = 1;
+  char last = static_cast<char>(std::toupper(static_cast<unsigned char>(text.back())));
+  if (!std::isdigit(static_cast<unsigned char>(text.back()))) {
+    switch (last) {
+      case 'K':
+        multiplier = 1ull << 10;
+        break;
+      case 'M':
+        multiplier = 1ull << 20;
+        break;
+      case 'G':
+        multiplier = 1ull << 30;
+        break;
+      case 'T':
+        multiplier = 1ull << 40;
+        break;
+      default:
+        return Bad("'" + std::string(text) + "' is not a size (digits with K, M, G or T)");
+    }
+    text.remove_suffix(1);
+  }
+  if (text.empty()) return Bad("size has no digits");
+  for (char c : text) {
+    if (!std::isdigit(static_cast<unsigned char>(c))) {
+      return Bad("'" + std::string(text) + "' is not a size (digits with K, M, G or T)");
+    }
+  }
+  if (text.size() > 19) return Bad("size '" + std::string(text) + "' is too large");
+  uint64_t number = std::strtoull(std::string(text).c_str(), nullptr, 10);
+  if (number > UINT64_MAX / multiplier) return Bad("size '" + std::string(text) + "' is too large");
+  if (number == 0) return Bad("size must be greater than 0");
+  return number * multiplier;
+}
+
+Result<MountConfig> ParseMountArgs(const std::vector<std::string>& args, const EnvLookup& env,
+                                   uid_t default_uid, gid_t default_gid) {
+  MountConfig config;
+  config.uid = default_uid;
+  config.gid = default_gid;
+  PendingOptions pending;
+  std::vector<std::string> positional;
+  for (size_t i = 0; i < args.size(); ++i) {
+    const std::string& arg = args[i];
+    if (arg == "-f") {
+      config.foreground = true;
+    } else if (arg == "-d") {
+      config.debug = true;
+      config.foreground = true;
+    } else if (arg == "-o" || (arg.rfind("-o", 0) == 0 && arg.size() > 2)) {
+      std::string list;
+      if (arg == "-o") {
+        if (i + 1 >= args.size()) return Bad("option -o needs a value");
+        list = args[++i];
+      } else {
+        list = arg.substr(2);
+      }
+      for (const std::string& opt : SplitComma(list)) {
+        if (opt.empty()) return Bad("empty option in '-o " + list + "'");
+        PARTFS_RETURN_IF_ERROR(ApplyOption(opt, &config, &pending));
+      }
+    } else if (!arg.empty() && arg.front() == '-') {
+      return Bad("unknown argument '" + arg + "'");
+    } else {
+      positional.push_back(arg);
+    }
+  }
+  if (positional.size() != 2) {
+    return Bad("expected BUCKET[:/prefix] and MOUNTPOINT, got " +
+               std::to_string(positional.size()) + " argument(s)");
+  }
+  PARTFS_RETURN_IF_ERROR(ParseSource(positional[0], &config));
+  if (positional[1].empty()) return Bad("empty mount point");
+  config.mountpoint = positional[1];
+  PARTFS_RETURN_IF_ERROR(Finalize(pending, env, &config));
+  return config;
+}
+
+EnvLookup ProcessEnv() {
+  return [](std::string_view name) -> std::optional<std::string> {
+    const char* value = std::getenv(std::string(name).c_str());
+    if (value == nullptr) return std::nullopt;
+    return std::string(value);
+  };
+}
+
+S3ClientOptions MountConfig::ClientOptions(Logger* logger) const {
+  S3ClientOptions o;
+  o.endpoint = endpoint;
+  o.region = region;
+  o.bucket = bucket;
+  o.access_key = access_key;
+  o.secret_key = secret_key;
+  o.session_token = session_token;
+  o.path_style = path_style;
+  o.profile = profile;
+  o.retry.max_total = std::chrono::duration_cast<std::chrono::milliseconds>(retry_timeout);
+  o.logger = logger;
+  return o;
+}
+
+CacheOptions MountConfig::CacheOptionsFor(Logger* logger) const {
+  CacheOptions o;
+  o.cache_dir = cache_dir;
+  o.cache_size = cache_size;
+  o.part_size = part_size;
+  o.upload_threads = upload_threads;
+  o.profile = profile;
+  o.endpoint = endpoint;
+  o.bucket = bucket;
+  o.logger = logger;
+  return o;
+}
+
+std::string MountConfig::FuseMountOptions() const {
+  std::string opts = "fsname=partfs:" + bucket + ",subtype=partfs,default_permissions";
+  if (allow_other) opts += ",allow_other";
+  return opts;
+}
+
+std::string MountUsage() {
+  return R"(usage: partfs BUCKET[:/prefix] MOUNTPOINT [-f] [-d] [-o opt[,opt...]]
+       partfs gc ...       clean up abandoned uploads (see partfs gc --help)
+       partfs status ...   show uploads in flight (see partfs status --help)
+
+  -f                      stay in the foreground
+  -d                      debug logging (implies -f)
+  -o endpoint=URL         S3 endpoint (default http://127.0.0.1:8080)
+  -o region=NAME          signing region (default us-east-1)
+  -o provider=s3|obs|oss  provider limits and conventions (default s3)
+  -o path_style           path-style requests (default unless the endpoint is AWS)
+  -o virtual_host         virtual-hosted-style requests (bucket.host)
+  -o cache_dir=DIR        write cache (default /var/cache/partfs/BUCKET)
+  -o cache_size=SIZE      max part data in the cache, K/M/G suffix (default 4G)
+  -o part_size=SIZE       first part size (default 8M)
+  -o upload_threads=N     parallel part uploads, 1..64 (default 4)
+  -o retry_timeout=SEC    give up retrying a request after SEC seconds (default 60)
+  -o credentials_file=F   lines access_key=..., secret_key=..., session_token=... (mode 600);
+                          else AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN
+  -o allow_other          let other users access the mount
+  -o uid=N,gid=N,umask=M  owner and mode of objects without metadata
+  -o log_file=PATH        where a daemonized partfs logs (default: discarded)
+)";
+}
+
+}  // namespace partfs

@@ -1,0 +1,82 @@
+// MountConfig and its parser: the command line of a `partfs BUCKET[:/prefix] MOUNTPOINT` mount,
+// validated into one value before anything is mounted.
+//
+// Usage: partfs BUCKET[:/prefix] MOUNTPOINT [-f] [-d] [-o opt[,opt...]]
+// ParseMountArgs never exits, prints or touches the filesystem except to read
+// a credentials_file; the caller prints the one-line message of a failed parse
+// and exits with kUsageExitCode. Pure value types, thread-compatible.
+#ifndef PARTFS_FS_MOUNT_OPTIONS_H_
+#define PARTFS_FS_MOUNT_OPTIONS_H_
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/status.h"
+#include "cache/write_cache.h"
+#include "transfer/provider_profile.h"
+#include "transfer/s3_client.h"
+
+namespace partfs {
+
+inline constexpr int kUsageExitCode = 2;    // bad command line or options
+inline constexpr int kFailureExitCode = 1;  // endpoint, credentials, bucket, cache, mount failures
+
+struct MountConfig {
+  std::string bucket;
+  std::string prefix;  // "" or "dir/sub/" (no leading '/', always a trailing '/')
+  std::string mountpoint;
+  bool foreground = false;
+  bool debug = false;  // -d: debug logging and libfuse request tracing; implies -f
+
+  std::string endpoint = "http://127.0.0.1:8080";
+  std::string region = "us-east-1";
+  ProviderProfile profile = ProfileFor(Provider::kS3);
+  bool path_style = true;
+  std::string access_key;
+  std::string secret_key;
+  std::string session_token;
+  std::chrono::seconds retry_timeout{60};  // give up retrying one request after this long
+
+  std::string cache_dir;  // default /var/cache/partfs/<bucket>
+  uint64_t cache_size = 4ull << 30;
+  uint64_t part_size = 8ull << 20;
+  uint32_t upload_threads = 4;
+
+  bool allow_other = false;
+  uid_t uid = 0;  // owner of objects without "uid" metadata (default: the mounting user)
+  gid_t gid = 0;
+  mode_t umask = 022;    // default modes: files 0666 & ~umask, directories 0777 & ~umask
+  std::string log_file;  // daemon mode log destination ("" = discarded after mount)
+
+  S3ClientOptions ClientOptions(Logger* logger) const;
+  CacheOptions CacheOptionsFor(Logger* logger) const;
+  // The -o string handed to libfuse (fsname, subtype, default_permissions, allow_other).
+  std::string FuseMountOptions() const;
+};
+
+// Looks up an environment variable; nullopt when unset.
+using EnvLookup = std::function<std::optional<std::string>(std::string_view name)>;
+// The process environment.
+EnvLookup ProcessEnv();
+
+// `args` excludes the program name. Defaults for uid/gid come from `default_uid`/`default_gid`.
+// Returns InvalidArgument with a one-line message naming the problem.
+Result<MountConfig> ParseMountArgs(const std::vector<std::string>& args, const EnvLookup& env,
+                                   uid_t default_uid, gid_t default_gid);
+
+// "8M" -> 8388608. Suffixes K, M, G, T (powers of 1024), case-insensitive; none = bytes.
+Result<uint64_t> ParseByteSize(std::string_view text);
+
+// The text printed by `partfs --help`.
+std::string MountUsage();
+
+}  // namespace partfs
+
+#endif  // PARTFS_FS_MOUNT_OPTIONS_H_

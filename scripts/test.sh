@@ -1,0 +1,97 @@
+#!/usr/bin/env bash
+# Runs ALL of partfs's tests on this machine: installs the dependencies, builds,
+# starts one shared local S3 server (scripts/s3-server.sh), runs every ctest
+# label (unit, integration, fuse), then, when time allows, the unit tests again
+# under ASan+UBSan (build-asan/). Exits non-zero on any failure.
+#
+# Environment (all optional):
+#   PARTFS_TEST_S3_PORT     first port of the shared server's block (default 18080;
+#                           the next free block is taken when it is busy)
+#   PARTFS_SANITIZE_TESTS   0 skips the ASan+UBSan pass
+#   PARTFS_TEST_BUDGET      seconds the whole run may take (default 1800); the
+#                           ASan pass is skipped when less than 12 min are left
+#   PARTFS_CTEST_ARGS       extra ctest arguments (e.g. "-L unit")
+set -euo pipefail
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$ROOT"
+START=$SECONDS
+BUDGET=${PARTFS_TEST_BUDGET:-1800}
+JOBS=$(nproc)
+
+step() { echo "=== [$((SECONDS - START))s] $*"; }
+
+step "dependencies and build"
+bash scripts/build.sh
+
+# ---- the shared S3 server ---------------------------------------------------
+port_busy() {  # something listens on 127.0.0.1:$1
+  (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
+}
+block_free() {
+  local p
+  for ((p = $1; p < $1 + 5; p++)); do
+    if port_busy "$p"; then return 1; fi
+  done
+}
+PORT=${PARTFS_TEST_S3_PORT:-18080}
+for ((i = 0; i < 20; i++)); do
+  block_free "$PORT" && break
+  PORT=$((PORT + 10))
+done
+S3_DIR=$(mktemp -d /tmp/partfs-test-s3-XXXXXX)
+cleanup() {
+  local rc=$?
+  bash scripts/s3-server.sh stop "$S3_DIR" >/dev/null 2>&1 || true
+  if [[ $rc -ne 0 && -f $S3_DIR/log/swift.log ]]; then
+    cp "$S3_DIR/log/swift.log" build/test-s3-server.log 2>/dev/null &&
+      echo "test.sh: server log kept in build/test-s3-server.log"
+  fi
+  rm -rf "$S3_DIR"
+  exit $rc
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+step "starting the shared S3 server on port $PORT"
+bash scripts/s3-server.sh start "$S3_DIR" "$PORT"
+export PARTFS_TEST_S3_ENDPOINT=http://127.0.0.1:$PORT
+export PARTFS_TEST_S3_LOG=$S3_DIR/log/swift.log
+
+# ---- the tests ------------------------------------------------------------------
+failed=0
+step "ctest (unit, integration, fuse)"
+# shellcheck disable=SC2086
+if ! ctest --test-dir build --output-on-failure -j2 --timeout 900 ${PARTFS_CTEST_ARGS:-} \
+  2>&1 | tee build/ctest.log; then
+  failed=1
+fi
+
+left=$((BUDGET - (SECONDS - START)))
+if [[ ${PARTFS_SANITIZE_TESTS:-1} == 0 ]]; then
+  step "ASan+UBSan pass skipped (PARTFS_SANITIZE_TESTS=0)"
+elif ((left < 720)); then
+  step "ASan+UBSan pass skipped: only ${left}s of the ${BUDGET}s budget left"
+else
+  step "ASan+UBSan build (unit tests)"
+  cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPARTFS_SANITIZE=address >/dev/null
+  if cmake --build build-asan -j"$JOBS" --target unit_tests; then
+    step "ASan+UBSan unit tests"
+    export ASAN_OPTIONS=${ASAN_OPTIONS:-abort_on_error=1:detect_leaks=1}
+    export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+    if ! ctest --test-dir build-asan -L unit --output-on-failure -j2 --timeout 600 \
+      2>&1 | tee build/ctest-asan.log; then
+      failed=1
+    fi
+  else
+    echo "test.sh: the ASan+UBSan build failed"
+    failed=1
+  fi
+fi
+
+step "done"
+grep -h -E '^[0-9]+% tests passed|tests failed out of' build/ctest.log build/ctest-asan.log 2>/dev/null || true
+if ((failed)); then
+  echo "test.sh: FAILED"
+  exit 1
+fi
+echo "test.sh: all tests passed"

@@ -1,0 +1,231 @@
+// Fuse tests of partfs's POSIX semantics, one statement of docs/SEMANTICS.md
+// each: rename, unlink, rmdir, overwrite, append, flush/fork, metadata, truncate.
+// Each test drives the mount with a small python3 program that prints results
+// and errno values.
+#include <sys/stat.h>
+
+#include <fstream>
+#include <string>
+
+#include "fs/file_metadata.h"
+#include "gtest/gtest.h"
+#include "tests/support/mount_fixture.h"
+#include "tests/support/run_command.h"
+#include "tests/support/temp_dir.h"
+
+namespace partfs {
+namespace {
+
+using testing::Mount;
+using testing::RunCommand;
+using testing::ShellQuote;
+
+class FsSemanticsTest : public ::testing::Test {
+ protected:
+  FsSemanticsTest() : work_("fs-semantics") {}
+
+  void SetUp() override {
+    Status started = mount_.Start();
+    ASSERT_TRUE(started.ok()) << started.ToString();
+  }
+
+  // Runs `body` with `M` bound to the mount point and helpers `err(fn)`
+  // (prints the errno of an OSError, or "ok") and `data(path)`; returns stdout.
+  std::string Python(const std::string& body) {
+    std::string script =
+        "import os, sys, errno\n"
+        "M = " +
+        Quote(mount_.path()) +
+        "\n"
+        "def err(fn):\n"
+        "    try:\n"
+        "        fn()\n"
+        "        return 'ok'\n"
+        "    except OSError as e:\n"
+        "        return errno.errorcode[e.errno]\n"
+        "def data(p):\n"
+        "    with open(p, 'rb') as f:\n"
+        "        return f.read()\n" +
+        body;
+    std::string path = work_.Sub("t" + std::to_string(++scripts_) + ".py");
+    std::ofstream(path) << script;
+    auto r = RunCommand(testing::Python3() + " " + ShellQuote(path), std::chrono::seconds(120));
+    EXPECT_EQ(r.exit_code, 0) << r.output << mount_.Log();
+    return r.output;
+  }
+  static std::string Quote(const std::string& s) { return "'" + s + "'"; }
+
+  bool Exists(const std::string& key) { return mount_.store().HeadObject(key).ok(); }
+  std::string Body(const std::string& key) {
+    auto info = mount_.store().HeadObject(key);
+    if (!info.ok()) return "<" + info.status().ToString() + ">";
+    std::string out(info->size, '\0');
+    auto n = mount_.store().GetObject(key, 0, info->size, out.data());
+    return n.ok() ? out.substr(0, *n) : "<" + n.status().ToString() + ">";
+  }
+
+  testing::TempDir work_;
+  Mount mount_;
+  int scripts_ = 0;
+};
+
+TEST_F(FsSemanticsTest, RenameClosedFileCopiesAndDeletes) {
+  EXPECT_EQ(Python("open(M + '/a', 'w').write('hello')\n"
+                   "os.rename(M + '/a', M + '/b')\n"
+                   "print(os.path.exists(M + '/a'), data(M + '/b'))\n"),
+            "False b'hello'\n");
+  EXPECT_FALSE(Exists("a"));
+  EXPECT_EQ(Body("b"), "hello");
+}
+
+TEST_F(FsSemanticsTest, RenameWhileWritingRetargetsUpload) {
+  EXPECT_EQ(Python("f = open(M + '/tmp.part', 'wb')\n"
+                   "f.write(b'x' * 100); f.flush()\n"
+                   "os.rename(M + '/tmp.part', M + '/final')\n"
+                   "f.write(b'y' * 100)\n"
+                   "f.close()\n"
+                   "print(sorted(os.listdir(M)))\n"),
+            "['final']\n");
+  EXPECT_FALSE(Exists("tmp.part"));
+  EXPECT_EQ(Body("final"), std::string(100, 'x') + std::string(100, 'y'));
+}
+
+TEST_F(FsSemanticsTest, RenameDirectoryIsExdevAndMvCopies) {
+  EXPECT_EQ(Python("os.mkdir(M + '/d')\n"
+                   "open(M + '/d/f', 'w').write('in d')\n"
+                   "print(err(lambda: os.rename(M + '/d', M + '/e')))\n"),
+            "EXDEV\n");
+  auto mv = RunCommand("mv " + ShellQuote(mount_.File("d")) + " " + ShellQuote(mount_.File("e")),
+                       std::chrono::seconds(60));
+  EXPECT_EQ(mv.exit_code, 0) << mv.output;
+  EXPECT_EQ(Body("e/f"), "in d");
+  EXPECT_FALSE(Exists("d/f"));
+}
+
+TEST_F(FsSemanticsTest, RenameReplacesTarget) {
+  EXPECT_EQ(Python("open(M + '/x', 'w').write('1')\n"
+                   "open(M + '/y', 'w').write('2')\n"
+                   "os.rename(M + '/x', M + '/y')\n"
+                   "print(data(M + '/y'), os.path.exists(M + '/x'))\n"),
+            "b'1' False\n");
+}
+
+TEST_F(FsSemanticsTest, UnlinkClosedAndWhileWriting) {
+  EXPECT_EQ(Python("open(M + '/gone', 'w').write('bye')\n"
+                   "os.unlink(M + '/gone')\n"
+                   "print(os.path.exists(M + '/gone'), err(lambda: os.unlink(M + '/gone')))\n"
+                   "f = open(M + '/scratch', 'wb')\n"
+                   "f.write(b'z' * 1000)\n"
+                   "os.unlink(M + '/scratch')\n"
+                   "f.write(b'z' * 1000)\n"
+                   "f.close()\n"
+                   "print(os.listdir(M))\n"),
+            "False ENOENT\n[]\n");
+  EXPECT_FALSE(Exists("gone"));
+  EXPECT_FALSE(Exists("scratch"));
+}
+
+TEST_F(FsSemanticsTest, RmdirNonEmptyIsEnotempty) {
+  EXPECT_EQ(Python("os.mkdir(M + '/full')\n"
+                   "open(M + '/full/f', 'w').write('x')\n"
+                   "print(err(lambda: os.rmdir(M + '/full')))\n"
+                   "os.mkdir(M + '/empty')\n"
+                   "print(err(lambda: os.rmdir(M + '/empty')), os.path.exists(M + '/empty'))\n"),
+            "ENOTEMPTY\nok False\n");
+  EXPECT_FALSE(Exists("empty/"));
+  EXPECT_TRUE(Exists("full/"));
+}
+
+TEST_F(FsSemanticsTest, OverwriteExistingFile) {
+  EXPECT_EQ(Python("open(M + '/o', 'w').write('0123456789')\n"
+                   // O_TRUNC replaces the object.
+                   "open(M + '/o', 'w').write('new')\n"
+                   "print(data(M + '/o'))\n"
+                   // Without O_TRUNC: writing must start at offset 0 and replaces the object.
+                   "fd = os.open(M + '/o', os.O_WRONLY)\n"
+                   "print(err(lambda: os.pwrite(fd, b'late', 2)))\n"
+                   "os.write(fd, b'AB')\n"
+                   "os.close(fd)\n"
+                   "print(data(M + '/o'))\n"
+                   // O_APPEND to a non-empty object is refused at open.
+                   "print(err(lambda: os.open(M + '/o', os.O_WRONLY | os.O_APPEND)))\n"),
+            "b'new'\nENOTSUP\nb'AB'\nEOPNOTSUPP\n");
+}
+
+TEST_F(FsSemanticsTest, AppendToNewFileWorks) {
+  EXPECT_EQ(Python("with open(M + '/log', 'a') as f:\n"
+                   "    f.write('one\\n'); f.flush(); f.write('two\\n')\n"
+                   "print(data(M + '/log'))\n"),
+            "b'one\\ntwo\\n'\n");
+}
+
+TEST_F(FsSemanticsTest, FlushFromForkedChildDoesNotComplete) {
+  EXPECT_EQ(Python("fd = os.open(M + '/forked', os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)\n"
+                   "os.write(fd, b'before ')\n"
+                   "pid = os.fork()\n"
+                   "if pid == 0:\n"
+                   "    os.close(fd)\n"
+                   "    os._exit(0)\n"
+                   "os.waitpid(pid, 0)\n"
+                   "os.write(fd, b'after')\n"
+                   "os.close(fd)\n"
+                   "print(data(M + '/forked'))\n"),
+            "b'before after'\n");
+}
+
+TEST_F(FsSemanticsTest, WriteAfterFlushIsEio) {
+  EXPECT_EQ(Python("fd = os.open(M + '/dupped', os.O_WRONLY | os.O_CREAT, 0o644)\n"
+                   "os.write(fd, b'first')\n"
+                   "os.close(os.dup(fd))  # flush from the writing process completes the file\n"
+                   "print(err(lambda: os.write(fd, b'second')))\n"
+                   "os.close(fd)\n"
+                   "print(data(M + '/dupped'))\n"),
+            "EIO\nb'first'\n");
+}
+
+TEST_F(FsSemanticsTest, ReadWhileWritingIsEbusy) {
+  EXPECT_EQ(Python("f = open(M + '/busy', 'wb'); f.write(b'x'); f.flush()\n"
+                   "print(err(lambda: open(M + '/busy', 'rb')))\n"
+                   "f.close()\n"
+                   "print(data(M + '/busy'))\n"),
+            "EBUSY\nb'x'\n");
+}
+
+TEST_F(FsSemanticsTest, ModeOwnerAndMtimeInMetadata) {
+  EXPECT_EQ(Python("fd = os.open(M + '/m', os.O_WRONLY | os.O_CREAT, 0o640)\n"
+                   "os.write(fd, b'm'); os.close(fd)\n"
+                   "print(oct(os.stat(M + '/m').st_mode & 0o7777))\n"
+                   "os.chmod(M + '/m', 0o600)\n"
+                   "os.utime(M + '/m', (1500000000, 1500000000))\n"
+                   "st = os.stat(M + '/m')\n"
+                   "print(oct(st.st_mode & 0o7777), int(st.st_mtime))\n"),
+            "0o640\n0o600 1500000000\n");
+  auto info = mount_.store().HeadObject("m");
+  ASSERT_TRUE(info.ok());
+  FileMetadata meta = ParseFileMetadata(info->user_metadata);
+  ASSERT_TRUE(meta.mode.has_value());
+  EXPECT_EQ(*meta.mode, S_IFREG | 0600u);
+  EXPECT_EQ(meta.mtime.value_or(0), 1500000000);
+  EXPECT_TRUE(meta.uid.has_value());
+  EXPECT_EQ(Body("m"), "m");
+}
+
+TEST_F(FsSemanticsTest, TruncateClosedFile) {
+  EXPECT_EQ(Python("open(M + '/t', 'w').write('abcdef')\n"
+                   "print(err(lambda: os.truncate(M + '/t', 3)))\n"
+                   "print(err(lambda: os.truncate(M + '/t', 0)), os.stat(M + '/t').st_size)\n"),
+            "ENOTSUP\nok 0\n");
+  EXPECT_EQ(Body("t"), "");
+}
+
+TEST_F(FsSemanticsTest, StatfsAndUnsupportedOps) {
+  EXPECT_EQ(Python("s = os.statvfs(M)\n"
+                   "print(s.f_bavail > 0, s.f_namemax)\n"
+                   "open(M + '/l', 'w').write('l')\n"
+                   "print(err(lambda: os.symlink('l', M + '/s')), "
+                   "err(lambda: os.link(M + '/l', M + '/h')))\n"),
+            "True 255\nENOSYS ENOSYS\n");
+}
+
+}  // namespace
+}  // namespace partfs

@@ -1,0 +1,100 @@
+// FaultProxy: a loopback HTTP/1.1 proxy in front of a local server port, for
+// fault-injection tests (retries, cut connections, lost responses).
+//
+// It listens on 127.0.0.1 on an ephemeral port; point a client's endpoint at
+// url(). By default every request is passed through. Faults are armed with a
+// count and consumed by the next requests/connections in arrival order:
+//   FailNextRequests(n)      answer n requests itself with a 503 SlowDown XML
+//                            error (the request body is read and discarded,
+//                            the connection stays usable);
+//   CutNextConnections(n)    close n newly accepted connections at once;
+//   CutNextRequests(n, k)    read the first k bytes of n requests (head and
+//                            body), then close the connection;
+//   DropNextResponses(n)     forward n requests to the server, wait for the
+//                            server's whole response, then close the client's
+//                            connection without answering (the operation took
+//                            effect, the client does not know).
+// Requests are assumed to carry Content-Length bodies (as curl sends them).
+//
+// Thread-safe. One thread accepts; each connection gets a thread for each
+// direction, bounded by kMaxConnections. Stop() (also run by the destructor)
+// closes every socket and joins every thread.
+#ifndef PARTFS_TESTS_SUPPORT_FAULT_PROXY_H_
+#define PARTFS_TESTS_SUPPORT_FAULT_PROXY_H_
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace partfs::testing {
+
+class FaultProxy {
+ public:
+  static constexpr int kMaxConnections = 64;
+
+  // Starts listening; aborts the test process (assert) if no socket can be bound.
+  explicit FaultProxy(int target_port);
+  ~FaultProxy();
+  FaultProxy(const FaultProxy&) = delete;
+  FaultProxy& operator=(const FaultProxy&) = delete;
+
+  int port() const { return port_; }
+  std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
+
+  void FailNextRequests(int n, int http_status = 503, const std::string& code = "SlowDown");
+  // A permanent failure mode: every request is answered with the error.
+  void FailAllRequests(int http_status = 503, const std::string& code = "SlowDown");
+  void CutNextConnections(int n);
+  void CutNextRequests(int n, uint64_t after_bytes);
+  void DropNextResponses(int n);
+  void PassThrough();  // disarms every fault
+
+  int requests_seen() const { return requests_seen_.load(); }
+  // The head (request line and headers) of the latest request received.
+  std::string last_request_head();
+  int faults_injected() const { return faults_injected_.load(); }
+
+  void Stop();
+
+ private:
+  enum class Action { kPass, kFail, kCut, kDrop };
+  struct Connection;
+
+  void AcceptLoop();
+  void Serve(Connection* conn);
+  Action NextRequestAction(uint64_t* cut_after, int* fail_status, std::string* fail_code);
+  bool TakeConnectionCut();
+  void Track(int fd);
+  void Untrack(int fd);
+
+  const int target_port_;
+  int listen_fd_ = -1;
+  int port_ = 0;
+  std::atomic<bool> stopping_{false};
+  std::thread accept_thread_;
+
+  std::mutex mu_;  // guards everything below
+  int fail_next_ = 0;
+  bool fail_all_ = false;
+  int fail_status_ = 503;
+  std::string fail_code_ = "SlowDown";
+  int cut_connections_ = 0;
+  int cut_requests_ = 0;
+  uint64_t cut_after_ = 0;
+  int drop_next_ = 0;
+  std::set<int> open_fds_;
+  std::string last_head_;
+  std::vector<std::unique_ptr<Connection>> connections_;
+
+  std::atomic<int> requests_seen_{0};
+  std::atomic<int> faults_injected_{0};
+};
+
+}  // namespace partfs::testing
+
+#endif  // PARTFS_TESTS_SUPPORT_FAULT_PROXY_H_

@@ -1,0 +1,191 @@
+#include "cache/journal.h"
+
+#include <sys/stat.h>
+
+#include <gtest/gtest.h>
+
+#include "cache/journal_codec.h"
+#include "tests/support/temp_dir.h"
+#include "transfer/hashing.h"
+
+namespace partfs {
+namespace {
+
+FileRecord SampleRecord(uint64_t id) {
+  FileRecord r;
+  r.file_id = id;
+  r.endpoint = "http://127.0.0.1:8080";
+  r.bucket = "bucket";
+  r.key = "dir/file-" + std::to_string(id) + ".bin";
+  r.upload_id = "upload-" + std::to_string(id);
+  r.base_part_size = 8ull << 20;
+  r.parts_per_step = 1000;
+  r.state = UploadState::kPendingComplete;
+  r.size = 123456789012ull;
+  r.created_at = 1700000000;
+  r.updated_at = -5;
+  r.last_error = "Unavailable: timeout";
+  r.metadata = {{"mode", "33188"}, {"mtime", "1700000000"}, {"empty", ""}};
+  return r;
+}
+
+PartRecord SamplePart(uint32_t number) {
+  std::string data = "part " + std::to_string(number);
+  return PartRecord{number, data.size() * 1000, HexEncode(Md5(data)), Md5(data)};
+}
+
+void ExpectSameRecord(const FileRecord& a, const FileRecord& b) {
+  EXPECT_EQ(a.file_id, b.file_id);
+  EXPECT_EQ(a.endpoint, b.endpoint);
+  EXPECT_EQ(a.bucket, b.bucket);
+  EXPECT_EQ(a.key, b.key);
+  EXPECT_EQ(a.upload_id, b.upload_id);
+  EXPECT_EQ(a.base_part_size, b.base_part_size);
+  EXPECT_EQ(a.parts_per_step, b.parts_per_step);
+  EXPECT_EQ(a.state, b.state);
+  EXPECT_EQ(a.size, b.size);
+  EXPECT_EQ(a.created_at, b.created_at);
+  EXPECT_EQ(a.updated_at, b.updated_at);
+  EXPECT_EQ(a.last_error, b.last_error);
+  EXPECT_EQ(a.metadata, b.metadata);
+}
+
+TEST(CacheJournalCodecTest, FileRecordRoundTrip) {
+  FileRecord r = SampleRecord(42);
+  auto decoded = DecodeFileRecord(EncodeFileRecord(r));
+  ASSERT_TRUE(decoded.ok()) << decoded.status().ToString();
+  ExpectSameRecord(r, *decoded);
+}
+
+TEST(CacheJournalCodecTest, PartRecordRoundTrip) {
+  PartRecord p = SamplePart(7);
+  auto decoded = DecodePartRecord(EncodePartRecord(p));
+  ASSERT_TRUE(decoded.ok()) << decoded.status().ToString();
+  EXPECT_EQ(decoded->number, 7u);
+  EXPECT_EQ(decoded->size, p.size);
+  EXPECT_EQ(decoded->etag, p.etag);
+  EXPECT_EQ(decoded->md5, p.md5);
+}
+
+TEST(CacheJournalCodecTest, EveryDamagedByteIsDetected) {
+  std::string good = EncodeFileRecord(SampleRecord(3));
+  for (size_t i = 0; i < good.size(); ++i) {
+    std::string bad = good;
+    bad[i] = static_cast<char>(bad[i] ^ 0x5a);
+    auto decoded = DecodeFileRecord(bad);
+    ASSERT_FALSE(decoded.ok()) << "flip at byte " << i;
+    EXPECT_EQ(decoded.status().code(), Status::Code::kCorruption);
+  }
+  std::string part = EncodePartRecord(SamplePart(1));
+  part[part.size() / 2] ^= 1;
+  EXPECT_EQ(DecodePartRecord(part).status().code(), Status::Code::kCorruption);
+}
+
+TEST(CacheJournalCodecTest, TruncatedAndEmptyRecordsAreCorruption) {
+  std::string good = EncodeFileRecord(SampleRecord(3));
+  for (size_t len : {size_t{0}, size_t{1}, size_t{5}, good.size() - 1}) {
+    EXPECT_EQ(DecodeFileRecord(good.substr(0, len)).status().code(), Status::Code::kCorruption)
+        << len;
+  }
+  EXPECT_EQ(DecodeU64("1234567").status().code(), Status::Code::kCorruption);
+}
+
+TEST(CacheJournalCodecTest, KeysAreBigEndianSoTheySortByNumber) {
+  EXPECT_LT(FileKey(255), FileKey(256));
+  EXPECT_LT(PartKey(1, 9), PartKey(1, 10));
+  EXPECT_LT(PartKey(1, 70000), PartKey(2, 1));
+  uint64_t id = 0;
+  uint32_t number = 0;
+  ASSERT_TRUE(ParsePartKey(PartKey(0x0102030405060708ull, 513), &id, &number).ok());
+  EXPECT_EQ(id, 0x0102030405060708ull);
+  EXPECT_EQ(number, 513u);
+  EXPECT_EQ(FileKey(1), std::string("\0\0\0\0\0\0\0\1", 8));
+}
+
+TEST(CacheJournalTest, CrudAndPartsInOrder) {
+  testing::TempDir dir("partfs-journal");
+  auto journal = Journal::Open(dir.Sub("journal"), false);
+  ASSERT_TRUE(journal.ok()) << journal.status().ToString();
+  Journal& j = **journal;
+  struct stat st;
+  ASSERT_EQ(stat(dir.Sub("journal").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0700u);
+
+  auto id1 = j.AllocateFileId();
+  auto id2 = j.AllocateFileId();
+  ASSERT_TRUE(id1.ok() && id2.ok());
+  EXPECT_LT(*id1, *id2);
+  // Ids 255 and 256 straddle a byte boundary of the big-endian key.
+  for (uint64_t id : {*id1, uint64_t{255}, uint64_t{256}}) {
+    ASSERT_TRUE(j.PutFile(SampleRecord(id)).ok());
+  }
+  for (uint32_t n : {3u, 1u, 300u, 2u}) ASSERT_TRUE(j.PutPart(255, SamplePart(n)).ok());
+  ASSERT_TRUE(j.PutPart(256, SamplePart(1)).ok());
+
+  auto got = j.GetFile(255);
+  ASSERT_TRUE(got.ok());
+  ExpectSameRecord(SampleRecord(255), *got);
+  EXPECT_TRUE(j.GetFile(999).status().IsNotFound());
+
+  auto parts = j.GetParts(255);
+  ASSERT_TRUE(parts.ok());
+  ASSERT_EQ(parts->size(), 4u);
+  EXPECT_EQ((*parts)[0].number, 1u);
+  EXPECT_EQ((*parts)[1].number, 2u);
+  EXPECT_EQ((*parts)[2].number, 3u);
+  EXPECT_EQ((*parts)[3].number, 300u);
+  EXPECT_EQ((*parts)[3].md5, SamplePart(300).md5);
+
+  auto files = j.ListFiles();
+  ASSERT_TRUE(files.ok());
+  EXPECT_EQ(files->size(), 3u);
+
+  ASSERT_TRUE(j.DeleteFile(255).ok());
+  EXPECT_TRUE(j.GetFile(255).status().IsNotFound());
+  EXPECT_TRUE(j.GetParts(255)->empty());
+  EXPECT_EQ(j.GetParts(256)->size(), 1u);  // the neighbour keeps its parts
+  EXPECT_EQ(j.ListFiles()->size(), 2u);
+  EXPECT_TRUE(j.DeleteFile(255).ok());  // deleting twice is fine
+}
+
+TEST(CacheJournalTest, StatePersistsAcrossReopen) {
+  testing::TempDir dir("partfs-journal");
+  uint64_t last = 0;
+  {
+    auto j = Journal::Open(dir.Sub("journal"), false);
+    ASSERT_TRUE(j.ok());
+    last = *(*j)->AllocateFileId();
+    ASSERT_TRUE((*j)->PutFile(SampleRecord(last)).ok());
+    ASSERT_TRUE((*j)->PutPart(last, SamplePart(1)).ok());
+  }
+  auto j = Journal::Open(dir.Sub("journal"), false);
+  ASSERT_TRUE(j.ok());
+  EXPECT_GT(*(*j)->AllocateFileId(), last);
+  EXPECT_TRUE((*j)->GetFile(last).ok());
+  EXPECT_EQ((*j)->GetParts(last)->size(), 1u);
+}
+
+TEST(CacheJournalTest, ReadOnlyOpenWhileOpenForWriting) {
+  testing::TempDir dir("partfs-journal");
+  auto writer = Journal::Open(dir.Sub("journal"), false);
+  ASSERT_TRUE(writer.ok());
+  ASSERT_TRUE((*writer)->PutFile(SampleRecord(5)).ok());
+  auto reader = Journal::Open(dir.Sub("journal"), true);
+  ASSERT_TRUE(reader.ok()) << reader.status().ToString();
+  EXPECT_EQ((*reader)->ListFiles()->size(), 1u);
+  // The reader sees later commits of the writer.
+  ASSERT_TRUE((*writer)->PutFile(SampleRecord(6)).ok());
+  EXPECT_EQ((*reader)->ListFiles()->size(), 2u);
+  EXPECT_EQ((*reader)->PutFile(SampleRecord(7)).code(), Status::Code::kPermissionDenied);
+  EXPECT_FALSE((*reader)->AllocateFileId().ok());
+}
+
+TEST(CacheJournalTest, ReadOnlyOpenOfMissingJournalFails) {
+  testing::TempDir dir("partfs-journal");
+  auto reader = Journal::Open(dir.Sub("nothing"), true);
+  ASSERT_FALSE(reader.ok());
+  EXPECT_TRUE(reader.status().IsNotFound()) << reader.status().ToString();
+}
+
+}  // namespace
+}  // namespace partfs

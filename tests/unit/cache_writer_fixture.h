@@ -1,0 +1,98 @@
+// Shared fixture of the cache writer unit tests: a WriteCache in a TempDir
+// over a FakeObjectStore, with 64 KiB parts so tests move many parts quickly.
+#ifndef PARTFS_TESTS_UNIT_CACHE_WRITER_FIXTURE_H_
+#define PARTFS_TESTS_UNIT_CACHE_WRITER_FIXTURE_H_
+
+#include <sys/stat.h>
+
+#include <filesystem>
+#include <memory>
+#include <string>
+
+#include <gtest/gtest.h>
+
+#include "cache/write_cache.h"
+#include "tests/support/fake_object_store.h"
+#include "tests/support/temp_dir.h"
+#include "transfer/hashing.h"
+
+namespace partfs::testing {
+
+inline constexpr uint64_t kTestPart = 64 * 1024;
+
+// Deterministic, non-repeating bytes.
+inline std::string TestBytes(uint64_t size, uint32_t seed = 1) {
+  std::string data(size, '\0');
+  uint64_t x = 0x9e3779b97f4a7c15ull * (seed + 1);
+  for (uint64_t i = 0; i < size; ++i) {
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    data[i] = static_cast<char>(x);
+  }
+  return data;
+}
+
+class CacheWriterFixture : public ::testing::Test {
+ protected:
+  CacheWriterFixture() : store_(kTestPart) {
+    options_.cache_dir = dir_.Sub("cache");
+    options_.part_size = kTestPart;
+    options_.cache_size = 64 * kTestPart;
+    options_.upload_threads = 3;
+    options_.profile.min_part_size = kTestPart;
+    options_.profile.max_part_size = 1ull << 30;
+    options_.profile.max_object_size = 16ull << 30;
+    options_.endpoint = "http://127.0.0.1:1";
+    options_.bucket = "bucket";
+  }
+  ~CacheWriterFixture() override {
+    if (cache_) cache_->WaitForRecovery();
+  }
+
+  void OpenCache() {
+    auto cache = WriteCache::Open(options_, &store_);
+    ASSERT_TRUE(cache.ok()) << cache.status().ToString();
+    cache_ = std::move(*cache);
+  }
+
+  std::shared_ptr<FileWriter> Start(const std::string& key, const UserMetadata& meta = {}) {
+    auto writer = cache_->StartWrite(key, meta);
+    EXPECT_TRUE(writer.ok()) << writer.status().ToString();
+    return writer.ok() ? *writer : nullptr;
+  }
+
+  // Writes `data` from offset 0 in `chunk`-sized writes.
+  static Status WriteAll(FileWriter& w, const std::string& data, size_t chunk = 10000) {
+    for (size_t off = 0; off < data.size(); off += chunk) {
+      size_t n = std::min(chunk, data.size() - off);
+      PARTFS_RETURN_IF_ERROR(w.Write(off, data.data() + off, n));
+    }
+    return Status::OK();
+  }
+
+  uint64_t FileIdOf(const std::string& key) {
+    auto files = cache_->journal().ListFiles();
+    for (const auto& f : *files) {
+      if (f.key == key) return f.file_id;
+    }
+    return 0;
+  }
+
+  std::string PartPath(uint64_t id, uint32_t n) const {
+    return options_.cache_dir + "/files/" + std::to_string(id) + "/part-" + std::to_string(n);
+  }
+
+  static bool Exists(const std::string& path) { return std::filesystem::exists(path); }
+
+  TempDir dir_{"partfs-cache"};
+  FakeObjectStore store_;
+  CacheOptions options_;
+  std::unique_ptr<WriteCache> cache_;  // declared after store_: destroyed first
+};
+
+using Op = FakeObjectStore::Op;
+
+}  // namespace partfs::testing
+
+#endif  // PARTFS_TESTS_UNIT_CACHE_WRITER_FIXTURE_H_

@@ -1,0 +1,234 @@
+// Unit tests for the mount command line parser (fs/mount_options.h).
+#include <sys/stat.h>
+
+#include <fstream>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "fs/mount_options.h"
+#include "gtest/gtest.h"
+#include "tests/support/temp_dir.h"
+
+namespace partfs {
+namespace {
+
+using Env = std::map<std::string, std::string>;
+
+EnvLookup FakeEnv(Env env) {
+  return [env](std::string_view name) -> std::optional<std::string> {
+    auto it = env.find(std::string(name));
+    if (it == env.end()) return std::nullopt;
+    return it->second;
+  };
+}
+
+const Env kKeys = {{"AWS_ACCESS_KEY_ID", "test:tester"}, {"AWS_SECRET_ACCESS_KEY", "testing"}};
+
+Result<MountConfig> Parse(std::vector<std::string> args, Env env = kKeys) {
+  return ParseMountArgs(args, FakeEnv(env), 1000, 1000);
+}
+
+// Expects a parse failure whose message contains `needle`.
+void ExpectError(std::vector<std::string> args, const std::string& needle, Env env = kKeys) {
+  auto parsed = Parse(args, env);
+  ASSERT_FALSE(parsed.ok()) << "accepted: " << ::testing::PrintToString(args);
+  EXPECT_EQ(parsed.status().code(), Status::Code::kInvalidArgument);
+  EXPECT_NE(parsed.status().message().find(needle), std::string::npos)
+      << "message: " << parsed.status().message();
+  EXPECT_EQ(parsed.status().message().find('\n'), std::string::npos) << "not one line";
+}
+
+TEST(FsOptionsTest, Defaults) {
+  auto c = Parse({"my-bucket", "/mnt/x"});
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->bucket, "my-bucket");
+  EXPECT_EQ(c->prefix, "");
+  EXPECT_EQ(c->mountpoint, "/mnt/x");
+  EXPECT_FALSE(c->foreground);
+  EXPECT_EQ(c->endpoint, "http://127.0.0.1:8080");
+  EXPECT_EQ(c->region, "us-east-1");
+  EXPECT_EQ(c->profile.name, "s3");
+  EXPECT_TRUE(c->path_style);
+  EXPECT_EQ(c->cache_dir, "/var/cache/partfs/my-bucket");
+  EXPECT_EQ(c->cache_size, 4ull << 30);
+  EXPECT_EQ(c->part_size, 8ull << 20);
+  EXPECT_EQ(c->upload_threads, 4u);
+  EXPECT_EQ(c->uid, 1000u);
+  EXPECT_EQ(c->umask, 022u);
+  EXPECT_EQ(c->access_key, "test:tester");
+  EXPECT_EQ(c->secret_key, "testing");
+  EXPECT_FALSE(c->allow_other);
+}
+
+TEST(FsOptionsTest, AllOptions) {
+  auto c = Parse({"-f", "bkt:/a/b/", "/mnt", "-o",
+                  "endpoint=https://obs.example.com/,region=cn-north-4,provider=s3",
+                  "-ocache_dir=/tmp/c,cache_size=1G,part_size=64M,upload_threads=8", "-o",
+                  "allow_other,uid=5,gid=6,umask=027,virtual_host,retry_timeout=7"});
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_TRUE(c->foreground);
+  EXPECT_EQ(c->prefix, "a/b/");
+  EXPECT_EQ(c->endpoint, "https://obs.example.com");
+  EXPECT_EQ(c->region, "cn-north-4");
+  EXPECT_EQ(c->profile.name, "s3");
+  EXPECT_FALSE(c->path_style);
+  EXPECT_EQ(c->cache_dir, "/tmp/c");
+  EXPECT_EQ(c->cache_size, 1ull << 30);
+  EXPECT_EQ(c->part_size, 64ull << 20);
+  EXPECT_EQ(c->upload_threads, 8u);
+  EXPECT_TRUE(c->allow_other);
+  EXPECT_EQ(c->uid, 5u);
+  EXPECT_EQ(c->gid, 6u);
+  EXPECT_EQ(c->umask, 027u);
+  EXPECT_EQ(c->retry_timeout.count(), 7);
+  EXPECT_NE(c->FuseMountOptions().find("allow_other"), std::string::npos);
+  S3ClientOptions client = c->ClientOptions(nullptr);
+  EXPECT_EQ(client.bucket, "bkt");
+  EXPECT_FALSE(client.path_style);
+  EXPECT_EQ(client.retry.max_total.count(), 7000);
+  CacheOptions cache = c->CacheOptionsFor(nullptr);
+  EXPECT_EQ(cache.part_size, 64ull << 20);
+  EXPECT_EQ(cache.bucket, "bkt");
+}
+
+TEST(FsOptionsTest, DebugImpliesForeground) {
+  auto c = Parse({"bkt", "/mnt", "-d"});
+  ASSERT_TRUE(c.ok());
+  EXPECT_TRUE(c->debug);
+  EXPECT_TRUE(c->foreground);
+}
+
+TEST(FsOptionsTest, AwsEndpointDefaultsToVirtualHost) {
+  auto c = Parse({"bkt", "/mnt", "-o", "endpoint=https://s3.eu-west-1.amazonaws.com"});
+  ASSERT_TRUE(c.ok());
+  EXPECT_FALSE(c->path_style);
+  c = Parse({"bkt", "/mnt", "-o", "endpoint=https://s3.eu-west-1.amazonaws.com,path_style"});
+  ASSERT_TRUE(c.ok());
+  EXPECT_TRUE(c->path_style);
+}
+
+TEST(FsOptionsTest, PartSizeCheckedAgainstProvider) {
+  // 1 MiB is below S3's 5 MiB minimum part size.
+  ExpectError({"bkt", "/mnt", "-o", "provider=s3,part_size=1M"}, "provider s3");
+  // OBS/OSS: the profile is selected and the part size is validated against it
+  // (PartSchedule::Validate decides; its message names the provider).
+  for (const char* name : {"obs", "oss"}) {
+    auto c = Parse({"bkt", "/mnt", "-o", std::string("provider=") + name});
+    if (c.ok()) {
+      EXPECT_EQ(c->profile.name, name);
+    } else {
+      EXPECT_NE(c.status().message().find(std::string("provider ") + name), std::string::npos)
+          << c.status().message();
+    }
+  }
+}
+
+TEST(FsOptionsTest, SessionTokenFromEnv) {
+  Env env = kKeys;
+  env["AWS_SESSION_TOKEN"] = "tok";
+  auto c = Parse({"bkt", "/mnt"}, env);
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(c->session_token, "tok");
+}
+
+TEST(FsOptionsTest, ByteSizes) {
+  EXPECT_EQ(*ParseByteSize("123"), 123u);
+  EXPECT_EQ(*ParseByteSize("8k"), 8192u);
+  EXPECT_EQ(*ParseByteSize("8M"), 8u << 20);
+  EXPECT_EQ(*ParseByteSize("2G"), 2ull << 30);
+  EXPECT_EQ(*ParseByteSize("1T"), 1ull << 40);
+  EXPECT_FALSE(ParseByteSize("").ok());
+  EXPECT_FALSE(ParseByteSize("M").ok());
+  EXPECT_FALSE(ParseByteSize("8X").ok());
+  EXPECT_FALSE(ParseByteSize("-8M").ok());
+  EXPECT_FALSE(ParseByteSize("0").ok());
+  EXPECT_FALSE(ParseByteSize("99999999999999999999").ok());
+  EXPECT_FALSE(ParseByteSize("16777216T").ok());
+}
+
+TEST(FsOptionsTest, BadArguments) {
+  ExpectError({}, "expected BUCKET[:/prefix] and MOUNTPOINT");
+  ExpectError({"bkt"}, "got 1 argument");
+  ExpectError({"bkt", "/mnt", "/extra"}, "got 3 argument");
+  ExpectError({"bkt", "/mnt", "-x"}, "unknown argument '-x'");
+  ExpectError({"bkt", "/mnt", "-o"}, "option -o needs a value");
+  ExpectError({"Bad_Bucket", "/mnt"}, "bucket name 'Bad_Bucket'");
+  ExpectError({"ab", "/mnt"}, "3 to 63 characters");
+  ExpectError({"-bkt-", "/mnt"}, "unknown argument");
+  ExpectError({"bkt.", "/mnt"}, "start and end with a letter or digit");
+  ExpectError({"bkt:prefix", "/mnt"}, "must start with '/'");
+  ExpectError({"bkt:/a//b", "/mnt"}, "empty path component");
+}
+
+TEST(FsOptionsTest, BadOptions) {
+  ExpectError({"bkt", "/mnt", "-o", "bogus=1"}, "unknown option 'bogus'");
+  ExpectError({"bkt", "/mnt", "-o", "allow_other,,uid=1"}, "empty option");
+  ExpectError({"bkt", "/mnt", "-o", "endpoint=ftp://x"}, "must start with http:// or https://");
+  ExpectError({"bkt", "/mnt", "-o", "endpoint=http://"}, "has no host");
+  ExpectError({"bkt", "/mnt", "-o", "endpoint"}, "option endpoint needs a value");
+  ExpectError({"bkt", "/mnt", "-o", "provider=gcs"}, "unknown provider 'gcs'");
+  ExpectError({"bkt", "/mnt", "-o", "path_style,virtual_host"}, "exclude each other");
+  ExpectError({"bkt", "/mnt", "-o", "path_style=1"}, "takes no value");
+  ExpectError({"bkt", "/mnt", "-o", "cache_dir=rel/dir"}, "must be an absolute path");
+  ExpectError({"bkt", "/mnt", "-o", "cache_size=lots"}, "option cache_size");
+  ExpectError({"bkt", "/mnt", "-o", "part_size=1M"}, "below the provider's minimum part size");
+  ExpectError({"bkt", "/mnt", "-o", "part_size=6G"}, "above the provider's maximum part size");
+  ExpectError({"bkt", "/mnt", "-o", "cache_size=8M"}, "at least twice part_size");
+  ExpectError({"bkt", "/mnt", "-o", "upload_threads=0"}, "between 1 and 64");
+  ExpectError({"bkt", "/mnt", "-o", "upload_threads=65"}, "between 1 and 64");
+  ExpectError({"bkt", "/mnt", "-o", "upload_threads=x"}, "is not a number");
+  ExpectError({"bkt", "/mnt", "-o", "umask=999"}, "is not an octal number");
+  ExpectError({"bkt", "/mnt", "-o", "umask=1777"}, "between 000 and 777");
+  ExpectError({"bkt", "/mnt", "-o", "uid=-1"}, "is not a number");
+  ExpectError({"bkt", "/mnt", "-o", "retry_timeout=0"}, "retry_timeout must be between");
+  ExpectError({"bkt", "/mnt", "-o", "allow_other=yes"}, "takes no value");
+}
+
+TEST(FsOptionsTest, MissingCredentials) {
+  ExpectError({"bkt", "/mnt"}, "no credentials", Env{});
+  ExpectError({"bkt", "/mnt"}, "AWS_SECRET_ACCESS_KEY", Env{{"AWS_ACCESS_KEY_ID", "k"}});
+}
+
+TEST(FsOptionsTest, CredentialsFile) {
+  testing::TempDir dir("fs-options");
+  std::string path = dir.Sub("creds");
+  {
+    std::ofstream out(path);
+    out << "# test credentials\naccess_key=AKIDFILE\nsecret_key=s3cr3t\n\nsession_token=tk\n";
+  }
+  chmod(path.c_str(), 0600);
+  auto c = Parse({"bkt", "/mnt", "-o", "credentials_file=" + path}, Env{});
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->access_key, "AKIDFILE");
+  EXPECT_EQ(c->secret_key, "s3cr3t");
+  EXPECT_EQ(c->session_token, "tk");
+
+  chmod(path.c_str(), 0644);
+  ExpectError({"bkt", "/mnt", "-o", "credentials_file=" + path}, "chmod 600");
+
+  std::string bad = dir.Sub("bad");
+  {
+    std::ofstream out(bad);
+    out << "access_key=AK\npassword=hunter2\n";
+  }
+  chmod(bad.c_str(), 0600);
+  auto parsed = Parse({"bkt", "/mnt", "-o", "credentials_file=" + bad}, Env{});
+  ASSERT_FALSE(parsed.ok());
+  EXPECT_NE(parsed.status().message().find("line 2: unknown name 'password'"), std::string::npos);
+  EXPECT_EQ(parsed.status().message().find("hunter2"), std::string::npos) << "leaks a secret";
+
+  std::string partial = dir.Sub("partial");
+  {
+    std::ofstream out(partial);
+    out << "access_key=AK\n";
+  }
+  chmod(partial.c_str(), 0600);
+  ExpectError({"bkt", "/mnt", "-o", "credentials_file=" + partial},
+              "must set both access_key and secret_key", Env{});
+  ExpectError({"bkt", "/mnt", "-o", "credentials_file=" + dir.Sub("missing")},
+              "cannot read credentials_file", Env{});
+}
+
+}  // namespace
+}  // namespace partfs

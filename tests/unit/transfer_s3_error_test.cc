@@ -1,0 +1,116 @@
+#include "transfer/s3_error.h"
+
+#include <fstream>
+#include <sstream>
+
+#include <gtest/gtest.h>
+
+namespace partfs {
+namespace {
+
+std::string Data(const std::string& name) {
+  std::ifstream in(std::string(PARTFS_SOURCE_DIR) + "/tests/data/" + name, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+using Code = Status::Code;
+
+TEST(TransferS3ErrorTest, NoSuchKeyIsNotFound) {
+  const std::string body = Data("Error_NoSuchKey.xml");
+  Status s = MapS3Error("GetObject", "s3://b/missing.txt", 404, body);
+  auto parsed = ParseS3ErrorBody(body);
+  ASSERT_TRUE(parsed.has_value());
+  ASSERT_FALSE(parsed->request_id.empty());
+  EXPECT_EQ(s.code(), Code::kNotFound);
+  EXPECT_EQ(s.remote_code(), "NoSuchKey");
+  EXPECT_EQ(s.http_status(), 404);
+  EXPECT_NE(s.message().find("GetObject s3://b/missing.txt"), std::string::npos);
+  EXPECT_NE(s.message().find(parsed->request_id), std::string::npos);
+}
+
+TEST(TransferS3ErrorTest, NoSuchBucketAndUpload) {
+  Status b = MapS3Error("ListObjectsV2", "s3://x/", 404, Data("Error_NoSuchBucket.xml"));
+  EXPECT_EQ(b.code(), Code::kNotFound);
+  EXPECT_EQ(b.remote_code(), "NoSuchBucket");
+  Status u = MapS3Error("ListParts", "s3://x/k", 404, Data("Error_NoSuchUpload.xml"));
+  EXPECT_EQ(u.code(), Code::kNotFound);
+  EXPECT_EQ(u.remote_code(), "NoSuchUpload");
+}
+
+TEST(TransferS3ErrorTest, SignatureMismatchSaysCredentialsRejectedWithoutEcho) {
+  const std::string body = Data("Error_SignatureDoesNotMatch.xml");
+  ASSERT_NE(body.find("StringToSign"), std::string::npos);
+  Status s = MapS3Error("HeadObject", "s3://b/k", 403, body);
+  EXPECT_EQ(s.code(), Code::kPermissionDenied);
+  EXPECT_EQ(s.remote_code(), "SignatureDoesNotMatch");
+  EXPECT_NE(s.message().find("rejected the credentials"), std::string::npos);
+  EXPECT_EQ(s.message().find("AWS4-HMAC-SHA256"), std::string::npos);  // no string-to-sign
+  const size_t sig = body.find("<SignatureProvided>");
+  ASSERT_NE(sig, std::string::npos);
+  const std::string signature = body.substr(sig + 19, 64);
+  EXPECT_EQ(s.message().find(signature), std::string::npos);  // no signature echoed
+}
+
+TEST(TransferS3ErrorTest, BodilessForbiddenAndNotFound) {
+  Status f = MapS3Error("HeadBucket", "s3://b/", 403, "");
+  EXPECT_EQ(f.code(), Code::kPermissionDenied);
+  EXPECT_NE(f.message().find("credentials were rejected"), std::string::npos);
+  Status n = MapS3Error("HeadBucket", "s3://b/", 404, "", "NoSuchBucket");
+  EXPECT_EQ(n.code(), Code::kNotFound);
+  EXPECT_EQ(n.remote_code(), "NoSuchBucket");
+}
+
+TEST(TransferS3ErrorTest, MultipartErrorsAreInvalidArgumentWithClearText) {
+  Status small =
+      MapS3Error("CompleteMultipartUpload", "s3://b/k", 400, Data("Error_EntityTooSmall.xml"));
+  EXPECT_EQ(small.code(), Code::kInvalidArgument);
+  EXPECT_EQ(small.remote_code(), "EntityTooSmall");
+  EXPECT_NE(small.message().find("minimum part size"), std::string::npos);
+  Status part =
+      MapS3Error("CompleteMultipartUpload", "s3://b/k", 400, Data("Error_InvalidPart.xml"));
+  EXPECT_EQ(part.code(), Code::kInvalidArgument);
+  EXPECT_EQ(part.remote_code(), "InvalidPart");
+  Status order = MapS3Error("CompleteMultipartUpload", "s3://b/k", 400,
+                            "<Error><Code>InvalidPartOrder</Code></Error>");
+  EXPECT_EQ(order.code(), Code::kInvalidArgument);
+}
+
+TEST(TransferS3ErrorTest, TransientErrorsAreUnavailable) {
+  EXPECT_EQ(MapS3Error("Op", "r", 503, "<Error><Code>SlowDown</Code></Error>").code(),
+            Code::kUnavailable);
+  EXPECT_EQ(MapS3Error("Op", "r", 400, "<Error><Code>RequestTimeout</Code></Error>").code(),
+            Code::kUnavailable);
+  EXPECT_EQ(MapS3Error("Op", "r", 200, "<Error><Code>InternalError</Code></Error>").code(),
+            Code::kUnavailable);
+  EXPECT_EQ(MapS3Error("Op", "r", 500, "").code(), Code::kUnavailable);
+  EXPECT_EQ(MapS3Error("Op", "r", 502, "<html>bad gateway</html>").code(), Code::kUnavailable);
+  EXPECT_EQ(MapS3Error("Op", "r", 429, "").code(), Code::kUnavailable);
+}
+
+TEST(TransferS3ErrorTest, OtherCodes) {
+  EXPECT_EQ(MapS3Error("Op", "r", 400, "<Error><Code>EntityTooLarge</Code></Error>").code(),
+            Code::kTooLarge);
+  EXPECT_EQ(MapS3Error("Op", "r", 409, "<Error><Code>BucketNotEmpty</Code></Error>").code(),
+            Code::kBusy);
+  EXPECT_EQ(MapS3Error("Op", "r", 400, "<Error><Code>BadDigest</Code></Error>").code(),
+            Code::kCorruption);
+  EXPECT_EQ(MapS3Error("Op", "r", 403, "<Error><Code>AccessDenied</Code></Error>").code(),
+            Code::kPermissionDenied);
+  EXPECT_EQ(MapS3Error("Op", "r", 403, "<Error><Code>InvalidAccessKeyId</Code></Error>").code(),
+            Code::kPermissionDenied);
+}
+
+TEST(TransferS3ErrorTest, ParseOnlyErrorDocuments) {
+  EXPECT_FALSE(ParseS3ErrorBody(Data("CompleteMultipartUpload.xml")).has_value());
+  EXPECT_FALSE(ParseS3ErrorBody("").has_value());
+  EXPECT_FALSE(ParseS3ErrorBody("<<<").has_value());
+  auto e = ParseS3ErrorBody(Data("Error_NoSuchKey.xml"));
+  ASSERT_TRUE(e.has_value());
+  EXPECT_EQ(e->code, "NoSuchKey");
+  EXPECT_EQ(e->message, "The specified key does not exist.");
+}
+
+}  // namespace
+}  // namespace partfs

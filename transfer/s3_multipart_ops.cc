@@ -1,0 +1,121 @@
+// Multipart upload: CreateMultipartUpload, UploadPart, UploadPartCopy,
+// CompleteMultipartUpload (retry-safe), AbortMultipartUpload.
+#include "transfer/s3_client_impl.h"
+#include "transfer/s3_xml.h"
+#include "transfer/uri_encoding.h"
+
+namespace partfs {
+
+namespace {
+Status CheckPartNumber(const char* operation, uint32_t part_number) {
+  if (part_number < 1 || part_number > 10000) {
+    return Status::InvalidArgument(std::string(operation) + ": part number " +
+                                   std::to_string(part_number) + " is outside 1..10000");
+  }
+  return Status::OK();
+}
+}  // namespace
+
+Result<std::string> S3Client::CreateMultipartUpload(const std::string& key,
+                                                    const UserMetadata& metadata) {
+  if (key.empty()) return Status::InvalidArgument("CreateMultipartUpload: empty object key");
+  Request req;
+  req.operation = "CreateMultipartUpload";
+  req.method = "POST";
+  req.key = key;
+  req.query.emplace_back("uploads", "");
+  AddMetadataHeaders(metadata, &req.headers);
+  auto result = Execute(req);
+  if (!result.ok()) return result.status();
+  return ParseInitiateMultipartUploadResult(result->body);
+}
+
+Result<std::string> S3Client::UploadPart(const std::string& key, const std::string& upload_id,
+                                         uint32_t part_number, const FileRange& body,
+                                         const std::string& content_md5_base64) {
+  PARTFS_RETURN_IF_ERROR(CheckPartNumber("UploadPart", part_number));
+  if (body.length > options_.profile.max_part_size) {
+    return Status::TooLarge("UploadPart " + Resource(key) + ": part of " +
+                            std::to_string(body.length) + " bytes exceeds the provider maximum");
+  }
+  Request req;
+  req.operation = "UploadPart";
+  req.method = "PUT";
+  req.key = key;
+  req.query.emplace_back("partNumber", std::to_string(part_number));
+  req.query.emplace_back("uploadId", upload_id);
+  req.body_file = &body;
+  if (!content_md5_base64.empty()) req.headers.emplace_back("content-md5", content_md5_base64);
+  auto result = Execute(req);
+  if (!result.ok()) return result.status();
+  return ExpectEtag(*result, req.operation, key);
+}
+
+Result<std::string> S3Client::UploadPartCopy(const std::string& key, const std::string& upload_id,
+                                             uint32_t part_number, const std::string& source_key,
+                                             uint64_t first, uint64_t last) {
+  PARTFS_RETURN_IF_ERROR(CheckPartNumber("UploadPartCopy", part_number));
+  if (last < first) return Status::InvalidArgument("UploadPartCopy: empty byte range");
+  Request req;
+  req.operation = "UploadPartCopy";
+  req.method = "PUT";
+  req.key = key;
+  req.check_body_for_error = true;
+  req.query.emplace_back("partNumber", std::to_string(part_number));
+  req.query.emplace_back("uploadId", upload_id);
+  req.headers.emplace_back("x-amz-copy-source", "/" + UriEncode(options_.bucket, false) + "/" +
+                                                    EncodeKeyPath(source_key));
+  req.headers.emplace_back("x-amz-copy-source-range",
+                           "bytes=" + std::to_string(first) + "-" + std::to_string(last));
+  auto result = Execute(req);
+  if (!result.ok()) return result.status();
+  return ParseCopyResult(result->body);
+}
+
+Result<std::string> S3Client::CompleteMultipartUpload(const std::string& key,
+                                                      const std::string& upload_id,
+                                                      const std::vector<CompletedPart>& parts,
+                                                      const std::string& expected_etag) {
+  const std::string body = BuildCompleteMultipartUploadXml(parts);
+  Request req;
+  req.operation = "CompleteMultipartUpload";
+  req.method = "POST";
+  req.key = key;
+  req.query.emplace_back("uploadId", upload_id);
+  req.headers.emplace_back("content-type", "application/xml");
+  req.body_string = &body;
+  req.check_body_for_error = true;  // errors may arrive in a 200 after a long wait
+  auto result = Execute(req);
+  if (result.ok()) {
+    auto etag = ParseCompleteMultipartUploadResult(result->body);
+    if (!etag.ok() || !etag->empty()) return etag;
+    return expected_etag.empty() ? Result<std::string>(Status::IOError("CompleteMultipartUpload " +
+                                                                       Resource(key) + ": no ETag"))
+                                 : Result<std::string>(expected_etag);
+  }
+  // An earlier attempt (ours, lost in transit, or one before a crash) may
+  // have completed the upload: then the object carries the expected ETag.
+  if (result.status().remote_code() == "NoSuchUpload" && !expected_etag.empty()) {
+    auto head = HeadObject(key);
+    if (head.ok() && head->etag == expected_etag) {
+      if (options_.logger != nullptr) {
+        options_.logger->Info("CompleteMultipartUpload " + Resource(key) +
+                              ": upload already completed (object has the expected ETag)");
+      }
+      return head->etag;
+    }
+  }
+  return result.status();
+}
+
+Status S3Client::AbortMultipartUpload(const std::string& key, const std::string& upload_id) {
+  Request req;
+  req.operation = "AbortMultipartUpload";
+  req.method = "DELETE";
+  req.key = key;
+  req.query.emplace_back("uploadId", upload_id);
+  auto result = Execute(req);
+  return result.ok() ? Status::OK() : result.status();
+}
+
+}  // namespace partfs
