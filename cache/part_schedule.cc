@@ -33,6 +33,14 @@ Status PartSchedule::Validate(uint64_t base_part_size, uint32_t parts_per_step,
   return Status::OK();
 }
 
+uint32_t PartSchedule::PartsPerStepFor(uint64_t base_part_size, const ProviderProfile& profile) {
+  for (uint32_t per_step = kDefaultPartsPerStep; per_step >= 100; per_step -= 100) {
+    PartSchedule s(base_part_size, per_step, profile.max_part_size, profile.max_part_count);
+    if (s.MaxFileSize() >= profile.max_object_size) return per_step;
+  }
+  return kDefaultPartsPerStep;  // Validate() reports why this base cannot work
+}
+
 uint64_t PartSchedule::PartSize(uint32_t number) const {
   uint32_t step = (number - 1) / per_step_;
   if (step >= 63) return max_part_;

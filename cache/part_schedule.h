@@ -28,6 +28,11 @@ class PartSchedule {
   static Status Validate(uint64_t base_part_size, uint32_t parts_per_step,
                          const ProviderProfile& profile);
 
+  // Parts per step for a base size: kDefaultPartsPerStep, or fewer (steps of 100)
+  // when the default cannot reach the provider's max object size (5 MiB on S3
+  // reaches only 4.88 TiB with 1000 parts per step). Validate() the result.
+  static uint32_t PartsPerStepFor(uint64_t base_part_size, const ProviderProfile& profile);
+
   uint64_t base_part_size() const { return base_; }
   uint32_t parts_per_step() const { return per_step_; }
   uint32_t max_part_count() const { return max_count_; }

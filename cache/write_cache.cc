@@ -50,7 +50,8 @@ Status ValidateOptions(const CacheOptions& options, ObjectStore* store) {
   if (options.cache_dir.empty()) return Status::InvalidArgument("cache directory is not set");
   if (options.upload_threads == 0) return Status::InvalidArgument("upload_threads must be >= 1");
   if (options.cache_size == 0) return Status::InvalidArgument("cache_size must be > 0");
-  return PartSchedule::Validate(options.part_size, PartSchedule::kDefaultPartsPerStep,
+  return PartSchedule::Validate(options.part_size,
+                                PartSchedule::PartsPerStepFor(options.part_size, options.profile),
                                 options.profile);
 }
 
@@ -95,7 +96,7 @@ class WriteCacheImpl : public WriteCache {
     record.bucket = options_.bucket;
     record.key = key;
     record.base_part_size = options_.part_size;
-    record.parts_per_step = PartSchedule::kDefaultPartsPerStep;
+    record.parts_per_step = PartSchedule::PartsPerStepFor(options_.part_size, options_.profile);
     record.state = UploadState::kWriting;
     record.created_at = record.updated_at = static_cast<int64_t>(time(nullptr));
     record.metadata = metadata;

@@ -11,13 +11,13 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <future>
 #include <memory>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "base/logger.h"
-#include "base/mutex.h"
 #include "cache/write_cache.h"
 #include "fs/cli_commands.h"
 #include "fs/daemon.h"
@@ -101,30 +101,20 @@ int Serve(const MountConfig& config, Filesystem* fs, DaemonStarter* daemon, Logg
 
 // Lets uploads in flight finish (bounded), then destroys writers before the cache.
 void ShutDown(std::unique_ptr<Filesystem> fs, std::unique_ptr<WriteCache> cache, Logger* logger) {
-  Mutex mu;
-  CondVar cv(&mu);
-  bool done = false;
+  std::promise<void> done;
+  std::future<void> finished = done.get_future();
   std::thread worker([&] {
     fs->Shutdown();
     cache->WaitForRecovery();
     fs.reset();
     cache.reset();
-    MutexLock lock(&mu);
-    done = true;
-    cv.SignalAll();
+    done.set_value();
   });
-  auto deadline = std::chrono::steady_clock::now() + kShutdownTimeout;
-  {
-    MutexLock lock(&mu);
-    while (!done && std::chrono::steady_clock::now() < deadline) {
-      cv.WaitFor(std::chrono::milliseconds(500));
-    }
-    if (!done) {
-      logger->Warn("uploads still in flight after " + std::to_string(kShutdownTimeout.count()) +
-                   " s; they resume at the next mount");
-      std::fflush(nullptr);
-      _exit(0);  // the journal holds everything; destructors would wait on busy threads
-    }
+  if (finished.wait_for(kShutdownTimeout) != std::future_status::ready) {
+    logger->Warn("uploads still in flight after " + std::to_string(kShutdownTimeout.count()) +
+                 " s; they resume at the next mount");
+    std::fflush(nullptr);
+    _exit(0);  // the journal holds everything; destructors would wait on busy threads
   }
   worker.join();
 }

@@ -83,6 +83,7 @@ launch() {
   shift
   setsid "$@" </dev/null >>"$LOG/$name.out" 2>&1 &
   echo $! >"$RUN/$name.pid"
+  disown $!
 }
 
 # Sends signal $1 to the process groups of servers $2... and waits (bounded)
@@ -143,7 +144,9 @@ ensure_xattrs() {
     rm -f "$RUN/loop-mounted"
   fi
   mkdir -p "$DATA/srv/d1"
-  if setfattr -n user.partfs-test -v 1 "$DATA/srv/d1" 2>/dev/null; then
+  # S3_SERVER_FORCE_LOOP=1 takes the loop-mount path anyway (to test it).
+  if [[ ${S3_SERVER_FORCE_LOOP:-0} != 1 || -f $RUN/loop-mounted ]] &&
+    setfattr -n user.partfs-test -v 1 "$DATA/srv/d1" 2>/dev/null; then
     setfattr -x user.partfs-test "$DATA/srv/d1" 2>/dev/null || true
     return
   fi
@@ -432,7 +435,7 @@ cmd_start() {
       *) usage ;;
     esac
   done
-  [[ $PORT =~ ^[0-9]+$ ]] && ((PORT > 0 && PORT + 4 < 65536)) || die "bad port: $PORT"
+  if ! [[ $PORT =~ ^[0-9]+$ ]] || ((PORT < 1 || PORT + 4 > 65535)); then die "bad port: $PORT"; fi
   local cmd
   for cmd in swift-proxy-server swift-object-server memcached setfattr curl "$PYTHON"; do
     command -v "$cmd" >/dev/null || die "$cmd not found; run scripts/install-deps.sh"
@@ -444,6 +447,11 @@ cmd_start() {
     echo "s3-server: already running in $DATA"
   else
     stop_all  # leftovers of a crashed or partial instance
+    local p
+    for ((p = PORT; p <= PORT + 4; p++)); do
+      # Swift would retry a busy port for 30 s; say it at once.
+      if (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then die "port $p is in use"; fi
+    done
     local sock="$RUN/log.sock"
     ((${#sock} < 100)) || die "DATA_DIR path too long for a unix socket: $sock"
     ensure_xattrs

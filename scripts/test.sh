@@ -11,12 +11,15 @@
 #   PARTFS_TEST_BUDGET      seconds the whole run may take (default 1800); the
 #                           ASan pass is skipped when less than 12 min are left
 #   PARTFS_CTEST_ARGS       extra ctest arguments (e.g. "-L unit")
+#   PARTFS_BUILD_DIR        build directory (default build; the ASan one is <it>-asan)
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
 START=$SECONDS
 BUDGET=${PARTFS_TEST_BUDGET:-1800}
 JOBS=$(nproc)
+BUILD=${PARTFS_BUILD_DIR:-build}
+ASAN_BUILD=${BUILD%/}-asan
 
 step() { echo "=== [$((SECONDS - START))s] $*"; }
 
@@ -43,8 +46,8 @@ cleanup() {
   local rc=$?
   bash scripts/s3-server.sh stop "$S3_DIR" >/dev/null 2>&1 || true
   if [[ $rc -ne 0 && -f $S3_DIR/log/swift.log ]]; then
-    cp "$S3_DIR/log/swift.log" build/test-s3-server.log 2>/dev/null &&
-      echo "test.sh: server log kept in build/test-s3-server.log"
+    cp "$S3_DIR/log/swift.log" "$BUILD/test-s3-server.log" 2>/dev/null &&
+      echo "test.sh: server log kept in $BUILD/test-s3-server.log"
   fi
   rm -rf "$S3_DIR"
   exit $rc
@@ -61,8 +64,8 @@ export PARTFS_TEST_S3_LOG=$S3_DIR/log/swift.log
 failed=0
 step "ctest (unit, integration, fuse)"
 # shellcheck disable=SC2086
-if ! ctest --test-dir build --output-on-failure -j2 --timeout 900 ${PARTFS_CTEST_ARGS:-} \
-  2>&1 | tee build/ctest.log; then
+if ! ctest --test-dir "$BUILD" --output-on-failure -j2 --timeout 900 ${PARTFS_CTEST_ARGS:-} \
+  2>&1 | tee "$BUILD/ctest.log"; then
   failed=1
 fi
 
@@ -73,13 +76,13 @@ elif ((left < 720)); then
   step "ASan+UBSan pass skipped: only ${left}s of the ${BUDGET}s budget left"
 else
   step "ASan+UBSan build (unit tests)"
-  cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPARTFS_SANITIZE=address >/dev/null
-  if cmake --build build-asan -j"$JOBS" --target unit_tests; then
+  cmake -S . -B "$ASAN_BUILD" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPARTFS_SANITIZE=address >/dev/null
+  if cmake --build "$ASAN_BUILD" -j"$JOBS" --target unit_tests; then
     step "ASan+UBSan unit tests"
     export ASAN_OPTIONS=${ASAN_OPTIONS:-abort_on_error=1:detect_leaks=1}
     export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
-    if ! ctest --test-dir build-asan -L unit --output-on-failure -j2 --timeout 600 \
-      2>&1 | tee build/ctest-asan.log; then
+    if ! ctest --test-dir "$ASAN_BUILD" -L unit --output-on-failure -j2 --timeout 600 \
+      2>&1 | tee "$BUILD/ctest-asan.log"; then
       failed=1
     fi
   else
@@ -89,7 +92,7 @@ else
 fi
 
 step "done"
-grep -h -E '^[0-9]+% tests passed|tests failed out of' build/ctest.log build/ctest-asan.log 2>/dev/null || true
+grep -h -E '^[0-9]+% tests passed|tests failed out of' "$BUILD/ctest.log" "$BUILD/ctest-asan.log" 2>/dev/null || true
 if ((failed)); then
   echo "test.sh: FAILED"
   exit 1

@@ -53,6 +53,11 @@ class Mount {
   Status Remount() { return Start(); }
 
   bool mounted() const { return child_ > 0; }
+  pid_t pid() const { return child_; }  // the partfs process, -1 when not running
+  // Waits for partfs to exit by itself (e.g. after SIGTERM); its exit code, -1 on timeout.
+  int WaitExit(std::chrono::seconds timeout) { return WaitChild(timeout); }
+  // True while the mount point is in /proc/self/mountinfo.
+  bool InMountTable() const { return IsMounted(); }
   const std::string& path() const { return mountpoint_; }  // the mount point
   std::string File(const std::string& name) const { return mountpoint_ + "/" + name; }
   const std::string& cache_dir() const { return cache_dir_; }

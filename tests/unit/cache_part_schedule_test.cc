@@ -82,3 +82,18 @@ TEST(CachePartScheduleTest, ValidateRejectsBadPartSizes) {
 
 }  // namespace
 }  // namespace partfs
+
+namespace partfs {
+namespace {
+
+TEST(CachePartScheduleStepTest, FiveMiBOnS3GetsShorterStepsThatReachFiveTiB) {
+  ProviderProfile s3 = ProfileFor(Provider::kS3);
+  const uint64_t five_mib = 5ull << 20;
+  uint32_t per_step = PartSchedule::PartsPerStepFor(five_mib, s3);
+  EXPECT_LT(per_step, PartSchedule::kDefaultPartsPerStep);
+  EXPECT_TRUE(PartSchedule::Validate(five_mib, per_step, s3).ok());
+  EXPECT_EQ(PartSchedule::PartsPerStepFor(8ull << 20, s3), PartSchedule::kDefaultPartsPerStep);
+}
+
+}  // namespace
+}  // namespace partfs
