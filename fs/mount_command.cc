@@ -71,6 +71,11 @@ int Serve(const MountConfig& config, Filesystem* fs, DaemonStarter* daemon, Logg
   std::vector<char*> argv;
   for (auto& s : arg_strings) argv.push_back(s.data());
   fuse_args args = FUSE_ARGS_INIT(static_cast<int>(argv.size()), argv.data());
+  // fuse_session_new replaces `args` with a copy it allocated; free it on every path.
+  struct ArgsOwner {
+    fuse_args* args;
+    ~ArgsOwner() { fuse_opt_free_args(args); }
+  } args_owner{&args};
   fuse_lowlevel_ops ops;
   FillFuseOps(&ops);
   fuse_session* se = fuse_session_new(&args, &ops, sizeof(ops), fs);

@@ -66,14 +66,8 @@ alive() {  # server $1's recorded pid is running
   [[ -n $pid ]] && pid_alive "$pid"
 }
 
-group_alive() {  # some live process belongs to the group led by pid $1
-  local f st
-  kill -0 -- "-$1" 2>/dev/null || return 1
-  for f in /proc/[0-9]*; do
-    st=$(proc_state "${f#/proc/}")
-    [[ -n $st && ${st%% *} != Z && ${st##* } == "$1" ]] && return 0
-  done
-  return 1
+live_groups() {  # process groups with a live (non-zombie) member, one a line
+  ps -eo pgid=,stat= | awk '$2 !~ /^Z/ { print $1 }' | sort -u
 }
 
 # Runs "$@" as the leader of a new session/process group, output to
@@ -98,11 +92,12 @@ signal_and_wait() {
     kill "-$sig" -- "-$pid" 2>/dev/null || kill "-$sig" "$pid" 2>/dev/null || true
     pids+=("$pid")
   done
-  local deadline=$((SECONDS + STOP_TIMEOUT)) left
+  local deadline=$((SECONDS + STOP_TIMEOUT)) left groups
   while [[ ${#pids[@]} -gt 0 ]]; do
     left=()
+    groups=$(live_groups)
     for pid in "${pids[@]}"; do
-      if group_alive "$pid" || pid_alive "$pid"; then left+=("$pid"); fi
+      if grep -qx "$pid" <<<"$groups" || pid_alive "$pid"; then left+=("$pid"); fi
     done
     [[ ${#left[@]} -eq 0 ]] && break
     if ((SECONDS >= deadline)); then

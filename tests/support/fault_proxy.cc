@@ -131,20 +131,45 @@ void FaultProxy::DropNextResponses(int n) {
   drop_next_ = n;
 }
 
+void FaultProxy::FailRequestsMatching(std::vector<std::string> substrings, int pass_first,
+                                      int http_status, const std::string& code) {
+  std::lock_guard<std::mutex> lock(mu_);
+  match_all_ = std::move(substrings);
+  match_pass_ = pass_first;
+  match_status_ = http_status;
+  match_code_ = code;
+}
+
 void FaultProxy::PassThrough() {
   std::lock_guard<std::mutex> lock(mu_);
   fail_next_ = cut_connections_ = cut_requests_ = drop_next_ = 0;
   fail_all_ = false;
+  match_all_.clear();
+  match_pass_ = 0;
 }
 
-FaultProxy::Action FaultProxy::NextRequestAction(uint64_t* cut_after, int* fail_status,
-                                                 std::string* fail_code) {
+FaultProxy::Action FaultProxy::NextRequestAction(const std::string& head, uint64_t* cut_after,
+                                                 int* fail_status, std::string* fail_code) {
   std::lock_guard<std::mutex> lock(mu_);
   if (fail_all_ || fail_next_ > 0) {
     if (!fail_all_) --fail_next_;
     *fail_status = fail_status_;
     *fail_code = fail_code_;
     return Action::kFail;
+  }
+  if (!match_all_.empty()) {
+    const std::string line = head.substr(0, head.find("\r\n"));
+    bool matches = true;
+    for (const std::string& s : match_all_) matches = matches && line.find(s) != std::string::npos;
+    if (matches) {
+      matching_seen_++;
+      if (match_pass_ == 0) {
+        *fail_status = match_status_;
+        *fail_code = match_code_;
+        return Action::kFail;
+      }
+      --match_pass_;  // let this one through (subject to the rules below)
+    }
   }
   if (cut_requests_ > 0) {
     --cut_requests_;
@@ -267,7 +292,7 @@ void FaultProxy::Serve(Connection* conn) {
     uint64_t cut_after = 0;
     int fail_status = 503;
     std::string fail_code;
-    const Action action = NextRequestAction(&cut_after, &fail_status, &fail_code);
+    const Action action = NextRequestAction(head, &cut_after, &fail_status, &fail_code);
     if (action == Action::kFail) {
       faults_injected_++;
       if (!pump(body_len, -1)) break;

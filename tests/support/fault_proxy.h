@@ -14,6 +14,11 @@
 //                            server's whole response, then close the client's
 //                            connection without answering (the operation took
 //                            effect, the client does not know).
+// and one standing rule until PassThrough():
+//   FailRequestsMatching(s)  answer every request whose request line contains
+//                            all of the substrings `s` with an error (e.g.
+//                            {"POST ", "uploadId="}: CompleteMultipartUpload),
+//                            optionally after letting the first k through.
 // Requests are assumed to carry Content-Length bodies (as curl sends them).
 //
 // Thread-safe. One thread accepts; each connection gets a thread for each
@@ -52,6 +57,12 @@ class FaultProxy {
   void CutNextConnections(int n);
   void CutNextRequests(int n, uint64_t after_bytes);
   void DropNextResponses(int n);
+  // Fails (like FailNextRequests) every request whose request line contains all of
+  // `substrings`, after passing the first `pass_first` of them through unchanged.
+  void FailRequestsMatching(std::vector<std::string> substrings, int pass_first = 0,
+                            int http_status = 503, const std::string& code = "SlowDown");
+  // Requests that matched FailRequestsMatching's substrings so far (passed or failed).
+  int matching_requests_seen() const { return matching_seen_.load(); }
   void PassThrough();  // disarms every fault
 
   int requests_seen() const { return requests_seen_.load(); }
@@ -67,7 +78,8 @@ class FaultProxy {
 
   void AcceptLoop();
   void Serve(Connection* conn);
-  Action NextRequestAction(uint64_t* cut_after, int* fail_status, std::string* fail_code);
+  Action NextRequestAction(const std::string& head, uint64_t* cut_after, int* fail_status,
+                           std::string* fail_code);
   bool TakeConnectionCut();
   void Track(int fd);
   void Untrack(int fd);
@@ -87,12 +99,17 @@ class FaultProxy {
   int cut_requests_ = 0;
   uint64_t cut_after_ = 0;
   int drop_next_ = 0;
+  std::vector<std::string> match_all_;  // FailRequestsMatching's substrings; empty = off
+  int match_pass_ = 0;                  // matching requests still to let through
+  int match_status_ = 503;
+  std::string match_code_;
   std::set<int> open_fds_;
   std::string last_head_;
   std::vector<std::unique_ptr<Connection>> connections_;
 
   std::atomic<int> requests_seen_{0};
   std::atomic<int> faults_injected_{0};
+  std::atomic<int> matching_seen_{0};
 };
 
 }  // namespace partfs::testing

@@ -1,0 +1,188 @@
+// Unit tests of fs/filesystem.h without a mount: the Filesystem over a
+// FakeObjectStore and a real WriteCache in a temporary directory.
+#include "fs/filesystem.h"
+
+#include <fcntl.h>
+
+#include <algorithm>
+#include <set>
+
+#include "gtest/gtest.h"
+#include "tests/support/fake_object_store.h"
+#include "tests/support/temp_dir.h"
+
+namespace partfs {
+namespace {
+
+constexpr uint64_t kRoot = InodeTable::kRootIno;
+
+class FsFilesystemTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    CacheOptions options;
+    options.cache_dir = dir_.Sub("cache");
+    options.cache_size = 64 << 20;
+    options.part_size = 5 << 20;
+    options.endpoint = "http://fake";
+    options.bucket = "bucket";
+    options.logger = Logger::Quiet();
+    auto cache = WriteCache::Open(options, &store_);
+    ASSERT_TRUE(cache.ok()) << cache.status().ToString();
+    cache_ = std::move(*cache);
+    FilesystemOptions fs_options;
+    fs_options.prefix = "pre/";
+    fs_options.uid = 42;
+    fs_options.gid = 43;
+    fs_options.logger = Logger::Quiet();
+    fs_ = std::make_unique<Filesystem>(fs_options, &store_, cache_.get());
+  }
+  void TearDown() override {
+    fs_.reset();  // writers before the cache
+    cache_.reset();
+  }
+
+  std::vector<std::string> Names(uint64_t ino) {
+    auto dh = fs_->OpenDir(ino);
+    EXPECT_TRUE(dh.ok()) << dh.status().ToString();
+    if (!dh.ok()) return {};
+    auto entries = fs_->ReadDir(*dh);
+    std::vector<std::string> names;
+    for (const DirEntry& e : **entries) names.push_back(e.name + (e.is_dir ? "/" : ""));
+    fs_->ReleaseDir(*dh);
+    return names;
+  }
+
+  // Creates `name` in `parent`, writes `data`, flushes and releases; returns the inode.
+  uint64_t WriteFile(uint64_t parent, const std::string& name, const std::string& data) {
+    RequestContext ctx{1, 2, 100};
+    auto created = fs_->Create(parent, name, 0644, O_WRONLY | O_CREAT, ctx);
+    EXPECT_TRUE(created.ok()) << created.status().ToString();
+    if (!created.ok()) return 0;
+    auto written = fs_->Write(created->fh, 0, data.data(), data.size(), ctx);
+    EXPECT_TRUE(written.ok()) << written.status().ToString();
+    EXPECT_TRUE(fs_->Flush(created->fh, ctx).ok());
+    EXPECT_TRUE(fs_->Release(created->fh).ok());
+    return created->attr.st_ino;
+  }
+
+  testing::TempDir dir_{"fs-unit"};
+  testing::FakeObjectStore store_;
+  std::unique_ptr<WriteCache> cache_;
+  std::unique_ptr<Filesystem> fs_;
+};
+
+TEST_F(FsFilesystemTest, ReadDirFollowsPagination) {
+  for (int i = 0; i < 2100; ++i) {
+    char key[32];
+    std::snprintf(key, sizeof(key), "pre/big/k%05d", i);
+    ASSERT_TRUE(store_.PutObjectFromString(key, "", {}).ok());
+  }
+  ASSERT_TRUE(store_.PutObjectFromString("pre/big/sub/x", "", {}).ok());
+  ASSERT_TRUE(store_.PutObjectFromString("pre/big/", "", {}).ok());  // directory marker
+  auto big = fs_->Lookup(kRoot, "big");
+  ASSERT_TRUE(big.ok()) << big.status().ToString();
+  EXPECT_TRUE(S_ISDIR(big->st_mode));
+  auto names = Names(big->st_ino);
+  ASSERT_EQ(names.size(), 2 + 2100 + 1u);  // ".", "..", files, "sub/"
+  std::set<std::string> unique(names.begin(), names.end());
+  EXPECT_EQ(unique.size(), names.size());
+  EXPECT_TRUE(unique.count("sub/"));
+  EXPECT_TRUE(unique.count("k02099"));
+  EXPECT_FALSE(unique.count("")) << "the marker is not an entry";
+  EXPECT_GE(store_.Calls(testing::FakeObjectStore::Op::kListObjects), 3);
+}
+
+TEST_F(FsFilesystemTest, FileBeingWrittenIsListedWithWriterSize) {
+  RequestContext ctx{1, 2, 100};
+  auto created = fs_->Create(kRoot, "w", 0600, O_WRONLY | O_CREAT, ctx);
+  ASSERT_TRUE(created.ok());
+  std::string data(1000, 'a');
+  ASSERT_TRUE(fs_->Write(created->fh, 0, data.data(), data.size(), ctx).ok());
+  EXPECT_EQ(Names(kRoot), (std::vector<std::string>{".", "..", "w"}));
+  auto attr = fs_->GetAttr(created->attr.st_ino);
+  ASSERT_TRUE(attr.ok());
+  EXPECT_EQ(attr->st_size, 1000);
+  EXPECT_EQ(attr->st_mode, S_IFREG | 0600u);
+  EXPECT_EQ(attr->st_uid, 1u);
+  EXPECT_FALSE(store_.ObjectData("pre/w").has_value());
+  ASSERT_TRUE(fs_->Flush(created->fh, ctx).ok());
+  EXPECT_EQ(store_.ObjectData("pre/w"), data);
+  // Writes after the completing flush fail with an I/O error.
+  auto late = fs_->Write(created->fh, 1000, "x", 1, ctx);
+  EXPECT_EQ(late.status().code(), Status::Code::kIOError);
+  EXPECT_TRUE(fs_->Release(created->fh).ok());
+  auto meta = store_.ObjectMetadata("pre/w");
+  ASSERT_TRUE(meta.has_value());
+  EXPECT_EQ(meta->at("mode"), std::to_string(S_IFREG | 0600));
+  EXPECT_EQ(meta->at("uid"), "1");
+}
+
+TEST_F(FsFilesystemTest, FlushFromOtherProcessDoesNotComplete) {
+  RequestContext writer{0, 0, 100};
+  RequestContext other{0, 0, 999999};  // no such process
+  auto created = fs_->Create(kRoot, "f", 0644, O_WRONLY | O_CREAT, writer);
+  ASSERT_TRUE(created.ok());
+  ASSERT_TRUE(fs_->Write(created->fh, 0, "ab", 2, writer).ok());
+  ASSERT_TRUE(fs_->Flush(created->fh, other).ok());
+  EXPECT_FALSE(store_.ObjectData("pre/f").has_value());
+  ASSERT_TRUE(fs_->Write(created->fh, 2, "cd", 2, writer).ok());
+  ASSERT_TRUE(fs_->Flush(created->fh, writer).ok());
+  EXPECT_EQ(store_.ObjectData("pre/f"), "abcd");
+  fs_->Release(created->fh);
+}
+
+TEST_F(FsFilesystemTest, UploadFailureReachesFlushAndIsNotRetriedAtRelease) {
+  RequestContext ctx{0, 0, 100};
+  auto created = fs_->Create(kRoot, "bad", 0644, O_WRONLY | O_CREAT, ctx);
+  ASSERT_TRUE(created.ok());
+  ASSERT_TRUE(fs_->Write(created->fh, 0, "data", 4, ctx).ok());
+  store_.FailOperation(testing::FakeObjectStore::Op::kPutObject,
+                       Status::Unavailable("server down"));
+  Status flushed = fs_->Flush(created->fh, ctx);
+  EXPECT_FALSE(flushed.ok());
+  int puts = store_.Calls(testing::FakeObjectStore::Op::kPutObject);
+  EXPECT_TRUE(fs_->Release(created->fh).ok());
+  EXPECT_EQ(store_.Calls(testing::FakeObjectStore::Op::kPutObject), puts);
+  store_.ClearFaults();
+  EXPECT_FALSE(store_.ObjectData("pre/bad").has_value());
+}
+
+TEST_F(FsFilesystemTest, LookupMissingIsNotFound) {
+  auto missing = fs_->Lookup(kRoot, "nope");
+  EXPECT_TRUE(missing.status().IsNotFound());
+  EXPECT_EQ(fs_->Lookup(kRoot, std::string(1100, 'x')).status().code(),
+            Status::Code::kInvalidArgument);
+}
+
+TEST_F(FsFilesystemTest, PrefixIsolatesTheMount) {
+  ASSERT_TRUE(store_.PutObjectFromString("outside", "", {}).ok());
+  ASSERT_TRUE(store_.PutObjectFromString("pre/inside", "xyz", {}).ok());
+  EXPECT_EQ(Names(kRoot), (std::vector<std::string>{".", "..", "inside"}));
+  auto attr = fs_->Lookup(kRoot, "inside");
+  ASSERT_TRUE(attr.ok());
+  EXPECT_EQ(attr->st_size, 3);
+  EXPECT_EQ(attr->st_uid, 42u);  // no metadata: the mount's default owner
+  EXPECT_EQ(attr->st_mode, S_IFREG | 0644u);
+}
+
+TEST_F(FsFilesystemTest, RenameAndUnlink) {
+  WriteFile(kRoot, "a", "hello");
+  auto outcome = fs_->Rename(kRoot, "a", kRoot, "b", false);
+  ASSERT_TRUE(outcome.ok()) << outcome.status().ToString();
+  EXPECT_EQ(*outcome, RenameOutcome::kRenamed);
+  EXPECT_FALSE(store_.ObjectData("pre/a").has_value());
+  EXPECT_EQ(store_.ObjectData("pre/b"), "hello");
+  WriteFile(kRoot, "c", "c");
+  EXPECT_EQ(fs_->Rename(kRoot, "b", kRoot, "c", true).status().code(),
+            Status::Code::kAlreadyExists);
+  ASSERT_TRUE(fs_->Unlink(kRoot, "b").ok());
+  EXPECT_FALSE(store_.ObjectData("pre/b").has_value());
+  auto dir = fs_->Mkdir(kRoot, "d", 0755, RequestContext{});
+  ASSERT_TRUE(dir.ok());
+  auto declined = fs_->Rename(kRoot, "d", kRoot, "e", false);
+  ASSERT_TRUE(declined.ok());
+  EXPECT_EQ(*declined, RenameOutcome::kDirectoryDeclined);
+}
+
+}  // namespace
+}  // namespace partfs
