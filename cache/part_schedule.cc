@@ -5,8 +5,19 @@
 
 namespace partfs {
 
-PartSchedule::PartSchedule(uint64_t base_part_size, uint32_t parts_per_step,
-                           uint64_t max_part_size, uint32_t max_part_count)
+namespace {
+// The file size a schedule must reach: the provider's max object size, but at
+// most 5 TiB. OBS and OSS allow 48.8 TB, which a doubling schedule capped at
+// 5 GB parts cannot reach in 10,000 parts; files past the schedule's end get
+// EFBIG, and a larger part_size raises that end.
+uint64_t ScheduleTarget(const ProviderProfile& profile) {
+  constexpr uint64_t kFiveTiB = 5ull << 40;
+  return std::min(profile.max_object_size, kFiveTiB);
+}
+}  // namespace
+
+PartSchedule::PartSchedule(uint64_t base_part_size, uint32_t parts_per_step, uint64_t max_part_size,
+                           uint32_t max_part_count)
     : base_(base_part_size),
       per_step_(parts_per_step == 0 ? kDefaultPartsPerStep : parts_per_step),
       max_part_(max_part_size),
@@ -25,10 +36,11 @@ Status PartSchedule::Validate(uint64_t base_part_size, uint32_t parts_per_step,
                                    std::to_string(profile.max_part_size) + " bytes");
   }
   PartSchedule s(base_part_size, parts_per_step, profile.max_part_size, profile.max_part_count);
-  if (s.MaxFileSize() < profile.max_object_size) {
+  if (s.MaxFileSize() < ScheduleTarget(profile)) {
     return Status::InvalidArgument("part_size " + std::to_string(base_part_size) +
-                                   " cannot reach the provider's maximum object size in " +
-                                   std::to_string(profile.max_part_count) + " parts");
+                                   " cannot reach " + std::to_string(ScheduleTarget(profile)) +
+                                   " bytes in " + std::to_string(profile.max_part_count) +
+                                   " parts");
   }
   return Status::OK();
 }
@@ -36,7 +48,7 @@ Status PartSchedule::Validate(uint64_t base_part_size, uint32_t parts_per_step,
 uint32_t PartSchedule::PartsPerStepFor(uint64_t base_part_size, const ProviderProfile& profile) {
   for (uint32_t per_step = kDefaultPartsPerStep; per_step >= 100; per_step -= 100) {
     PartSchedule s(base_part_size, per_step, profile.max_part_size, profile.max_part_count);
-    if (s.MaxFileSize() >= profile.max_object_size) return per_step;
+    if (s.MaxFileSize() >= ScheduleTarget(profile)) return per_step;
   }
   return kDefaultPartsPerStep;  // Validate() reports why this base cannot work
 }
@@ -76,8 +88,6 @@ uint32_t PartSchedule::PartForOffset(uint64_t offset) const {
   }
 }
 
-uint64_t PartSchedule::MaxFileSize() const {
-  return PartStart(max_count_) + PartSize(max_count_);
-}
+uint64_t PartSchedule::MaxFileSize() const { return PartStart(max_count_) + PartSize(max_count_); }
 
 }  // namespace partfs

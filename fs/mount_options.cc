@@ -263,8 +263,9 @@ std::vector<std::string> SplitComma(const std::string& text) {
 Status Finalize(const PendingOptions& pending, const EnvLookup& env, MountConfig* config) {
   config->path_style = pending.path_style.value_or(!IsAwsEndpoint(config->endpoint));
   if (config->cache_dir.empty()) config->cache_dir = "/var/cache/partfs/" + config->bucket;
-  Status schedule = PartSchedule::Validate(config->part_size, PartSchedule::kDefaultPartsPerStep,
-                                           config->profile);
+  Status schedule = PartSchedule::Validate(
+      config->part_size, PartSchedule::PartsPerStepFor(config->part_size, config->profile),
+      config->profile);
   if (!schedule.ok()) {
     return Bad(schedule.message() + " (provider " + std::string(config->profile.name) + ")");
   }

@@ -48,9 +48,10 @@ const Source& OneGiBSource() {
 
 // dd's 1 GiB into `mount`, kill -9 once dd has written everything (it then waits
 // in close() for the upload) and at least `min_parts` parts are journaled,
-// remount, check content and the parts the remount sent. `before_remount` runs
-// between the kill and the remount.
+// remount, check content and the parts the remount sent. `after_written` runs
+// once dd has written everything, `before_remount` between the kill and the remount.
 void CrashAndResume(Mount& mount, const S3Endpoint& server, uint32_t min_parts,
+                    const std::function<void()>& after_written,
                     const std::function<void()>& before_remount) {
   const Source& source = OneGiBSource();
   ASSERT_EQ(source.sha256.size(), 64u);
@@ -61,11 +62,11 @@ void CrashAndResume(Mount& mount, const S3Endpoint& server, uint32_t min_parts,
   ChildProcess dd({"dd", "if=" + source.path, "of=" + mount.File("big"), "bs=1M", "status=none"},
                   tmp.Sub("dd.log"));
   const auto dd_start = std::chrono::steady_clock::now();
-  const bool written = testing::PollUntil(150s, [&] {
-    return dd.BytesWritten() >= static_cast<int64_t>(kSize) || !dd.running();
-  });
+  const bool written = testing::PollUntil(
+      150s, [&] { return dd.BytesWritten() >= static_cast<int64_t>(kSize) || !dd.running(); });
   const double dd_seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - dd_start).count();
+  if (after_written) after_written();
   const bool some_parts = testing::PollUntil(60s, [&] {
     auto e = testing::FindJournalEntry(mount.cache_dir(), "big");
     return e && e->parts.size() >= min_parts;
@@ -87,10 +88,10 @@ void CrashAndResume(Mount& mount, const S3Endpoint& server, uint32_t min_parts,
   // adopts it from ListParts (by MD5) instead of sending it again.
   const int adopted = server_parts - static_cast<int>(journaled);
   EXPECT_LE(adopted, 1) << "upload_threads=1: at most one part in flight";
-  std::printf("[ResumeLarge] dd wrote %lld bytes in %.1f s; at the kill %u parts journaled, %zu "
-              "part files cached, server holds %d parts\n",
-              static_cast<long long>(dd_bytes), dd_seconds, journaled, cached.size(),
-              server_parts);
+  std::printf(
+      "[ResumeLarge] dd wrote %lld bytes in %.1f s; at the kill %u parts journaled, %zu "
+      "part files cached, server holds %d parts\n",
+      static_cast<long long>(dd_bytes), dd_seconds, journaled, cached.size(), server_parts);
   if (before_remount) before_remount();
 
   const size_t finished_before = testing::CountOccurrences(mount.Log(), "recovery finished");
@@ -106,10 +107,11 @@ void CrashAndResume(Mount& mount, const S3Endpoint& server, uint32_t min_parts,
   ASSERT_TRUE(info.ok()) << info.status().ToString() << "\n" << mount.Log();
   const uint32_t total = testing::PartsFor(entry->record, info->size);
   const int resent = testing::CountUploadPartRequests(server, mount.bucket()) - server_parts;
-  std::printf("[ResumeLarge] object %llu bytes in %u parts; the remount sent %d parts (%u not "
-              "journaled at the kill, %d adopted); recovery done %.1f s after the remount\n",
-              static_cast<unsigned long long>(info->size), total, resent, total - journaled,
-              adopted, resume_seconds);
+  std::printf(
+      "[ResumeLarge] object %llu bytes in %u parts; the remount sent %d parts (%u not "
+      "journaled at the kill, %d adopted); recovery done %.1f s after the remount\n",
+      static_cast<unsigned long long>(info->size), total, resent, total - journaled, adopted,
+      resume_seconds);
   EXPECT_EQ(resent, static_cast<int>(total - journaled) - adopted) << mount.Log();
   EXPECT_EQ(info->etag.substr(info->etag.find('-') + 1), std::to_string(total)) << info->etag;
 
@@ -134,27 +136,34 @@ TEST(ResumeLargeTest, OneGiBKilledWhileUploadsLag) {
   MountSpec spec;
   spec.options = {"upload_threads=1", "cache_size=2G"};
   Mount mount(spec);
-  CrashAndResume(mount, mount.endpoint(), 3, nullptr);
+  CrashAndResume(mount, mount.endpoint(), 3, nullptr, nullptr);
 }
 
-// Deterministic lag: the server (behind a FaultProxy) accepts the first 16
-// UploadParts, then answers 503 so partfs keeps retrying; most of the file is
-// still in the cache at the kill. The remount goes through the same proxy URL
-// (the journal ties records to their endpoint) with the faults disarmed.
+// Deterministic lag: behind a FaultProxy the server takes the first 16
+// UploadParts and rejects the rest (400: not retried, so dd is not held back by
+// the parts in flight); once dd has written everything the rejections become
+// 503s, so close() keeps retrying while most of the file is only in the cache.
+// The remount goes through the same proxy URL (the journal ties records to their
+// endpoint) with the faults disarmed.
 TEST(ResumeLargeTest, OneGiBKilledWithMostPartsPending) {
   const S3Endpoint server = testing::SharedS3Server();
   FaultProxy proxy(server.port);
-  proxy.FailRequestsMatching({"PUT ", "partNumber="}, /*pass_first=*/16);
+  proxy.FailRequestsMatching({"PUT ", "partNumber="}, /*pass_first=*/16, 400, "InvalidRequest");
   MountSpec spec;
   spec.endpoint = server;
   spec.endpoint->url = proxy.url();
   spec.endpoint->port = proxy.port();
   spec.options = {"upload_threads=1", "cache_size=2G", "retry_timeout=600"};
   Mount mount(spec);
-  CrashAndResume(mount, server, 16, [&] {
-    EXPECT_GT(proxy.faults_injected(), 0);
-    proxy.PassThrough();
-  });
+  CrashAndResume(
+      mount, server, 16,
+      [&] {
+        proxy.FailRequestsMatching({"PUT ", "partNumber="});
+      },
+      [&] {
+        EXPECT_GT(proxy.faults_injected(), 0);
+        proxy.PassThrough();
+      });
 }
 
 }  // namespace

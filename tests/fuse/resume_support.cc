@@ -172,16 +172,16 @@ bool ProcessAlive(pid_t pid) {
 }
 
 std::string Sha256OfFilePrefix(const std::string& path, uint64_t size) {
-  CommandResult r = RunCommand("head -c " + std::to_string(size) + " " + ShellQuote(path) +
-                                   " | sha256sum",
-                               std::chrono::seconds(120));
+  CommandResult r =
+      RunCommand("head -c " + std::to_string(size) + " " + ShellQuote(path) + " | sha256sum",
+                 std::chrono::seconds(120));
   return r.output.substr(0, r.output.find(' '));
 }
 
 void WriteUrandomFile(const std::string& path, uint64_t size) {
-  CommandResult r = RunCommand("head -c " + std::to_string(size) + " /dev/urandom > " +
-                                   ShellQuote(path),
-                               std::chrono::seconds(120));
+  CommandResult r =
+      RunCommand("head -c " + std::to_string(size) + " /dev/urandom > " + ShellQuote(path),
+                 std::chrono::seconds(120));
   ASSERT_EQ(r.exit_code, 0) << r.output;
 }
 

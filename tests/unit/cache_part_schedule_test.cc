@@ -97,3 +97,20 @@ TEST(CachePartScheduleStepTest, FiveMiBOnS3GetsShorterStepsThatReachFiveTiB) {
 
 }  // namespace
 }  // namespace partfs
+
+namespace partfs {
+namespace {
+
+TEST(CachePartScheduleStepTest, ObsAndOssDefaultsReachFiveTiB) {
+  for (Provider provider : {Provider::kObs, Provider::kOss}) {
+    ProviderProfile profile = ProfileFor(provider);
+    const uint64_t eight_mib = 8ull << 20;
+    uint32_t per_step = PartSchedule::PartsPerStepFor(eight_mib, profile);
+    EXPECT_TRUE(PartSchedule::Validate(eight_mib, per_step, profile).ok()) << profile.name;
+    PartSchedule schedule(eight_mib, per_step, profile.max_part_size, profile.max_part_count);
+    EXPECT_GE(schedule.MaxFileSize(), 5ull << 40) << profile.name;
+  }
+}
+
+}  // namespace
+}  // namespace partfs

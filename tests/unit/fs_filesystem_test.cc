@@ -98,7 +98,7 @@ TEST_F(FsFilesystemTest, FileBeingWrittenIsListedWithWriterSize) {
   ASSERT_TRUE(created.ok());
   std::string data(1000, 'a');
   ASSERT_TRUE(fs_->Write(created->fh, 0, data.data(), data.size(), ctx).ok());
-  EXPECT_EQ(Names(kRoot), (std::vector<std::string>{".", "..", "w"}));
+  EXPECT_EQ(Names(kRoot), (std::vector<std::string>{"./", "../", "w"}));
   auto attr = fs_->GetAttr(created->attr.st_ino);
   ASSERT_TRUE(attr.ok());
   EXPECT_EQ(attr->st_size, 1000);
@@ -157,7 +157,7 @@ TEST_F(FsFilesystemTest, LookupMissingIsNotFound) {
 TEST_F(FsFilesystemTest, PrefixIsolatesTheMount) {
   ASSERT_TRUE(store_.PutObjectFromString("outside", "", {}).ok());
   ASSERT_TRUE(store_.PutObjectFromString("pre/inside", "xyz", {}).ok());
-  EXPECT_EQ(Names(kRoot), (std::vector<std::string>{".", "..", "inside"}));
+  EXPECT_EQ(Names(kRoot), (std::vector<std::string>{"./", "../", "inside"}));
   auto attr = fs_->Lookup(kRoot, "inside");
   ASSERT_TRUE(attr.ok());
   EXPECT_EQ(attr->st_size, 3);
