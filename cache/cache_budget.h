@@ -4,8 +4,10 @@
 // while the cache is over budget, until uploads drain parts (backpressure
 // instead of ENOSPC). To never deadlock, a writer only waits while some bytes
 // are "draining" (handed to an upload that will release them); when nothing
-// drains (e.g. the store is down and every part failed) the reservation is
-// granted over budget and the disk itself is the limit.
+// drains the reservation is granted over budget (e.g. part files left by a
+// crash, awaiting recovery), unless the last upload failed: then Reserve
+// returns Unavailable, so a dead store makes write() fail instead of filling
+// the disk past cache_size.
 //
 // Thread-safe.
 #ifndef PARTFS_CACHE_CACHE_BUDGET_H_
@@ -24,7 +26,8 @@ class CacheBudget {
   CacheBudget(const CacheBudget&) = delete;
   CacheBudget& operator=(const CacheBudget&) = delete;
 
-  // Blocks until `n` more bytes fit (see above); Aborted after Shutdown().
+  // Blocks until `n` more bytes fit (see above); Aborted after Shutdown(),
+  // Unavailable when over budget while uploads fail.
   Status Reserve(uint64_t n);
   // Accounts bytes without waiting (part files found at startup).
   void Add(uint64_t n);
@@ -48,6 +51,7 @@ class CacheBudget {
   uint64_t used_ GUARDED_BY(mu_) = 0;
   uint64_t draining_ GUARDED_BY(mu_) = 0;
   bool shutdown_ GUARDED_BY(mu_) = false;
+  bool uploads_failing_ GUARDED_BY(mu_) = false;  // the last finished upload failed
 };
 
 }  // namespace partfs

@@ -285,8 +285,16 @@ Status FileWriterImpl::Truncate(uint64_t size) {
   PARTFS_RETURN_IF_ERROR(AdvanceTo(size));
   uint64_t length = size - cur_start_;
   if (length > 0 || cur_file_) PARTFS_RETURN_IF_ERROR(ResizeCurrent(length));
-  MutexLock lock(&mu_);
-  size_ = size;
+  bool shrinks_durable_size;
+  {
+    MutexLock lock(&mu_);
+    size_ = size;
+    shrinks_durable_size = size < record_.size;
+    if (shrinks_durable_size) record_.size = size;
+  }
+  // Recovery treats part files shorter than the journaled (fsync'd) size as
+  // damage, so a shrink below it must be journaled before it can be lost.
+  if (shrinks_durable_size) return PersistRecord();
   return Status::OK();
 }
 

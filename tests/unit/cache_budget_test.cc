@@ -32,15 +32,28 @@ TEST(CacheBudgetTest, WaitsForDrainingBytesThenProceeds) {
 }
 
 TEST(CacheBudgetTest, NothingDrainingMeansNoWait) {
-  // Failed uploads do not drain; waiting for them would deadlock the writer.
+  // Bytes that do not drain (e.g. part files awaiting recovery) must not deadlock the writer.
   CacheBudget budget(100);
-  ASSERT_TRUE(budget.Reserve(90).ok());
-  budget.Drain(90);
-  budget.DrainDone(90, /*uploaded=*/false);
+  budget.Add(90);
   EXPECT_TRUE(budget.Reserve(50).ok());
   EXPECT_EQ(budget.used(), 140u);
   budget.Release(140);
   EXPECT_EQ(budget.used(), 0u);
+}
+
+TEST(CacheBudgetTest, OverBudgetWhileUploadsFailIsAnErrorNotGrowth) {
+  CacheBudget budget(100);
+  ASSERT_TRUE(budget.Reserve(90).ok());
+  budget.Drain(90);
+  budget.DrainDone(90, /*uploaded=*/false);
+  Status s = budget.Reserve(50);
+  EXPECT_EQ(s.code(), Status::Code::kUnavailable) << s.ToString();
+  EXPECT_EQ(budget.used(), 90u) << "a refused reservation must not count";
+  EXPECT_TRUE(budget.Reserve(10).ok()) << "what still fits is granted";
+  // Once an upload succeeds again, over-budget reservations wait/grant as before.
+  budget.Drain(10);
+  budget.DrainDone(10, /*uploaded=*/true);
+  EXPECT_TRUE(budget.Reserve(50).ok());
 }
 
 TEST(CacheBudgetTest, ShutdownWakesWaitersWithAborted) {

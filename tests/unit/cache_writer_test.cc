@@ -270,3 +270,24 @@ TEST_F(CacheWriterTest, OpenRejectsInvalidPartSize) {
 
 }  // namespace
 }  // namespace partfs::testing
+
+namespace partfs::testing {
+namespace {
+
+TEST_F(CacheWriterTest, TruncateBelowTheSyncedSizeIsJournaledAtOnce) {
+  OpenCache();
+  auto w = Start("shrink");
+  std::string data = TestBytes(kTestPart + 500);
+  ASSERT_TRUE(WriteAll(*w, data).ok());
+  ASSERT_TRUE(w->Sync().ok());
+  uint64_t id = FileIdOf("shrink");
+  EXPECT_EQ(cache_->journal().GetFile(id)->size, data.size());
+  // Without this record a crash now would look like a lost tail to recovery.
+  ASSERT_TRUE(w->Truncate(kTestPart + 100).ok());
+  EXPECT_EQ(cache_->journal().GetFile(id)->size, kTestPart + 100);
+  ASSERT_TRUE(w->Finish().ok());
+  EXPECT_EQ(store_.ObjectData("shrink"), data.substr(0, kTestPart + 100));
+}
+
+}  // namespace
+}  // namespace partfs::testing
