@@ -1,5 +1,7 @@
 #include "fs/fuse_ops.h"
 
+#include <fcntl.h>
+
 #include <cerrno>
 #include <cstring>
 #include <ctime>
@@ -137,6 +139,9 @@ void OnCreate(fuse_req_t req, fuse_ino_t parent, const char* name, mode_t mode,
   entry.entry_timeout = kEntryTimeoutSeconds;
   fi->fh = created->fh;
   fi->keep_cache = 0;
+  // Write handles bypass the page cache: a writable shared mmap then fails at
+  // mmap() (ENODEV) instead of its page writeback being refused later, unseen.
+  fi->direct_io = 1;
   if (fuse_reply_create(req, &entry, fi) != 0) {
     // The kernel dropped the request (interrupted): it will never release this handle.
     Fs(req).Release(created->fh);
@@ -148,6 +153,7 @@ void OnOpen(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
   if (!fh.ok()) return ReplyStatus(req, fh.status());
   fi->fh = *fh;
   fi->keep_cache = 0;  // the object may have changed since the last open
+  fi->direct_io = (fi->flags & O_ACCMODE) != O_RDONLY;  // see OnCreate
   if (fuse_reply_open(req, fi) != 0) Fs(req).Release(*fh);
 }
 

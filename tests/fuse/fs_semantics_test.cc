@@ -183,6 +183,18 @@ TEST_F(FsSemanticsTest, WriteAfterFlushIsEio) {
             "EIO\nb'first'\n");
 }
 
+TEST_F(FsSemanticsTest, WritableSharedMmapFailsAtMmap) {
+  // Page writeback of a shared mapping could not report a refused write, so the
+  // mapping itself is refused while the file is open for writing.
+  EXPECT_EQ(Python("import mmap\n"
+                   "fd = os.open(M + '/mapped', os.O_RDWR | os.O_CREAT, 0o644)\n"
+                   "os.write(fd, b'x' * 4096)\n"
+                   "print(err(lambda: mmap.mmap(fd, 4096, mmap.MAP_SHARED, mmap.PROT_WRITE)))\n"
+                   "os.close(fd)\n"
+                   "print(len(data(M + '/mapped')))\n"),
+            "ENODEV\n4096\n");
+}
+
 TEST_F(FsSemanticsTest, ReadWhileWritingIsEbusy) {
   EXPECT_EQ(Python("f = open(M + '/busy', 'wb'); f.write(b'x'); f.flush()\n"
                    "print(err(lambda: open(M + '/busy', 'rb')))\n"
