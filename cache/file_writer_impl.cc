@@ -305,13 +305,16 @@ Status FileWriterImpl::Sync() {
     if (finished_) return Status::OK();
   }
   RetryFailedParts();
+  // Uploaded parts need no fsync: wait for them first, so only the tail (and
+  // parts whose upload failed) are written to disk synchronously.
+  Status uploaded = WaitForParts();
   PARTFS_RETURN_IF_ERROR(SyncPartFiles());
   {
     MutexLock lock(&mu_);
     record_.size = size_;
   }
   PARTFS_RETURN_IF_ERROR(PersistRecord());
-  return WaitForParts();
+  return uploaded;
 }
 
 void FileWriterImpl::SetMetadata(const UserMetadata& metadata) {
@@ -359,16 +362,15 @@ Status FileWriterImpl::Finish() {
     uint64_t tail = Size() - cur_start_;
     if (cur_file_ && cur_file_->size() != tail) PARTFS_RETURN_IF_ERROR(ResizeCurrent(tail));
   }
-  // Every byte durable in the cache before the record says "pending complete".
-  Status status = SyncPartFiles();
-  if (status.ok()) {
-    {
-      MutexLock lock(&mu_);
-      record_.size = size_;
-      record_.state = UploadState::kPendingComplete;
-    }
-    status = PersistRecord();
+  // No fsync here: close() returns success only once the object exists, so
+  // durability comes from the server. The journaled size stays the last
+  // fsync'd one (recovery's lower bound); a failure below fsyncs before it
+  // records the full size.
+  {
+    MutexLock lock(&mu_);
+    record_.state = UploadState::kPendingComplete;
   }
+  Status status = PersistRecord();
   if (!status.ok()) return status;
   status = single ? FinishSingle() : FinishMultipart();
   if (!status.ok()) return RecordFailure(status);

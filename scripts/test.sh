@@ -2,14 +2,15 @@
 # Runs ALL of partfs's tests on this machine: installs the dependencies, builds,
 # starts one shared local S3 server (scripts/s3-server.sh), runs every ctest
 # label (unit, integration, fuse), then, when time allows, the unit tests again
-# under ASan+UBSan (build-asan/). Exits non-zero on any failure.
+# under ASan+UBSan (<build>-asan/) and the upload pipeline's unit tests under
+# TSan (<build>-tsan/). Exits non-zero on any failure.
 #
 # Environment (all optional):
 #   PARTFS_TEST_S3_PORT     first port of the shared server's block (default 18080;
 #                           the next free block is taken when it is busy)
 #   PARTFS_SANITIZE_TESTS   0 skips the ASan+UBSan pass
 #   PARTFS_TEST_BUDGET      seconds the whole run may take (default 1800); the
-#                           ASan pass is skipped when less than 12 min are left
+#                           sanitizer passes are skipped when less than 10 min are left
 #   PARTFS_CTEST_ARGS       extra ctest arguments (e.g. "-L unit")
 #   PARTFS_BUILD_DIR        build directory (default build; the ASan one is <it>-asan)
 set -euo pipefail
@@ -69,30 +70,40 @@ if ! ctest --test-dir "$BUILD" --output-on-failure -j2 --timeout 900 ${PARTFS_CT
   failed=1
 fi
 
-left=$((BUDGET - (SECONDS - START)))
-if [[ ${PARTFS_SANITIZE_TESTS:-1} == 0 ]]; then
-  step "ASan+UBSan pass skipped (PARTFS_SANITIZE_TESTS=0)"
-elif ((left < 720)); then
-  step "ASan+UBSan pass skipped: only ${left}s of the ${BUDGET}s budget left"
-else
-  step "ASan+UBSan build (unit tests)"
-  cmake -S . -B "$ASAN_BUILD" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPARTFS_SANITIZE=address >/dev/null
-  if cmake --build "$ASAN_BUILD" -j"$JOBS" --target unit_tests; then
-    step "ASan+UBSan unit tests"
-    export ASAN_OPTIONS=${ASAN_OPTIONS:-abort_on_error=1:detect_leaks=1}
-    export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
-    if ! ctest --test-dir "$ASAN_BUILD" -L unit --output-on-failure -j2 --timeout 600 \
-      2>&1 | tee "$BUILD/ctest-asan.log"; then
-      failed=1
-    fi
-  else
-    echo "test.sh: the ASan+UBSan build failed"
-    failed=1
+# A sanitizer pass: sanitizer_pass NAME CMAKE_VALUE BUILD_DIR CTEST_FILTER_ARGS...
+sanitizer_pass() {
+  local name=$1 value=$2 dir=$3
+  shift 3
+  local left=$((BUDGET - (SECONDS - START)))
+  if [[ ${PARTFS_SANITIZE_TESTS:-1} == 0 ]]; then
+    step "$name pass skipped (PARTFS_SANITIZE_TESTS=0)"
+    return 0
+  elif ((left < 600)); then
+    step "$name pass skipped: only ${left}s of the ${BUDGET}s budget left"
+    return 0
   fi
-fi
+  step "$name build (unit tests)"
+  cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPARTFS_SANITIZE="$value" >/dev/null
+  if ! cmake --build "$dir" -j"$JOBS" --target unit_tests; then
+    echo "test.sh: the $name build failed"
+    return 1
+  fi
+  step "$name unit tests"
+  ctest --test-dir "$dir" -L unit --output-on-failure -j2 --timeout 600 "$@" \
+    2>&1 | tee "$dir/ctest.log"
+  return "${PIPESTATUS[0]}"
+}
+
+export ASAN_OPTIONS=${ASAN_OPTIONS:-abort_on_error=1:detect_leaks=1}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+export TSAN_OPTIONS=${TSAN_OPTIONS:-halt_on_error=1:second_deadlock_stack=1}
+sanitizer_pass "ASan+UBSan" address "$ASAN_BUILD" || failed=1
+# TSan on the concurrent part: the upload pipeline, cache budget, journal and recovery.
+sanitizer_pass "TSan" thread "${BUILD%/}-tsan" -R '^(Cache|Recovery)' || failed=1
 
 step "done"
-grep -h -E '^[0-9]+% tests passed|tests failed out of' "$BUILD/ctest.log" "$BUILD/ctest-asan.log" 2>/dev/null || true
+grep -h -E '^[0-9]+% tests passed|tests failed out of' "$BUILD/ctest.log" "$ASAN_BUILD/ctest.log" \
+  "${BUILD%/}-tsan/ctest.log" 2>/dev/null || true
 if ((failed)); then
   echo "test.sh: FAILED"
   exit 1
