@@ -13,27 +13,13 @@
 #include <map>
 #include <memory>
 
+#include "base/unique_fd.h"
 #include "cache/cache_dir.h"
 #include "cache/part_schedule.h"
 #include "transfer/hashing.h"
 
 namespace partfs {
 namespace {
-
-// Owns an fd; closes it on destruction.
-class Fd {
- public:
-  explicit Fd(int fd) : fd_(fd) {}
-  ~Fd() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  int get() const { return fd_; }
-
- private:
-  int fd_;
-};
 
 // Parses "part-<n>" (n >= 1); 0 for any other name.
 uint32_t PartNumberFromName(const std::string& name) {
@@ -94,7 +80,7 @@ std::string Describe(const FileRecord& record, const std::vector<PartRecord>& jo
 }
 
 Status WriteFileDurably(const std::string& path, const std::string& text) {
-  Fd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
+  UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
   if (fd.get() < 0) return Status::FromErrno(errno, "open " + path);
   size_t done = 0;
   while (done < text.size()) {
@@ -156,7 +142,7 @@ Result<LocalFile> CollectParts(const CacheLayout& layout, const FileRecord& reco
 }  // namespace
 
 Result<std::string> Md5OfPartFile(const std::string& path, uint64_t* size) {
-  Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
   if (fd.get() < 0) return Status::FromErrno(errno, "open " + path);
   std::unique_ptr<EVP_MD_CTX, void (*)(EVP_MD_CTX*)> ctx(EVP_MD_CTX_new(), EVP_MD_CTX_free);
   if (!ctx || EVP_DigestInit_ex(ctx.get(), EVP_md5(), nullptr) != 1) {
