@@ -10,6 +10,7 @@
 #include <ctime>
 #include <thread>
 
+#include "base/unique_fd.h"
 #include "cache/recovery_local.h"
 #include "transfer/hashing.h"
 
@@ -50,21 +51,6 @@ bool IsPermanent(const Status& st) {
       return false;
   }
 }
-
-// Owns an fd; closes it on destruction.
-class Fd {
- public:
-  explicit Fd(int fd) : fd_(fd) {}
-  ~Fd() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  int get() const { return fd_; }
-
- private:
-  int fd_;
-};
 
 }  // namespace
 
@@ -181,7 +167,7 @@ Status RecoveryRunner::FileJob::PutSingle() {
     etag = r_.store_.PutObjectFromString(record_.key, "", record_.metadata);
   } else {
     const LocalPart& part = local_.parts[0];
-    Fd fd(::open(part.file_path.c_str(), O_RDONLY | O_CLOEXEC));
+    UniqueFd fd(::open(part.file_path.c_str(), O_RDONLY | O_CLOEXEC));
     if (fd.get() < 0) return Status::FromErrno(errno, "open " + part.file_path);
     etag = r_.store_.PutObject(record_.key, FileRange{fd.get(), 0, part.size}, record_.metadata,
                                Base64Encode(part.md5));
@@ -257,7 +243,7 @@ Status RecoveryRunner::FileJob::ReconcileWithServer() {
 
 // UploadPart with Content-MD5, journal PutPart (durable), then unlink: the writer's order.
 Status RecoveryRunner::FileJob::UploadPart(LocalPart& part) {
-  Fd fd(::open(part.file_path.c_str(), O_RDONLY | O_CLOEXEC));
+  UniqueFd fd(::open(part.file_path.c_str(), O_RDONLY | O_CLOEXEC));
   if (fd.get() < 0) return Status::FromErrno(errno, "open " + part.file_path);
   auto etag = r_.store_.UploadPart(record_.key, record_.upload_id, part.number,
                                    FileRange{fd.get(), 0, part.size}, Base64Encode(part.md5));
@@ -426,7 +412,10 @@ RecoveryReport RecoveryRunner::RunJobs(std::vector<FileRecord> records, uint32_t
   std::atomic<size_t> next{0};
   auto worker = [&] {
     for (size_t g = next++; g < groups.size(); g = next++) {
-      for (uint64_t id : groups[g]) (void)ResumeFile(id);
+      for (uint64_t id : groups[g]) {
+        (void)ResumeFile(id);
+        if (on_file_done_) on_file_done_(id);
+      }
     }
   };
   const size_t threads = std::clamp<size_t>(parallelism, 1, std::max<size_t>(groups.size(), 1));

@@ -23,6 +23,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
@@ -91,6 +92,12 @@ class RecoveryRunner {
   // Resumes the given records only.
   RecoveryReport ResumeFiles(const std::vector<uint64_t>& file_ids, uint32_t parallelism);
 
+  // Called (on a recovery thread) after each record of ResumeAll/ResumeFiles has been
+  // resumed, whatever the outcome. Set it before those calls start.
+  void OnFileDone(std::function<void(uint64_t file_id)> callback) {
+    on_file_done_ = std::move(callback);
+  }
+
   // Outcome of the last ResumeFile for `file_id` (outcome kRetryLater, empty key if never run).
   FileRecoveryResult LastResult(uint64_t file_id) const;
 
@@ -109,6 +116,7 @@ class RecoveryRunner {
   const CacheOptions options_;
   Logger* const logger_;
   std::atomic<bool> cancelled_{false};
+  std::function<void(uint64_t)> on_file_done_;  // set before any run; read-only while running
 
   mutable Mutex mu_;
   std::map<uint64_t, FileRecoveryResult> results_ GUARDED_BY(mu_);

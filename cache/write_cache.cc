@@ -7,6 +7,8 @@
 #include <time.h>
 
 #include <filesystem>
+#include <map>
+#include <optional>
 #include <thread>
 
 #include "base/mutex.h"
@@ -58,14 +60,17 @@ Status ValidateOptions(const CacheOptions& options, ObjectStore* store) {
 class WriteCacheImpl : public WriteCache {
  public:
   WriteCacheImpl(const CacheOptions& options, ObjectStore* store, std::unique_ptr<CacheDir> dir,
-                 std::unique_ptr<Journal> journal, std::vector<uint64_t> preexisting_ids)
+                 std::unique_ptr<Journal> journal, const std::vector<FileRecord>& records)
       : options_(options),
         store_(store),
         dir_(std::move(dir)),
         journal_(std::move(journal)),
         budget_(options.cache_size),
-        pool_(options.upload_threads),
-        preexisting_ids_(std::move(preexisting_ids)) {
+        pool_(options.upload_threads) {
+    for (const auto& record : records) {
+      preexisting_ids_.push_back(record.file_id);
+      pending_keys_[record.file_id] = record.key;
+    }
     // Part files of earlier mounts count until recovery (or orphan GC) removes them.
     preexisting_dirs_ = ExistingFileDirs(dir_->layout());
     for (const auto& d : preexisting_dirs_) preexisting_bytes_ += DirBytes(d);
@@ -110,6 +115,11 @@ class WriteCacheImpl : public WriteCache {
     if (recovery_started_) return Status::OK();
     recovery_started_ = true;
     recovery_ = std::make_unique<RecoveryRunner>(dir_->layout(), *journal_, *store_, options_);
+    recovery_->OnFileDone([this](uint64_t file_id) { RecoveryDone(file_id); });
+    {
+      MutexLock pending_lock(&pending_mu_);
+      recovery_begun_ = true;
+    }
     // Only the records found at Open: writers started since own theirs.
     recovery_thread_ = std::thread([this, ids = preexisting_ids_] {
       RecoveryReport report = recovery_->ResumeFiles(ids, options_.upload_threads);
@@ -121,6 +131,7 @@ class WriteCacheImpl : public WriteCache {
       uint64_t left = 0;
       for (const auto& d : preexisting_dirs_) left += DirBytes(d);
       if (left < preexisting_bytes_) budget_.Release(preexisting_bytes_ - left);
+      RecoveryDone(std::nullopt);  // also records that vanished before their turn
     });
     return Status::OK();
   }
@@ -130,10 +141,45 @@ class WriteCacheImpl : public WriteCache {
     if (recovery_thread_.joinable()) recovery_thread_.join();
   }
 
+  bool RecoveryPendingFor(const std::string& key) const override {
+    MutexLock lock(&pending_mu_);
+    return IsPending(key);
+  }
+
+  void WaitForRecoveryOf(const std::string& key, std::chrono::milliseconds timeout) override {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    MutexLock lock(&pending_mu_);
+    while (IsPending(key)) {
+      auto left =
+          std::chrono::ceil<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+      if (left <= std::chrono::milliseconds(0)) return;
+      pending_done_.WaitFor(left);
+    }
+  }
+
   uint64_t CachedBytes() const override { return budget_.used(); }
   Journal& journal() override { return *journal_; }
 
  private:
+  bool IsPending(const std::string& key) const EXCLUSIVE_LOCKS_REQUIRED(pending_mu_) {
+    if (!recovery_begun_) return false;
+    for (const auto& [id, pending_key] : pending_keys_) {
+      if (pending_key == key) return true;
+    }
+    return false;
+  }
+
+  // One record resumed, or (nullopt) the whole recovery run ended.
+  void RecoveryDone(std::optional<uint64_t> file_id) {
+    MutexLock lock(&pending_mu_);
+    if (file_id) {
+      pending_keys_.erase(*file_id);
+    } else {
+      pending_keys_.clear();
+    }
+    pending_done_.SignalAll();
+  }
+
   WriterContext WriterContextFor() {
     WriterContext ctx;
     ctx.layout = dir_->layout();
@@ -161,6 +207,12 @@ class WriteCacheImpl : public WriteCache {
   bool recovery_started_ = false;
   std::unique_ptr<RecoveryRunner> recovery_;  // set once under mu_ before its thread starts
   std::thread recovery_thread_;
+
+  // Records found at Open that recovery has not resumed yet (file id -> key).
+  mutable Mutex pending_mu_;
+  CondVar pending_done_{&pending_mu_};
+  bool recovery_begun_ GUARDED_BY(pending_mu_) = false;
+  std::map<uint64_t, std::string> pending_keys_ GUARDED_BY(pending_mu_);
 };
 
 }  // namespace
@@ -176,10 +228,8 @@ Result<std::unique_ptr<WriteCache>> WriteCache::Open(const CacheOptions& options
   if (!journal.ok()) return journal.status();
   auto records = (*journal)->ListFiles();
   if (!records.ok()) return records.status();
-  std::vector<uint64_t> ids;
-  for (const auto& record : *records) ids.push_back(record.file_id);
   return std::unique_ptr<WriteCache>(
-      new WriteCacheImpl(opts, store, std::move(*dir), std::move(*journal), std::move(ids)));
+      new WriteCacheImpl(opts, store, std::move(*dir), std::move(*journal), *records));
 }
 
 }  // namespace partfs

@@ -12,6 +12,7 @@
 #ifndef PARTFS_CACHE_WRITE_CACHE_H_
 #define PARTFS_CACHE_WRITE_CACHE_H_
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -78,6 +79,12 @@ class WriteCache {
   virtual Status StartRecovery() = 0;
   // Waits until recovery has finished (for tests and `partfs` shutdown).
   virtual void WaitForRecovery() = 0;
+  // True from StartRecovery until every journal record of `key` found at Open
+  // has been resumed (whatever the outcome): until then the bucket may lack the
+  // object or hold an older version. False before StartRecovery.
+  virtual bool RecoveryPendingFor(const std::string& key) const = 0;
+  // Waits until RecoveryPendingFor(key) is false, at most `timeout`.
+  virtual void WaitForRecoveryOf(const std::string& key, std::chrono::milliseconds timeout) = 0;
 
   // Bytes of part data currently held on local disk.
   virtual uint64_t CachedBytes() const = 0;

@@ -2,6 +2,7 @@
 // File I/O lives in filesystem_io.cc.
 #include "fs/filesystem.h"
 
+#include <chrono>
 #include <ctime>
 #include <set>
 
@@ -13,6 +14,8 @@ namespace {
 
 constexpr size_t kMaxKeyLength = 1024;     // S3's limit on object key bytes
 constexpr blksize_t kBlockSize = 1 << 20;  // hint for large application I/O
+// Longest a request waits for the crash recovery of its file; then it sees the bucket as it is.
+constexpr std::chrono::minutes kRecoveryWait{5};
 
 int64_t Now() { return static_cast<int64_t>(std::time(nullptr)); }
 
@@ -42,6 +45,17 @@ Filesystem::~Filesystem() {
   MutexLock lock(&handles_mu_);
   files_.clear();
   dirs_.clear();
+}
+
+void Filesystem::AwaitRecovery(const std::string& path) {
+  const std::string key = KeyFor(path);
+  if (!cache_->RecoveryPendingFor(key)) return;
+  logger_->Info("waiting for the recovery of " + key);
+  cache_->WaitForRecoveryOf(key, kRecoveryWait);
+  if (cache_->RecoveryPendingFor(key)) {
+    logger_->Warn("recovery of " + key + " still running after " +
+                  std::to_string(kRecoveryWait.count()) + " min; answering from the bucket");
+  }
 }
 
 std::string Filesystem::DirPrefix(const std::string& path) const {
@@ -113,6 +127,7 @@ Result<struct stat> Filesystem::AttrForPath(uint64_t ino, const std::string& pat
     MutexLock lock(&inode->mu);
     if (inode->session) return SessionAttr(ino, *inode->session);
   }
+  AwaitRecovery(path);
   auto info = store_->HeadObject(KeyFor(path));
   if (!info.ok()) return info.status();
   return ObjectAttr(ino, *info);
@@ -133,6 +148,7 @@ Result<struct stat> Filesystem::Lookup(uint64_t parent, const std::string& name)
       return *attr;
     }
   }
+  AwaitRecovery(*path);
   auto info = store_->HeadObject(KeyFor(*path));
   if (info.ok()) {
     auto inode = inodes_.Lookup(*path, /*is_dir=*/false);

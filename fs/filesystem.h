@@ -116,6 +116,9 @@ class Filesystem {
   struct DirHandle;
 
   std::string KeyFor(const std::string& path) const { return options_.prefix + path; }
+  // A file a crash left unfinished is absent or stale in the bucket until the
+  // cache's recovery completes it: wait for that (bounded) before looking at it.
+  void AwaitRecovery(const std::string& path);
   // Key prefix listing the children of directory `path`.
   std::string DirPrefix(const std::string& path) const;
   Result<std::string> ChildPath(uint64_t parent, const std::string& name) const;

@@ -83,6 +83,7 @@ Result<CreateResult> Filesystem::Create(uint64_t parent, const std::string& name
                                         int flags, const RequestContext& ctx) {
   auto path = ChildPath(parent, name);
   if (!path.ok()) return path.status();
+  AwaitRecovery(*path);  // the recovered version must not land after this new one
   auto inode = inodes_.Lookup(*path, /*is_dir=*/false);
   auto handle = std::make_shared<FileHandle>(inode, (flags & O_ACCMODE) != O_RDONLY, ctx.pid);
   Status started;
@@ -107,6 +108,7 @@ Result<uint64_t> Filesystem::Open(uint64_t ino, int flags, const RequestContext&
   auto ref = inodes_.Get(ino);
   if (!ref) return Status::NotFound("unknown inode " + std::to_string(ino));
   if (ref->inode->is_dir) return Status::InvalidArgument("is a directory");
+  AwaitRecovery(ref->path);  // read its recovered bytes; a new write must land after them
   const bool writable = (flags & O_ACCMODE) != O_RDONLY;
   auto handle = std::make_shared<FileHandle>(ref->inode, writable, ctx.pid);
   std::shared_ptr<WriteSession> current;

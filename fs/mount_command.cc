@@ -18,6 +18,8 @@
 #include <vector>
 
 #include "base/logger.h"
+#include "cache/orphan_gc.h"
+#include "cache/status_report.h"
 #include "cache/write_cache.h"
 #include "fs/cli_commands.h"
 #include "fs/daemon.h"
@@ -104,12 +106,37 @@ int Serve(const MountConfig& config, Filesystem* fs, DaemonStarter* daemon, Logg
   return code;
 }
 
+// gc_on_mount: aborts orphan uploads under the mount's prefix on a thread of its
+// own so the mount is not delayed. Uploads the journal tracks are kept.
+std::thread StartGcOnMount(const MountConfig& config, ObjectStore* store, WriteCache* cache,
+                           Logger* logger) {
+  if (!config.gc_on_mount) return {};
+  GcOptions options;
+  options.prefix = config.prefix;
+  options.older_than_seconds = config.gc_on_mount->count();
+  return std::thread([options, store, cache, logger, bucket = config.bucket] {
+    auto report = CollectOrphanUploads(*store, cache->journal(), options, logger);
+    if (!report.ok()) {
+      logger->Warn("gc_on_mount: " + report.status().ToString());
+      return;
+    }
+    logger->Info("gc_on_mount: " + std::to_string(report->entries.size()) + " upload(s) under " +
+                 bucket + "/" + options.prefix + ": " + std::to_string(report->aborted) +
+                 " aborted, " + std::to_string(report->tracked) + " kept (tracked), " +
+                 std::to_string(report->too_young) + " kept (younger than " +
+                 HumanAge(options.older_than_seconds) + "), " + std::to_string(report->failed) +
+                 " failed");
+  });
+}
+
 // Lets uploads in flight finish (bounded), then destroys writers before the cache.
-void ShutDown(std::unique_ptr<Filesystem> fs, std::unique_ptr<WriteCache> cache, Logger* logger) {
+void ShutDown(std::unique_ptr<Filesystem> fs, std::unique_ptr<WriteCache> cache,
+              std::thread gc_thread, Logger* logger) {
   std::promise<void> done;
   std::future<void> finished = done.get_future();
   std::thread worker([&] {
     fs->Shutdown();
+    if (gc_thread.joinable()) gc_thread.join();  // it uses the journal
     cache->WaitForRecovery();
     fs.reset();
     cache.reset();
@@ -161,6 +188,7 @@ int RunMountCommand(int argc, char** argv) {
   }
   Status recovery = (*cache)->StartRecovery();
   if (!recovery.ok()) return Fail(kFailureExitCode, "recovery: " + recovery.ToString());
+  std::thread gc_thread = StartGcOnMount(config, store->get(), cache->get(), &logger);
 
   FilesystemOptions fs_options;
   fs_options.prefix = config.prefix;
@@ -170,7 +198,7 @@ int RunMountCommand(int argc, char** argv) {
   fs_options.logger = &logger;
   auto fs = std::make_unique<Filesystem>(fs_options, store->get(), cache->get());
   int code = Serve(config, fs.get(), config.foreground ? nullptr : &daemon, &logger);
-  ShutDown(std::move(fs), std::move(*cache), &logger);
+  ShutDown(std::move(fs), std::move(*cache), std::move(gc_thread), &logger);
   return code;
 }
 

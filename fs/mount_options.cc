@@ -8,6 +8,7 @@
 #include <cstring>
 #include <fstream>
 
+#include "cache/orphan_gc.h"
 #include "cache/part_schedule.h"
 
 namespace partfs {
@@ -16,6 +17,7 @@ namespace {
 
 constexpr uint32_t kMaxUploadThreads = 64;
 constexpr uint64_t kMaxRetryTimeoutSeconds = 24 * 3600;
+constexpr int64_t kDefaultGcAgeSeconds = 24 * 3600;  // bare gc_on_mount
 
 Status Bad(std::string msg) { return Status::InvalidArgument(std::move(msg)); }
 
@@ -237,6 +239,15 @@ Status ApplyOption(const std::string& opt, MountConfig* config, PendingOptions* 
     if (!n.ok()) return n.status();
     if (*n > 0777) return Bad("umask must be between 000 and 777 (octal)");
     config->umask = static_cast<mode_t>(*n);
+  } else if (name == "gc_on_mount") {
+    int64_t seconds = kDefaultGcAgeSeconds;
+    if (has_value) {
+      auto parsed = ParseDuration(value);
+      if (!parsed.ok()) return Bad("option gc_on_mount: " + parsed.status().message());
+      seconds = *parsed;
+    }
+    if (seconds < 1) return Bad("option gc_on_mount: the age must be at least 1s");
+    config->gc_on_mount = std::chrono::seconds(seconds);
   } else if (name == "log_file") {
     PARTFS_RETURN_IF_ERROR(need_value());
     if (value.front() != '/') return Bad("log_file '" + value + "' must be an absolute path");
@@ -422,6 +433,8 @@ std::string MountUsage() {
   -o allow_other          let other users access the mount
   -o uid=N,gid=N,umask=M  owner and mode of objects without metadata
   -o log_file=PATH        where a daemonized partfs logs (default: discarded)
+  -o gc_on_mount[=AGE]    at mount, abort untracked uploads under the prefix older than AGE
+                          (30m, 24h, 7d; default 24h), as `partfs gc` does
 )";
 }
 

@@ -54,6 +54,8 @@ struct MountConfig {
   gid_t gid = 0;
   mode_t umask = 022;    // default modes: files 0666 & ~umask, directories 0777 & ~umask
   std::string log_file;  // daemon mode log destination ("" = discarded after mount)
+  // gc_on_mount[=DURATION]: at mount, abort orphan uploads under the prefix older than this.
+  std::optional<std::chrono::seconds> gc_on_mount;
 
   S3ClientOptions ClientOptions(Logger* logger) const;
   CacheOptions CacheOptionsFor(Logger* logger) const;

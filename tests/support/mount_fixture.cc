@@ -98,7 +98,9 @@ Mount::~Mount() {
 std::vector<std::string> Mount::Args() const {
   std::string opts = "endpoint=" + endpoint_.url + ",cache_dir=" + cache_dir_;
   for (const std::string& o : spec_.options) opts += "," + o;
-  return {PARTFS_BINARY, bucket_, mountpoint_, "-f", "-o", opts};
+  return {PARTFS_BINARY, bucket_ + (spec_.prefix.empty() ? "" : ":" + spec_.prefix),
+          mountpoint_,   "-f",
+          "-o",          opts};
 }
 
 std::string Mount::Log() const {

@@ -31,6 +31,7 @@ struct MountSpec {
   std::optional<S3Endpoint> endpoint;      // default: SharedS3Server()
   std::string bucket;                      // default: a new unique bucket (created)
   bool create_bucket = true;               // false: use `bucket` as it is (may not exist)
+  std::string prefix;                      // "" or "/dir": mounts BUCKET:/dir
   std::vector<std::string> options;        // extra -o items, e.g. "part_size=16M"
   std::string cache_dir;                   // default: a directory in the Mount's TempDir
   std::map<std::string, std::string> env;  // overrides (e.g. a wrong AWS_SECRET_ACCESS_KEY)

@@ -1,6 +1,7 @@
 // Unit tests for the mount command line parser (fs/mount_options.h).
 #include <sys/stat.h>
 
+#include <chrono>
 #include <fstream>
 #include <map>
 #include <string>
@@ -180,6 +181,28 @@ TEST(FsOptionsTest, BadOptions) {
   ExpectError({"bkt", "/mnt", "-o", "uid=-1"}, "is not a number");
   ExpectError({"bkt", "/mnt", "-o", "retry_timeout=0"}, "retry_timeout must be between");
   ExpectError({"bkt", "/mnt", "-o", "allow_other=yes"}, "takes no value");
+}
+
+TEST(FsOptionsTest, GcOnMount) {
+  auto off = Parse({"bkt", "/mnt"});
+  ASSERT_TRUE(off.ok()) << off.status().ToString();
+  EXPECT_FALSE(off->gc_on_mount.has_value());
+  auto bare = Parse({"bkt", "/mnt", "-o", "gc_on_mount"});
+  ASSERT_TRUE(bare.ok()) << bare.status().ToString();
+  EXPECT_EQ(bare->gc_on_mount, std::chrono::hours(24));
+  const std::map<std::string, int64_t> good = {
+      {"1s", 1}, {"30m", 1800}, {"24h", 86400}, {"7d", 7 * 86400}, {"90", 90}};
+  for (const auto& [text, seconds] : good) {
+    auto c = Parse({"bkt", "/mnt", "-o", "allow_other,gc_on_mount=" + text + ",uid=7"});
+    ASSERT_TRUE(c.ok()) << text << ": " << c.status().ToString();
+    EXPECT_EQ(c->gc_on_mount, std::chrono::seconds(seconds)) << text;
+  }
+  ExpectError({"bkt", "/mnt", "-o", "gc_on_mount="}, "option gc_on_mount: empty duration");
+  ExpectError({"bkt", "/mnt", "-o", "gc_on_mount=1w"}, "option gc_on_mount: duration '1w'");
+  ExpectError({"bkt", "/mnt", "-o", "gc_on_mount=h"}, "option gc_on_mount: duration needs");
+  ExpectError({"bkt", "/mnt", "-o", "gc_on_mount=-5m"}, "option gc_on_mount");
+  ExpectError({"bkt", "/mnt", "-o", "gc_on_mount=0"}, "at least 1s");
+  ExpectError({"bkt", "/mnt", "-o", "gc_on_mount=0d"}, "at least 1s");
 }
 
 TEST(FsOptionsTest, MissingCredentials) {

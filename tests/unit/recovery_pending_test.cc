@@ -1,0 +1,97 @@
+// Unit tests for WriteCache::RecoveryPendingFor / WaitForRecoveryOf: a key
+// whose crashed write is being resumed is pending until its own record is done.
+#include <chrono>
+#include <string>
+
+#include "tests/unit/recovery_fixture.h"
+
+namespace partfs::testing {
+namespace {
+
+class RecoveryPendingTest : public RecoveryFixture {
+ protected:
+  // A crashed two-part write of `key`: upload created, both parts still cached.
+  std::string CrashedWrite(const std::string& key, uint32_t seed) {
+    std::string data = RecoveryData(seed, kRecPartSize + 1000);
+    uint64_t id = NewRecord(key, Create(key));
+    CachedPart(id, 1, PartBytes(data, 1));
+    CachedPart(id, 2, PartBytes(data, 2));
+    return data;
+  }
+
+  // Closes the fixture's journal (the cache opens its own) and opens the cache.
+  std::unique_ptr<WriteCache> OpenCache() {
+    journal_.reset();
+    options_.upload_threads = 1;  // one record at a time, in key order
+    auto cache = WriteCache::Open(options_, &store_);
+    EXPECT_TRUE(cache.ok()) << cache.status().ToString();
+    return cache.ok() ? std::move(cache).value() : nullptr;
+  }
+};
+
+TEST_F(RecoveryPendingTest, EachKeyIsPendingUntilItsOwnRecordIsResumed) {
+  const std::string data_a = CrashedWrite("dir/a", 1);
+  const std::string data_c = CrashedWrite("dir/c", 2);
+  fake_.SetUploadPartDelay(std::chrono::milliseconds(300));
+  auto cache = OpenCache();
+  ASSERT_NE(cache, nullptr);
+  EXPECT_FALSE(cache->RecoveryPendingFor("dir/a")) << "nothing resumes it before StartRecovery";
+
+  ASSERT_TRUE(cache->StartRecovery().ok());
+  EXPECT_TRUE(cache->RecoveryPendingFor("dir/a"));
+  EXPECT_TRUE(cache->RecoveryPendingFor("dir/c"));
+  EXPECT_FALSE(cache->RecoveryPendingFor("dir/b"));
+  EXPECT_FALSE(cache->RecoveryPendingFor("dir"));
+
+  // A short wait times out while the parts are still being sent.
+  auto start = std::chrono::steady_clock::now();
+  cache->WaitForRecoveryOf("dir/a", std::chrono::milliseconds(100));
+  auto waited = std::chrono::steady_clock::now() - start;
+  EXPECT_GE(waited, std::chrono::milliseconds(100));
+  EXPECT_LT(waited, std::chrono::seconds(5));
+  EXPECT_TRUE(cache->RecoveryPendingFor("dir/a"));
+
+  // "dir/a" is resumed first: once its wait returns the object is complete,
+  // while "dir/c" (two more slow parts) is still pending.
+  cache->WaitForRecoveryOf("dir/a", std::chrono::seconds(30));
+  EXPECT_FALSE(cache->RecoveryPendingFor("dir/a"));
+  EXPECT_TRUE(fake_.ObjectData("dir/a") == data_a);
+  EXPECT_TRUE(cache->RecoveryPendingFor("dir/c"));
+  EXPECT_FALSE(fake_.ObjectData("dir/c").has_value());
+
+  cache->WaitForRecoveryOf("dir/c", std::chrono::seconds(30));
+  EXPECT_FALSE(cache->RecoveryPendingFor("dir/c"));
+  EXPECT_TRUE(fake_.ObjectData("dir/c") == data_c);
+  cache->WaitForRecovery();
+  EXPECT_TRUE(cache->journal().ListFiles()->empty());
+}
+
+TEST_F(RecoveryPendingTest, FailedRecoveryStopsBeingPending) {
+  CrashedWrite("gone", 3);
+  fake_.FailOperation(FakeObjectStore::Op::kUploadPart, Status::Unavailable("injected"));
+  auto cache = OpenCache();
+  ASSERT_NE(cache, nullptr);
+  ASSERT_TRUE(cache->StartRecovery().ok());
+  cache->WaitForRecoveryOf("gone", std::chrono::seconds(30));
+  EXPECT_FALSE(cache->RecoveryPendingFor("gone"));
+  cache->WaitForRecovery();
+  EXPECT_FALSE(fake_.ObjectData("gone").has_value());
+  EXPECT_EQ(cache->journal().ListFiles()->size(), 1u) << "kept for the next mount";
+}
+
+TEST_F(RecoveryPendingTest, WritesOfANewMountAreNeverPending) {
+  auto cache = OpenCache();
+  ASSERT_NE(cache, nullptr);
+  ASSERT_TRUE(cache->StartRecovery().ok());
+  auto writer = cache->StartWrite("fresh", {});
+  ASSERT_TRUE(writer.ok()) << writer.status().ToString();
+  EXPECT_FALSE(cache->RecoveryPendingFor("fresh"));
+  ASSERT_TRUE((*writer)->Write(0, "hello", 5).ok());
+  ASSERT_TRUE((*writer)->Finish().ok());
+  EXPECT_TRUE(fake_.ObjectData("fresh") == "hello");
+  writer->reset();
+  cache->WaitForRecovery();
+}
+
+}  // namespace
+}  // namespace partfs::testing
