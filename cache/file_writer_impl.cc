@@ -36,6 +36,11 @@ uint64_t FileWriterImpl::Size() const {
   return size_;
 }
 
+bool FileWriterImpl::UploadCreated() const {
+  MutexLock lock(&mu_);
+  return !record_.upload_id.empty();
+}
+
 bool FileWriterImpl::Finished() const {
   MutexLock lock(&mu_);
   return finished_;
@@ -152,6 +157,7 @@ Status FileWriterImpl::EnsureUpload() {
     }
     MutexLock lock(&mu_);
     record_.upload_id = *upload_id;
+    created_metadata_ = metadata;
   }
   // The upload id must be durable before any part is sent, or a crash would orphan it.
   PARTFS_RETURN_IF_ERROR(PersistRecord());
@@ -322,12 +328,6 @@ void FileWriterImpl::SetMetadata(const UserMetadata& metadata) {
     MutexLock lock(&mu_);
     if (finished_) return;
     record_.metadata = metadata;
-    if (!record_.upload_id.empty() && !metadata_after_create_) {
-      metadata_after_create_ = true;
-      // TODO(cache): apply with a CopyObject (REPLACE) after Complete.
-      ctx_.logger->Debug("metadata of " + record_.key +
-                         " changed after its multipart upload was created; stored only");
-    }
   }
   Status status = PersistRecord();
   if (!status.ok()) ctx_.logger->Warn("journal update failed: " + status.ToString());
@@ -440,7 +440,34 @@ Status FileWriterImpl::FinishMultipart() {
                        " parts) failed: " + etag.status().ToString());
     return etag.status();
   }
+  ApplyLateMetadata();
   return Status::OK();
+}
+
+void FileWriterImpl::ApplyLateMetadata() {
+  std::string key;
+  UserMetadata metadata;
+  uint64_t size = 0;
+  {
+    MutexLock lock(&mu_);
+    if (!created_metadata_ || *created_metadata_ == record_.metadata) return;
+    key = record_.key;
+    metadata = record_.metadata;
+    size = size_;
+  }
+  // The data is complete on the server; metadata set after Create (cp -a and
+  // tar set mtime before close) needs a copy onto itself, limited to one part's size.
+  if (size > ctx_.profile.max_part_size) {
+    ctx_.logger->Warn(
+        "metadata of " + key + " set after its upload started was not applied: " + "objects over " +
+        std::to_string(ctx_.profile.max_part_size) + " bytes cannot be copied in one request");
+    return;
+  }
+  auto copied = ctx_.store->CopyObject(key, key, MetadataDirective::kReplace, metadata);
+  if (!copied.ok()) {
+    ctx_.logger->Error("metadata of " + key + " could not be applied (the data is complete): " +
+                       copied.status().ToString());
+  }
 }
 
 Status FileWriterImpl::RecordFailure(const Status& status) {

@@ -23,6 +23,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -69,6 +70,7 @@ class FileWriterImpl : public FileWriter {
 
   uint64_t Size() const override;
   bool Finished() const override;
+  bool UploadCreated() const override;
   std::string Key() const override;
 
   uint64_t file_id() const { return file_id_; }
@@ -104,6 +106,7 @@ class FileWriterImpl : public FileWriter {
   Status PersistRecord() LOCKS_EXCLUDED(record_mu_, mu_);
   Status FinishSingle() EXCLUSIVE_LOCKS_REQUIRED(op_mu_);
   Status FinishMultipart() EXCLUSIVE_LOCKS_REQUIRED(op_mu_);
+  void ApplyLateMetadata() EXCLUSIVE_LOCKS_REQUIRED(op_mu_);
   Status RecordFailure(const Status& status) EXCLUSIVE_LOCKS_REQUIRED(op_mu_);
   Status Cleanup() EXCLUSIVE_LOCKS_REQUIRED(op_mu_);
 
@@ -125,7 +128,9 @@ class FileWriterImpl : public FileWriter {
   CondVar cv_{&mu_};
   FileRecord record_ GUARDED_BY(mu_);
   bool upload_id_journaled_ GUARDED_BY(mu_) = false;
-  bool metadata_after_create_ GUARDED_BY(mu_) = false;
+  // The metadata CreateMultipartUpload sent; Finish re-applies record_.metadata
+  // with a CopyObject when it differs.
+  std::optional<UserMetadata> created_metadata_ GUARDED_BY(mu_);
   uint64_t size_ GUARDED_BY(mu_) = 0;
   bool finished_ GUARDED_BY(mu_) = false;
   std::map<uint32_t, Part> parts_ GUARDED_BY(mu_);

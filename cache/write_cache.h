@@ -27,9 +27,9 @@ namespace partfs {
 
 struct CacheOptions {
   std::string cache_dir;
-  uint64_t cache_size = 4ull << 30;   // max bytes of part data held on local disk
-  uint64_t part_size = 8ull << 20;    // first part size; grows by schedule for huge files
-  uint32_t upload_threads = 4;        // shared pool of UploadPart workers
+  uint64_t cache_size = 4ull << 30;  // max bytes of part data held on local disk
+  uint64_t part_size = 8ull << 20;   // first part size; grows by schedule for huge files
+  uint32_t upload_threads = 4;       // shared pool of UploadPart workers
   ProviderProfile profile = ProfileFor(Provider::kS3);
   std::string endpoint;  // recorded in the journal to recognise foreign records on resume
   std::string bucket;
@@ -59,6 +59,9 @@ class FileWriter {
 
   virtual uint64_t Size() const = 0;
   virtual bool Finished() const = 0;
+  // True once CreateMultipartUpload was sent: metadata set after this costs a
+  // CopyObject onto the completed object (done by Finish).
+  virtual bool UploadCreated() const = 0;
   virtual std::string Key() const = 0;
 };
 
@@ -66,8 +69,7 @@ class WriteCache {
  public:
   // Creates/locks `options.cache_dir` and opens its journal.
   // Busy when another process holds the cache directory.
-  static Result<std::unique_ptr<WriteCache>> Open(const CacheOptions& options,
-                                                  ObjectStore* store);
+  static Result<std::unique_ptr<WriteCache>> Open(const CacheOptions& options, ObjectStore* store);
   virtual ~WriteCache() = default;
 
   // Starts writing a new version of `key` (the object is replaced on Finish).

@@ -65,6 +65,9 @@ UserMetadata Filesystem::NewFileMetadata(mode_t mode, const RequestContext& ctx)
 // Requires handle.mu held (not annotated: FileHandle is private to this file).
 Status Filesystem::StartSession(FileHandle& handle, const std::string& path,
                                 UserMetadata metadata) NO_THREAD_SAFETY_ANALYSIS {
+  // The mtime is set at close (or explicitly, by utimens): an inherited or
+  // open-time value would travel with CreateMultipartUpload and stay stale.
+  metadata.erase("mtime");
   auto writer = cache_->StartWrite(KeyFor(path), metadata);
   if (!writer.ok()) return writer.status().WithContext("start write of " + path);
   auto session = std::make_shared<WriteSession>();
@@ -245,7 +248,9 @@ Status Filesystem::FinishSession(FileHandle& handle, bool from_release) NO_THREA
   {
     MutexLock lock(&handle.inode->mu);
     if (from_release && session->finish_failed) return Status::OK();  // kept for recovery
-    if (!writer->Finished() && !session->mtime_explicit) {
+    // Once the upload was created, a close-time mtime would cost a CopyObject of
+    // the whole object: without one, stat falls back to the object's Last-Modified.
+    if (!writer->Finished() && !session->mtime_explicit && !writer->UploadCreated()) {
       FileMetadata fields;
       fields.mtime = static_cast<int64_t>(std::time(nullptr));
       StoreFileMetadata(fields, &session->metadata);

@@ -291,3 +291,34 @@ TEST_F(CacheWriterTest, TruncateBelowTheSyncedSizeIsJournaledAtOnce) {
 
 }  // namespace
 }  // namespace partfs::testing
+
+namespace partfs::testing {
+namespace {
+
+TEST_F(CacheWriterTest, MetadataChangedAfterCreateIsAppliedByOneCopyAfterComplete) {
+  OpenCache();
+  auto w = Start("late-meta", {{"mode", "33188"}});
+  std::string data = TestBytes(2 * kTestPart + 7);
+  ASSERT_TRUE(WriteAll(*w, data).ok());
+  ASSERT_TRUE(w->UploadCreated());
+  // As cp -a does: futimens before close, after the upload was created.
+  w->SetMetadata({{"mode", "33188"}, {"mtime", "981173106"}});
+  ASSERT_TRUE(w->Finish().ok());
+  EXPECT_EQ(store_.Calls(Op::kCopyObject), 1);
+  auto metadata = store_.ObjectMetadata("late-meta");
+  ASSERT_TRUE(metadata.has_value());
+  EXPECT_EQ((*metadata)["mtime"], "981173106");
+  EXPECT_EQ(store_.ObjectData("late-meta"), data);
+}
+
+TEST_F(CacheWriterTest, UnchangedMetadataCostsNoCopy) {
+  OpenCache();
+  auto w = Start("same-meta", {{"mode", "33188"}});
+  ASSERT_TRUE(WriteAll(*w, TestBytes(2 * kTestPart + 7)).ok());
+  w->SetMetadata({{"mode", "33188"}});
+  ASSERT_TRUE(w->Finish().ok());
+  EXPECT_EQ(store_.Calls(Op::kCopyObject), 0);
+}
+
+}  // namespace
+}  // namespace partfs::testing
