@@ -16,7 +16,6 @@ namespace partfs {
 namespace {
 
 using namespace std::chrono_literals;
-using testing::ChildProcess;
 using testing::FaultProxy;
 using testing::Mount;
 using testing::MountSpec;
@@ -37,21 +36,14 @@ TEST(ResumeCompleteTest, KilledBeforeCompleteResendsNoPart) {
   const S3Endpoint server = testing::SharedS3Server();
   FaultProxy proxy(server.port);
   proxy.FailRequestsMatching({"POST ", "uploadId="});
-  MountSpec spec;
-  spec.endpoint = server;
-  spec.endpoint->url = proxy.url();
-  spec.endpoint->port = proxy.port();
+  MountSpec spec = testing::MountSpecThroughProxy(server, proxy);
   Mount mount(spec);
   Status started = mount.Start();
   ASSERT_TRUE(started.ok()) << started.ToString();
 
-  ChildProcess dd(
-      {"dd", "if=" + source, "of=" + mount.File("done-but-not-complete"), "bs=1M", "status=none"},
-      tmp.Sub("dd.log"));
   // The first refused Complete means every part is uploaded and journaled.
-  ASSERT_TRUE(testing::PollUntil(60s, [&] { return proxy.faults_injected() >= 1; })) << mount.Log();
-  mount.Kill9();
-  dd.Wait(30s);
+  ASSERT_NO_FATAL_FAILURE(testing::CopyAndKillAtFirstFault(
+      mount, proxy, source, "done-but-not-complete", tmp.Sub("dd.log")));
 
   auto entry = testing::FindJournalEntry(mount.cache_dir(), "done-but-not-complete");
   ASSERT_TRUE(entry.has_value()) << mount.Log();
@@ -66,10 +58,7 @@ TEST(ResumeCompleteTest, KilledBeforeCompleteResendsNoPart) {
   // Remount on the same cache and (disarmed) proxy URL: the journal ties the
   // record to the endpoint it was written through.
   proxy.PassThrough();
-  const size_t finished_before = testing::CountOccurrences(mount.Log(), "recovery finished");
-  started = mount.Remount();
-  ASSERT_TRUE(started.ok()) << started.ToString();
-  ASSERT_TRUE(testing::WaitForRecovery(mount, finished_before, 60s)) << mount.Log();
+  ASSERT_NO_FATAL_FAILURE(testing::RemountAndWaitForRecovery(mount, 60s));
   EXPECT_TRUE(testing::ReadJournal(mount.cache_dir()).empty()) << mount.Log();
 
   const int resent = testing::CountUploadPartRequests(server, mount.bucket()) - server_parts;

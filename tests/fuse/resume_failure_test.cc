@@ -27,7 +27,6 @@ using testing::ChildProcess;
 using testing::FaultProxy;
 using testing::JournalEntry;
 using testing::Mount;
-using testing::MountSpec;
 using testing::RunCommand;
 using testing::S3Endpoint;
 using testing::ShellQuote;
@@ -46,11 +45,7 @@ class ResumeFailureTest : public ::testing::Test {
 
   void CrashWithPartsUploaded(uint32_t uploaded) {
     proxy_.FailRequestsMatching({"PUT ", "partNumber="}, uploaded, 400, "InvalidRequest");
-    MountSpec spec;
-    spec.endpoint = server_;
-    spec.endpoint->url = proxy_.url();
-    spec.endpoint->port = proxy_.port();
-    mount_ = std::make_unique<Mount>(spec);
+    mount_ = std::make_unique<Mount>(testing::MountSpecThroughProxy(server_, proxy_));
     Status started = mount_->Start();
     ASSERT_TRUE(started.ok()) << started.ToString();
     testing::WriteUrandomFile(tmp_.Sub("source"), kSize);
@@ -75,10 +70,7 @@ class ResumeFailureTest : public ::testing::Test {
 
   // Remounts and waits for recovery; then checks what every failure case shares.
   void RemountAndExpectFailure(const std::string& error_words) {
-    const size_t finished_before = testing::CountOccurrences(mount_->Log(), "recovery finished");
-    Status started = mount_->Remount();
-    ASSERT_TRUE(started.ok()) << started.ToString();
-    ASSERT_TRUE(testing::WaitForRecovery(*mount_, finished_before, 60s)) << mount_->Log();
+    ASSERT_NO_FATAL_FAILURE(testing::RemountAndWaitForRecovery(*mount_, 60s));
 
     // No object, in particular not a truncated or reassembled one.
     auto head = mount_->store().HeadObject(kKey);

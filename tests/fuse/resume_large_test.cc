@@ -94,11 +94,8 @@ void CrashAndResume(Mount& mount, const S3Endpoint& server, uint32_t min_parts,
       static_cast<long long>(dd_bytes), dd_seconds, journaled, cached.size(), server_parts);
   if (before_remount) before_remount();
 
-  const size_t finished_before = testing::CountOccurrences(mount.Log(), "recovery finished");
   const auto remount_start = std::chrono::steady_clock::now();
-  started = mount.Remount();
-  ASSERT_TRUE(started.ok()) << started.ToString();
-  ASSERT_TRUE(testing::WaitForRecovery(mount, finished_before, 90s)) << mount.Log();
+  ASSERT_NO_FATAL_FAILURE(testing::RemountAndWaitForRecovery(mount, 90s));
   const double resume_seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - remount_start).count();
   EXPECT_TRUE(testing::ReadJournal(mount.cache_dir()).empty()) << mount.Log();
@@ -149,10 +146,7 @@ TEST(ResumeLargeTest, OneGiBKilledWithMostPartsPending) {
   const S3Endpoint server = testing::SharedS3Server();
   FaultProxy proxy(server.port);
   proxy.FailRequestsMatching({"PUT ", "partNumber="}, /*pass_first=*/16, 400, "InvalidRequest");
-  MountSpec spec;
-  spec.endpoint = server;
-  spec.endpoint->url = proxy.url();
-  spec.endpoint->port = proxy.port();
+  MountSpec spec = testing::MountSpecThroughProxy(server, proxy);
   spec.options = {"upload_threads=1", "cache_size=2G", "retry_timeout=600"};
   Mount mount(spec);
   CrashAndResume(

@@ -39,10 +39,7 @@ TEST(ResumeParallelTest, EightWritersKilledAllRecovered) {
   const testing::S3Endpoint server = testing::SharedS3Server();
   testing::FaultProxy proxy(server.port);
   proxy.FailRequestsMatching({"POST ", "uploadId="});
-  MountSpec spec;
-  spec.endpoint = server;
-  spec.endpoint->url = proxy.url();
-  spec.endpoint->port = proxy.port();
+  MountSpec spec = testing::MountSpecThroughProxy(server, proxy);
   spec.options = {"upload_threads=1", "cache_size=1G"};
   Mount mount(spec);
   Status started = mount.Start();
@@ -88,10 +85,7 @@ TEST(ResumeParallelTest, EightWritersKilledAllRecovered) {
 
   // Remount through the same (now disarmed) proxy URL: records are tied to their endpoint.
   proxy.PassThrough();
-  const size_t finished_before = testing::CountOccurrences(mount.Log(), "recovery finished");
-  started = mount.Remount();
-  ASSERT_TRUE(started.ok()) << started.ToString();
-  ASSERT_TRUE(testing::WaitForRecovery(mount, finished_before, 60s)) << mount.Log();
+  ASSERT_NO_FATAL_FAILURE(testing::RemountAndWaitForRecovery(mount, 60s));
   EXPECT_TRUE(testing::ReadJournal(mount.cache_dir()).empty()) << mount.Log();
 
   for (int i = 0; i < kFiles; ++i) {

@@ -17,7 +17,6 @@ namespace {
 using namespace std::chrono_literals;
 using testing::ChildProcess;
 using testing::Mount;
-using testing::MountSpec;
 using testing::RunCommand;
 using testing::ShellQuote;
 using testing::TempDir;
@@ -90,10 +89,7 @@ TEST(ResumeStatusTest, StatusWhileWritingAfterCrashAndAfterRecovery) {
   EXPECT_EQ(StatusJsonSummary(mount.cache_dir()),
             "1 False growing writing 5 6 " + std::to_string(4 * kMiB) + "\n");
 
-  const size_t finished_before = testing::CountOccurrences(mount.Log(), "recovery finished");
-  started = mount.Remount();
-  ASSERT_TRUE(started.ok()) << started.ToString();
-  ASSERT_TRUE(testing::WaitForRecovery(mount, finished_before, 60s)) << mount.Log();
+  ASSERT_NO_FATAL_FAILURE(testing::RemountAndWaitForRecovery(mount, 60s));
   table = testing::PartfsStatus(mount.cache_dir(), false);
   EXPECT_NE(table.output.find("no uploads in flight"), std::string::npos) << table.output;
   EXPECT_EQ(StatusJsonSummary(mount.cache_dir()), "0 True\n");

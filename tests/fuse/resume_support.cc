@@ -155,6 +155,30 @@ bool WaitForRecovery(Mount& mount, size_t finished_before, std::chrono::seconds 
   });
 }
 
+void RemountAndWaitForRecovery(Mount& mount, std::chrono::seconds timeout) {
+  const size_t finished_before = CountOccurrences(mount.Log(), "recovery finished");
+  Status started = mount.Remount();
+  ASSERT_TRUE(started.ok()) << started.ToString();
+  ASSERT_TRUE(WaitForRecovery(mount, finished_before, timeout)) << mount.Log();
+}
+
+void CopyAndKillAtFirstFault(Mount& mount, const FaultProxy& proxy, const std::string& source,
+                             const std::string& key, const std::string& dd_log) {
+  ChildProcess dd({"dd", "if=" + source, "of=" + mount.File(key), "bs=1M", "status=none"}, dd_log);
+  ASSERT_TRUE(PollUntil(std::chrono::seconds(60), [&] { return proxy.faults_injected() >= 1; }))
+      << mount.Log();
+  mount.Kill9();
+  dd.Wait(std::chrono::seconds(30));
+}
+
+MountSpec MountSpecThroughProxy(const S3Endpoint& server, const FaultProxy& proxy) {
+  MountSpec spec;
+  spec.endpoint = server;
+  spec.endpoint->url = proxy.url();
+  spec.endpoint->port = proxy.port();
+  return spec;
+}
+
 CommandResult PartfsStatus(const std::string& cache_dir, bool json) {
   return RunCommand(std::string(PARTFS_BINARY) + " status --cache-dir " + ShellQuote(cache_dir) +
                         (json ? " --json" : "") + " 2>&1",

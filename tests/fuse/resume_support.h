@@ -18,8 +18,10 @@
 #include <vector>
 
 #include "cache/journal.h"
+#include "tests/support/fault_proxy.h"
 #include "tests/support/mount_fixture.h"
 #include "tests/support/run_command.h"
+#include "tests/support/s3_test_server.h"
 
 namespace partfs::testing {
 
@@ -78,6 +80,22 @@ bool PollUntil(std::chrono::milliseconds timeout, Pred ready) {
 // than `finished_before` times and the journal holds no record in state
 // writing/pending_complete (every record is gone or failed). False on timeout.
 bool WaitForRecovery(Mount& mount, size_t finished_before, std::chrono::seconds timeout);
+// Remounts `mount` on the same cache dir and waits up to `timeout` for its
+// recovery (see WaitForRecovery); a fatal test failure when the remount does
+// not start or the recovery does not finish in time.
+void RemountAndWaitForRecovery(Mount& mount, std::chrono::seconds timeout);
+
+// A mount of `server` whose traffic goes through `proxy`, so the test can
+// inject faults. A remount must use the same proxy URL: the journal ties each
+// record to the endpoint it was written through.
+MountSpec MountSpecThroughProxy(const S3Endpoint& server, const FaultProxy& proxy);
+
+// Copies `source` to the mount's file `key` with dd (its output to `dd_log`)
+// and kill -9s the mount as soon as `proxy` refused a request (fatal failure
+// when none is refused within 60 s); then waits for dd to exit.
+void CopyAndKillAtFirstFault(Mount& mount, const FaultProxy& proxy, const std::string& source,
+                             const std::string& key, const std::string& dd_log);
+
 // Occurrences of `needle` in `text`.
 size_t CountOccurrences(const std::string& text, const std::string& needle);
 

@@ -36,21 +36,12 @@ TEST(ResumeVisibleTest, ReadRightAfterRemountWaitsForTheRecoveredFile) {
   const S3Endpoint server = testing::SharedS3Server();
   FaultProxy proxy(server.port);
   proxy.FailRequestsMatching({"POST ", "uploadId="});  // CompleteMultipartUpload
-  MountSpec spec;
-  spec.endpoint = server;
-  spec.endpoint->url = proxy.url();
-  spec.endpoint->port = proxy.port();
+  MountSpec spec = testing::MountSpecThroughProxy(server, proxy);
   Mount mount(spec);
   Status started = mount.Start();
   ASSERT_TRUE(started.ok()) << started.ToString();
-  {
-    ChildProcess dd({"dd", "if=" + source, "of=" + mount.File("f"), "bs=1M", "status=none"},
-                    tmp.Sub("dd.log"));
-    ASSERT_TRUE(testing::PollUntil(60s, [&] { return proxy.faults_injected() >= 1; }))
-        << mount.Log();
-    mount.Kill9();
-    dd.Wait(30s);
-  }
+  ASSERT_NO_FATAL_FAILURE(
+      testing::CopyAndKillAtFirstFault(mount, proxy, source, "f", tmp.Sub("dd.log")));
   ASSERT_TRUE(testing::FindJournalEntry(mount.cache_dir(), "f").has_value()) << mount.Log();
   ASSERT_FALSE(mount.store().HeadObject("f").ok());
 

@@ -10,6 +10,7 @@
 #include "tests/integration/transfer_test_fixture.h"
 #include "tests/support/s3_test_server.h"
 #include "tests/support/temp_dir.h"
+#include "tests/support/test_data.h"
 #include "transfer/hashing.h"
 #include "transfer/object_store.h"
 #include "transfer/s3_bucket_admin.h"
@@ -19,18 +20,6 @@ namespace partfs::testing {
 namespace {
 
 constexpr uint64_t kMiB = 1ull << 20;
-
-std::string Pattern(uint64_t size, uint32_t seed) {
-  std::string data(size, '\0');
-  uint64_t x = 0x9e3779b97f4a7c15ull * (seed + 1);
-  for (uint64_t i = 0; i < size; ++i) {
-    x ^= x << 13;
-    x ^= x >> 7;
-    x ^= x << 17;
-    data[i] = static_cast<char>(x);
-  }
-  return data;
-}
 
 class CacheS3WriteTest : public ::testing::Test {
  protected:
@@ -110,7 +99,7 @@ class CacheS3WriteTest : public ::testing::Test {
 };
 
 TEST_F(CacheS3WriteTest, SixtyFourMiBStreamedInFiveMiBParts) {
-  std::string data = Pattern(64 * kMiB, 1);
+  std::string data = TestBytes(64 * kMiB, 1);
   WriteObject("cache/big.bin", data, 128 * 1024);
 
   auto info = store_->HeadObject("cache/big.bin");
@@ -125,7 +114,7 @@ TEST_F(CacheS3WriteTest, SixtyFourMiBStreamedInFiveMiBParts) {
 }
 
 TEST_F(CacheS3WriteTest, SmallFileIsOnePutObject) {
-  std::string data = Pattern(1000, 2);
+  std::string data = TestBytes(1000, 2);
   WriteObject("cache/small.txt", data, 300);
   auto info = store_->HeadObject("cache/small.txt");
   ASSERT_TRUE(info.ok()) << info.status().ToString();
@@ -145,7 +134,7 @@ TEST_F(CacheS3WriteTest, EmptyFileIsCreated) {
 TEST_F(CacheS3WriteTest, OneByteLastPartNeverHitsEntityTooSmall) {
   // Odd write sizes cross part boundaries mid-write; the 1-byte tail is the
   // last part.
-  std::string data = Pattern(2 * 5 * kMiB + 1, 3);
+  std::string data = TestBytes(2 * 5 * kMiB + 1, 3);
   WriteObject("cache/tail.bin", data, 65537);
   auto info = store_->HeadObject("cache/tail.bin");
   ASSERT_TRUE(info.ok()) << info.status().ToString();

@@ -1,13 +1,11 @@
 // Crash recovery and orphan GC against the real local S3 server (Swift s3api):
 // journal + part-file states as a crashed writer leaves them, resumed with
 // RecoveryRunner; checks what the server really holds afterwards.
-#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <chrono>
 #include <filesystem>
-#include <fstream>
 #include <thread>
 
 #include <gtest/gtest.h>
@@ -20,6 +18,7 @@
 #include "tests/integration/transfer_test_fixture.h"
 #include "tests/support/s3_test_server.h"
 #include "tests/support/temp_dir.h"
+#include "tests/support/test_data.h"
 #include "transfer/hashing.h"
 
 namespace partfs::testing {
@@ -27,18 +26,6 @@ namespace {
 
 constexpr uint64_t kPart = 5ull << 20;
 constexpr uint64_t kSize = 3 * kPart + 123457;  // 4 parts
-
-std::string Data(uint32_t seed, uint64_t size) {
-  std::string data(size, '\0');
-  uint64_t x = 0x2545f4914f6cdd1dull * (seed + 3);
-  for (uint64_t i = 0; i < size; ++i) {
-    x ^= x << 13;
-    x ^= x >> 7;
-    x ^= x << 17;
-    data[i] = static_cast<char>(x);
-  }
-  return data;
-}
 
 class RecoveryIntegrationTest : public TransferBucketTest {
  protected:
@@ -83,21 +70,9 @@ class RecoveryIntegrationTest : public TransferBucketTest {
     return r.file_id;
   }
 
-  static void WriteFile(const std::string& path, const std::string& bytes) {
-    std::ofstream out(path, std::ios::binary | std::ios::trunc);
-    out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-    ASSERT_TRUE(out.good());
-  }
-
   std::string SendPart(const std::string& key, const std::string& upload, uint32_t n,
                        const std::string& bytes) {
-    std::string path = dir_.Sub("send.tmp");
-    WriteFile(path, bytes);
-    int fd = ::open(path.c_str(), O_RDONLY);
-    auto etag = store_->UploadPart(key, upload, n, FileRange{fd, 0, bytes.size()},
-                                   Base64Encode(Md5(bytes)));
-    ::close(fd);
-    ::unlink(path.c_str());
+    auto etag = UploadPartBytes(*store_, key, upload, n, bytes, dir_.Sub("send.tmp"));
     EXPECT_TRUE(etag.ok()) << etag.status().ToString();
     return etag.ok() ? *etag : "";
   }
@@ -109,7 +84,7 @@ class RecoveryIntegrationTest : public TransferBucketTest {
   }
 
   void Cached(uint64_t id, uint32_t n, const std::string& bytes) {
-    WriteFile(layout_->PartPath(id, n), bytes);
+    WriteBytesToFile(layout_->PartPath(id, n), bytes);
   }
 
   std::string Create(const std::string& key) {
@@ -149,7 +124,7 @@ class RecoveryIntegrationTest : public TransferBucketTest {
 };
 
 TEST_F(RecoveryIntegrationTest, ResumesAndSendsOnlyMissingParts) {
-  const std::string data = Data(1, kSize);
+  const std::string data = TestBytes(kSize, 1);
   const std::string upload = Create("dir/resume.bin");
   const uint64_t id = NewRecord("dir/resume.bin", upload);
   Uploaded(id, "dir/resume.bin", upload, 1, Part(data, 1));
@@ -176,7 +151,7 @@ TEST_F(RecoveryIntegrationTest, ResumesAndSendsOnlyMissingParts) {
 
 // Swift keeps answering ListParts after Complete: "completed" must come from HEAD + ETag.
 TEST_F(RecoveryIntegrationTest, CompletedButNotJournaledIsRecognisedByEtag) {
-  const std::string data = Data(2, kSize);
+  const std::string data = TestBytes(kSize, 2);
   const std::string upload = Create("done.bin");
   const uint64_t id = NewRecord("done.bin", upload, kSize);
   std::vector<CompletedPart> parts;
@@ -198,7 +173,7 @@ TEST_F(RecoveryIntegrationTest, CompletedButNotJournaledIsRecognisedByEtag) {
 }
 
 TEST_F(RecoveryIntegrationTest, AllPartsUploadedCompleteOnlyNoPartResent) {
-  const std::string data = Data(3, kSize);
+  const std::string data = TestBytes(kSize, 3);
   const std::string upload = Create("all-parts.bin");
   const uint64_t id = NewRecord("all-parts.bin", upload, kSize);
   for (uint32_t n = 1; n <= 4; ++n) Uploaded(id, "all-parts.bin", upload, n, Part(data, n));
@@ -213,7 +188,7 @@ TEST_F(RecoveryIntegrationTest, AllPartsUploadedCompleteOnlyNoPartResent) {
 }
 
 TEST_F(RecoveryIntegrationTest, AdoptsAnUnjournaledServerPartByMd5) {
-  const std::string data = Data(4, kSize);
+  const std::string data = TestBytes(kSize, 4);
   const std::string upload = Create("adopt.bin");
   const uint64_t id = NewRecord("adopt.bin", upload);
   Uploaded(id, "adopt.bin", upload, 1, Part(data, 1));
@@ -228,7 +203,7 @@ TEST_F(RecoveryIntegrationTest, AdoptsAnUnjournaledServerPartByMd5) {
 }
 
 TEST_F(RecoveryIntegrationTest, AbortedUploadFailsCleanlyAndKeepsData) {
-  const std::string data = Data(5, kSize);
+  const std::string data = TestBytes(kSize, 5);
   const std::string upload = Create("aborted.bin");
   const uint64_t id = NewRecord("aborted.bin", upload);
   Uploaded(id, "aborted.bin", upload, 1, Part(data, 1));
@@ -253,7 +228,7 @@ TEST_F(RecoveryIntegrationTest, ResumeAllRecoversEightFilesInParallel) {
   std::vector<std::string> datas;
   for (uint32_t i = 0; i < 8; ++i) {
     const std::string key = "par/" + std::to_string(i);
-    datas.push_back(Data(10 + i, 2 * kPart + 1000 * (i + 1)));
+    datas.push_back(TestBytes(2 * kPart + 1000 * (i + 1), 10 + i));
     const std::string upload = Create(key);
     const uint64_t id = NewRecord(key, upload);
     Uploaded(id, key, upload, 1, Part(datas[i], 1));

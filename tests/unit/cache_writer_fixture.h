@@ -14,24 +14,12 @@
 #include "cache/write_cache.h"
 #include "tests/support/fake_object_store.h"
 #include "tests/support/temp_dir.h"
+#include "tests/support/test_data.h"
 #include "transfer/hashing.h"
 
 namespace partfs::testing {
 
 inline constexpr uint64_t kTestPart = 64 * 1024;
-
-// Deterministic, non-repeating bytes.
-inline std::string TestBytes(uint64_t size, uint32_t seed = 1) {
-  std::string data(size, '\0');
-  uint64_t x = 0x9e3779b97f4a7c15ull * (seed + 1);
-  for (uint64_t i = 0; i < size; ++i) {
-    x ^= x << 13;
-    x ^= x >> 7;
-    x ^= x << 17;
-    data[i] = static_cast<char>(x);
-  }
-  return data;
-}
 
 class CacheWriterFixture : public ::testing::Test {
  protected:

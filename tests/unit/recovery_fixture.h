@@ -10,7 +10,6 @@
 
 #include <atomic>
 #include <filesystem>
-#include <fstream>
 #include <memory>
 #include <string>
 #include <vector>
@@ -24,6 +23,7 @@
 #include "cache/write_cache.h"
 #include "tests/support/fake_object_store.h"
 #include "tests/support/temp_dir.h"
+#include "tests/support/test_data.h"
 #include "transfer/hashing.h"
 #include "transfer/object_store.h"
 
@@ -32,19 +32,6 @@ namespace partfs::testing {
 inline constexpr uint64_t kRecPartSize = 5ull << 20;  // S3's minimum non-last part
 inline constexpr char kRecEndpoint[] = "http://127.0.0.1:9";
 inline constexpr char kRecBucket[] = "recovery-bucket";
-
-// Deterministic bytes for file `seed`, `size` long.
-inline std::string RecoveryData(uint32_t seed, uint64_t size) {
-  std::string data(size, '\0');
-  uint64_t x = 0x9e3779b97f4a7c15ull * (seed + 1);
-  for (uint64_t i = 0; i < size; ++i) {
-    x ^= x << 13;
-    x ^= x >> 7;
-    x ^= x << 17;
-    data[i] = static_cast<char>(x);
-  }
-  return data;
-}
 
 // Delegates to an inner store; counts calls and can fail UploadPart/Complete.
 class CountingStore : public ObjectStore {
@@ -196,13 +183,7 @@ class RecoveryFixture : public ::testing::Test {
   // Uploads part n straight to the fake (bypassing the counter).
   std::string UploadToServer(const std::string& key, const std::string& upload_id, uint32_t n,
                              const std::string& bytes) {
-    std::string path = dir_.Sub("upload.tmp");
-    WriteFile(path, bytes);
-    int fd = ::open(path.c_str(), O_RDONLY);
-    auto etag = fake_.UploadPart(key, upload_id, n, FileRange{fd, 0, bytes.size()},
-                                 Base64Encode(Md5(bytes)));
-    ::close(fd);
-    ::unlink(path.c_str());
+    auto etag = UploadPartBytes(fake_, key, upload_id, n, bytes, dir_.Sub("upload.tmp"));
     EXPECT_TRUE(etag.ok()) << etag.status().ToString();
     return etag.ok() ? *etag : "";
   }
@@ -215,13 +196,7 @@ class RecoveryFixture : public ::testing::Test {
   }
 
   void CachedPart(uint64_t id, uint32_t n, const std::string& bytes) {
-    WriteFile(layout_.PartPath(id, n), bytes);
-  }
-
-  static void WriteFile(const std::string& path, const std::string& bytes) {
-    std::ofstream out(path, std::ios::binary | std::ios::trunc);
-    out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-    ASSERT_TRUE(out.good()) << path;
+    WriteBytesToFile(layout_.PartPath(id, n), bytes);
   }
 
   std::string ReadObject(const std::string& key) {

@@ -110,7 +110,7 @@ TEST(RecoveryGcDurationTest, ParsesUnits) {
 }
 
 TEST_F(RecoveryStatusTest, ReportsProgressOfEachRecord) {
-  const std::string data = RecoveryData(1, 3 * kRecPartSize + 100);
+  const std::string data = TestBytes(3 * kRecPartSize + 100, 1);
   const std::string upload = Create("big \"quoted\".bin");
   const uint64_t id = NewRecord("big \"quoted\".bin", upload);
   UploadedPart(id, "big \"quoted\".bin", upload, 1, PartBytes(data, 1));

@@ -12,7 +12,7 @@ class RecoveryPendingTest : public RecoveryFixture {
  protected:
   // A crashed two-part write of `key`: upload created, both parts still cached.
   std::string CrashedWrite(const std::string& key, uint32_t seed) {
-    std::string data = RecoveryData(seed, kRecPartSize + 1000);
+    std::string data = TestBytes(kRecPartSize + 1000, seed);
     uint64_t id = NewRecord(key, Create(key));
     CachedPart(id, 1, PartBytes(data, 1));
     CachedPart(id, 2, PartBytes(data, 2));

@@ -13,7 +13,7 @@ using RecoveryResumeTest = RecoveryFixture;
 constexpr uint64_t kFileSize = 3 * kRecPartSize + (1 << 20);
 
 TEST_F(RecoveryResumeTest, UploadsOnlyTheMissingParts) {
-  const std::string data = RecoveryData(1, kFileSize);
+  const std::string data = TestBytes(kFileSize, 1);
   const std::string upload = Create("dir/a.bin");
   const uint64_t id = NewRecord("dir/a.bin", upload);
   UploadedPart(id, "dir/a.bin", upload, 1, PartBytes(data, 1));
@@ -37,7 +37,7 @@ TEST_F(RecoveryResumeTest, UploadsOnlyTheMissingParts) {
 }
 
 TEST_F(RecoveryResumeTest, ResendsNothingWhenEveryPartWasUploaded) {
-  const std::string data = RecoveryData(2, kFileSize);
+  const std::string data = TestBytes(kFileSize, 2);
   const std::string upload = Create("b");
   const uint64_t id = NewRecord("b", upload, UploadState::kPendingComplete, kFileSize);
   for (uint32_t n = 1; n <= 4; ++n) UploadedPart(id, "b", upload, n, PartBytes(data, n));
@@ -51,7 +51,7 @@ TEST_F(RecoveryResumeTest, ResendsNothingWhenEveryPartWasUploaded) {
 }
 
 TEST_F(RecoveryResumeTest, DetectsCompletedButNotJournaledByEtag) {
-  const std::string data = RecoveryData(3, kFileSize);
+  const std::string data = TestBytes(kFileSize, 3);
   const std::string upload = Create("c");
   const uint64_t id = NewRecord("c", upload, UploadState::kPendingComplete, kFileSize);
   std::vector<CompletedPart> parts;
@@ -73,7 +73,7 @@ TEST_F(RecoveryResumeTest, DetectsCompletedButNotJournaledByEtag) {
 }
 
 TEST_F(RecoveryResumeTest, AdoptsServerPartUnknownToJournalWhenMd5Matches) {
-  const std::string data = RecoveryData(4, kFileSize);
+  const std::string data = TestBytes(kFileSize, 4);
   const std::string upload = Create("d");
   const uint64_t id = NewRecord("d", upload);
   UploadedPart(id, "d", upload, 1, PartBytes(data, 1));
@@ -93,11 +93,11 @@ TEST_F(RecoveryResumeTest, AdoptsServerPartUnknownToJournalWhenMd5Matches) {
 }
 
 TEST_F(RecoveryResumeTest, ResendsServerPartWhoseMd5DiffersFromTheCache) {
-  const std::string data = RecoveryData(5, kFileSize);
+  const std::string data = TestBytes(kFileSize, 5);
   const std::string upload = Create("e");
   const uint64_t id = NewRecord("e", upload);
   UploadedPart(id, "e", upload, 1, PartBytes(data, 1));
-  UploadToServer("e", upload, 2, RecoveryData(99, kRecPartSize));  // other bytes
+  UploadToServer("e", upload, 2, TestBytes(kRecPartSize, 99));  // other bytes
   CachedPart(id, 2, PartBytes(data, 2));
   CachedPart(id, 3, PartBytes(data, 3));
   CachedPart(id, 4, PartBytes(data, 4));
@@ -110,7 +110,7 @@ TEST_F(RecoveryResumeTest, ResendsServerPartWhoseMd5DiffersFromTheCache) {
 }
 
 TEST_F(RecoveryResumeTest, StaleCopyOfAJournaledPartIsNotResent) {
-  const std::string data = RecoveryData(6, kFileSize);
+  const std::string data = TestBytes(kFileSize, 6);
   const std::string upload = Create("f");
   const uint64_t id = NewRecord("f", upload);
   UploadedPart(id, "f", upload, 1, PartBytes(data, 1));
@@ -127,7 +127,7 @@ TEST_F(RecoveryResumeTest, StaleCopyOfAJournaledPartIsNotResent) {
 }
 
 TEST_F(RecoveryResumeTest, LeavesForeignBucketRecordUntouched) {
-  const std::string data = RecoveryData(7, kFileSize);
+  const std::string data = TestBytes(kFileSize, 7);
   const uint64_t id =
       NewRecord("g", "upload-of-another-bucket", UploadState::kWriting, 0, "another-bucket");
   CachedPart(id, 1, PartBytes(data, 1));
@@ -146,7 +146,7 @@ TEST_F(RecoveryResumeTest, LeavesForeignBucketRecordUntouched) {
 }
 
 TEST_F(RecoveryResumeTest, UploadAbortedBehindOurBackFailsAndMovesDataAside) {
-  const std::string data = RecoveryData(8, kFileSize);
+  const std::string data = TestBytes(kFileSize, 8);
   const std::string upload = Create("h");
   const uint64_t id = NewRecord("h", upload);
   UploadedPart(id, "h", upload, 1, PartBytes(data, 1));
@@ -178,7 +178,7 @@ TEST_F(RecoveryResumeTest, UploadAbortedBehindOurBackFailsAndMovesDataAside) {
 }
 
 TEST_F(RecoveryResumeTest, AbortedUploadWithAllDataCachedStartsANewUpload) {
-  const std::string data = RecoveryData(9, kFileSize);
+  const std::string data = TestBytes(kFileSize, 9);
   const std::string upload = Create("i");
   const uint64_t id = NewRecord("i", upload);
   for (uint32_t n = 1; n <= 4; ++n) CachedPart(id, n, PartBytes(data, n));
@@ -191,7 +191,7 @@ TEST_F(RecoveryResumeTest, AbortedUploadWithAllDataCachedStartsANewUpload) {
 }
 
 TEST_F(RecoveryResumeTest, MissingPartFileFailsAndKeepsTheRest) {
-  const std::string data = RecoveryData(10, kFileSize);
+  const std::string data = TestBytes(kFileSize, 10);
   const std::string upload = Create("j");
   const uint64_t id = NewRecord("j", upload);
   UploadedPart(id, "j", upload, 1, PartBytes(data, 1));
@@ -213,7 +213,7 @@ TEST_F(RecoveryResumeTest, MissingPartFileFailsAndKeepsTheRest) {
 }
 
 TEST_F(RecoveryResumeTest, ShortPartFileInTheMiddleFails) {
-  const std::string data = RecoveryData(11, kFileSize);
+  const std::string data = TestBytes(kFileSize, 11);
   const std::string upload = Create("k");
   const uint64_t id = NewRecord("k", upload);
   CachedPart(id, 1, PartBytes(data, 1));
@@ -227,7 +227,7 @@ TEST_F(RecoveryResumeTest, ShortPartFileInTheMiddleFails) {
 }
 
 TEST_F(RecoveryResumeTest, LostTailPartIsCaughtByTheJournaledSize) {
-  const std::string data = RecoveryData(12, kFileSize);
+  const std::string data = TestBytes(kFileSize, 12);
   const std::string upload = Create("l");
   // fsync journaled all 4 parts' worth of bytes; the tail part file vanished.
   const uint64_t id = NewRecord("l", upload, UploadState::kWriting, kFileSize);
@@ -243,7 +243,7 @@ TEST_F(RecoveryResumeTest, LostTailPartIsCaughtByTheJournaledSize) {
 }
 
 TEST_F(RecoveryResumeTest, SmallFileWithoutUploadIdIsPut) {
-  const std::string data = RecoveryData(13, 1000);
+  const std::string data = TestBytes(1000, 13);
   const uint64_t id = NewRecord("small.txt");
   CachedPart(id, 1, data);
 
@@ -269,7 +269,7 @@ TEST_F(RecoveryResumeTest, EmptyFileBecomesAnEmptyObject) {
 
 TEST_F(RecoveryResumeTest, SeveralPartFilesWithoutUploadIdGetANewUpload) {
   // Crash after part 1 filled, before the upload id was journaled.
-  const std::string data = RecoveryData(14, kRecPartSize + 4096);
+  const std::string data = TestBytes(kRecPartSize + 4096, 14);
   const uint64_t id = NewRecord("m");
   CachedPart(id, 1, PartBytes(data, 1));
   CachedPart(id, 2, PartBytes(data, 2));
@@ -282,7 +282,7 @@ TEST_F(RecoveryResumeTest, SeveralPartFilesWithoutUploadIdGetANewUpload) {
 }
 
 TEST_F(RecoveryResumeTest, TransientFailureKeepsDataInPlaceForTheNextMount) {
-  const std::string data = RecoveryData(15, kFileSize);
+  const std::string data = TestBytes(kFileSize, 15);
   const std::string upload = Create("n");
   const uint64_t id = NewRecord("n", upload);
   UploadedPart(id, "n", upload, 1, PartBytes(data, 1));
@@ -311,7 +311,7 @@ TEST_F(RecoveryResumeTest, ResumeAllRecoversManyFilesAndTheNewestWriteOfAKeyWins
   std::vector<std::string> datas;
   for (uint32_t i = 0; i < 8; ++i) {
     const std::string key = "many/" + std::to_string(i);
-    datas.push_back(RecoveryData(100 + i, 2 * kRecPartSize + 777 * (i + 1)));
+    datas.push_back(TestBytes(2 * kRecPartSize + 777 * (i + 1), 100 + i));
     const std::string upload = Create(key);
     const uint64_t id = NewRecord(key, upload);
     UploadedPart(id, key, upload, 1, PartBytes(datas[i], 1));
@@ -319,7 +319,7 @@ TEST_F(RecoveryResumeTest, ResumeAllRecoversManyFilesAndTheNewestWriteOfAKeyWins
     CachedPart(id, 3, PartBytes(datas[i], 3));
   }
   // Two crashed writes of one key: the later record must land last.
-  const std::string old_data = RecoveryData(200, 3000), new_data = RecoveryData(201, 4000);
+  const std::string old_data = TestBytes(3000, 200), new_data = TestBytes(4000, 201);
   CachedPart(NewRecord("same"), 1, old_data);
   CachedPart(NewRecord("same"), 1, new_data);
 

@@ -1,24 +1,18 @@
 #include "transfer/s3_error.h"
 
-#include <fstream>
-#include <sstream>
-
 #include <gtest/gtest.h>
+
+#include "tests/support/test_data.h"
 
 namespace partfs {
 namespace {
 
-std::string Data(const std::string& name) {
-  std::ifstream in(std::string(PARTFS_SOURCE_DIR) + "/tests/data/" + name, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+using testing::ReadTestData;
 
 using Code = Status::Code;
 
 TEST(TransferS3ErrorTest, NoSuchKeyIsNotFound) {
-  const std::string body = Data("Error_NoSuchKey.xml");
+  const std::string body = ReadTestData("Error_NoSuchKey.xml");
   Status s = MapS3Error("GetObject", "s3://b/missing.txt", 404, body);
   auto parsed = ParseS3ErrorBody(body);
   ASSERT_TRUE(parsed.has_value());
@@ -31,16 +25,16 @@ TEST(TransferS3ErrorTest, NoSuchKeyIsNotFound) {
 }
 
 TEST(TransferS3ErrorTest, NoSuchBucketAndUpload) {
-  Status b = MapS3Error("ListObjectsV2", "s3://x/", 404, Data("Error_NoSuchBucket.xml"));
+  Status b = MapS3Error("ListObjectsV2", "s3://x/", 404, ReadTestData("Error_NoSuchBucket.xml"));
   EXPECT_EQ(b.code(), Code::kNotFound);
   EXPECT_EQ(b.remote_code(), "NoSuchBucket");
-  Status u = MapS3Error("ListParts", "s3://x/k", 404, Data("Error_NoSuchUpload.xml"));
+  Status u = MapS3Error("ListParts", "s3://x/k", 404, ReadTestData("Error_NoSuchUpload.xml"));
   EXPECT_EQ(u.code(), Code::kNotFound);
   EXPECT_EQ(u.remote_code(), "NoSuchUpload");
 }
 
 TEST(TransferS3ErrorTest, SignatureMismatchSaysCredentialsRejectedWithoutEcho) {
-  const std::string body = Data("Error_SignatureDoesNotMatch.xml");
+  const std::string body = ReadTestData("Error_SignatureDoesNotMatch.xml");
   ASSERT_NE(body.find("StringToSign"), std::string::npos);
   Status s = MapS3Error("HeadObject", "s3://b/k", 403, body);
   EXPECT_EQ(s.code(), Code::kPermissionDenied);
@@ -63,13 +57,13 @@ TEST(TransferS3ErrorTest, BodilessForbiddenAndNotFound) {
 }
 
 TEST(TransferS3ErrorTest, MultipartErrorsAreInvalidArgumentWithClearText) {
-  Status small =
-      MapS3Error("CompleteMultipartUpload", "s3://b/k", 400, Data("Error_EntityTooSmall.xml"));
+  Status small = MapS3Error("CompleteMultipartUpload", "s3://b/k", 400,
+                            ReadTestData("Error_EntityTooSmall.xml"));
   EXPECT_EQ(small.code(), Code::kInvalidArgument);
   EXPECT_EQ(small.remote_code(), "EntityTooSmall");
   EXPECT_NE(small.message().find("minimum part size"), std::string::npos);
   Status part =
-      MapS3Error("CompleteMultipartUpload", "s3://b/k", 400, Data("Error_InvalidPart.xml"));
+      MapS3Error("CompleteMultipartUpload", "s3://b/k", 400, ReadTestData("Error_InvalidPart.xml"));
   EXPECT_EQ(part.code(), Code::kInvalidArgument);
   EXPECT_EQ(part.remote_code(), "InvalidPart");
   Status order = MapS3Error("CompleteMultipartUpload", "s3://b/k", 400,
@@ -103,10 +97,10 @@ TEST(TransferS3ErrorTest, OtherCodes) {
 }
 
 TEST(TransferS3ErrorTest, ParseOnlyErrorDocuments) {
-  EXPECT_FALSE(ParseS3ErrorBody(Data("CompleteMultipartUpload.xml")).has_value());
+  EXPECT_FALSE(ParseS3ErrorBody(ReadTestData("CompleteMultipartUpload.xml")).has_value());
   EXPECT_FALSE(ParseS3ErrorBody("").has_value());
   EXPECT_FALSE(ParseS3ErrorBody("<<<").has_value());
-  auto e = ParseS3ErrorBody(Data("Error_NoSuchKey.xml"));
+  auto e = ParseS3ErrorBody(ReadTestData("Error_NoSuchKey.xml"));
   ASSERT_TRUE(e.has_value());
   EXPECT_EQ(e->code, "NoSuchKey");
   EXPECT_EQ(e->message, "The specified key does not exist.");

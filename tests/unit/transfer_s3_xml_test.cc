@@ -2,22 +2,15 @@
 // (tests/data/*.xml, written by tests/data/capture_responses.py).
 #include "transfer/s3_xml.h"
 
-#include <fstream>
-#include <sstream>
-
 #include <gtest/gtest.h>
+
 #include <pugixml.hpp>
+#include "tests/support/test_data.h"
 
 namespace partfs {
 namespace {
 
-std::string Data(const std::string& name) {
-  std::ifstream in(std::string(PARTFS_SOURCE_DIR) + "/tests/data/" + name, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  EXPECT_FALSE(ss.str().empty()) << name;
-  return ss.str();
-}
+using testing::ReadTestData;
 
 // The raw text of every <tag>...</tag> in `xml`, found without an XML parser,
 // so expectations follow the captured files when they are captured again.
@@ -32,7 +25,7 @@ std::vector<std::string> TagValues(const std::string& xml, const std::string& ta
 }
 
 TEST(TransferS3XmlTest, InitiateMultipartUpload) {
-  const std::string xml = Data("InitiateMultipartUpload.xml");
+  const std::string xml = ReadTestData("InitiateMultipartUpload.xml");
   auto id = ParseInitiateMultipartUploadResult(xml);
   ASSERT_TRUE(id.ok()) << id.status().ToString();
   EXPECT_FALSE(id->empty());
@@ -40,7 +33,7 @@ TEST(TransferS3XmlTest, InitiateMultipartUpload) {
 }
 
 TEST(TransferS3XmlTest, CompleteMultipartUploadEtagUnquoted) {
-  const std::string xml = Data("CompleteMultipartUpload.xml");
+  const std::string xml = ReadTestData("CompleteMultipartUpload.xml");
   auto etag = ParseCompleteMultipartUploadResult(xml);
   ASSERT_TRUE(etag.ok());
   const std::string raw = TagValues(xml, "ETag").at(0);  // "&quot;...&quot;" or "\"...\""
@@ -51,7 +44,7 @@ TEST(TransferS3XmlTest, CompleteMultipartUploadEtagUnquoted) {
 }
 
 TEST(TransferS3XmlTest, CopyObject) {
-  const std::string xml = Data("CopyObject.xml");
+  const std::string xml = ReadTestData("CopyObject.xml");
   auto etag = ParseCopyResult(xml);
   ASSERT_TRUE(etag.ok());
   EXPECT_EQ(etag->size(), 32u);
@@ -62,7 +55,7 @@ TEST(TransferS3XmlTest, CopyObject) {
 }
 
 TEST(TransferS3XmlTest, DeleteResultQuietAllDeleted) {
-  auto failed = ParseDeleteResult(Data("DeleteObjects.xml"));
+  auto failed = ParseDeleteResult(ReadTestData("DeleteObjects.xml"));
   ASSERT_TRUE(failed.ok());
   EXPECT_TRUE(failed->empty());
   auto some = ParseDeleteResult(
@@ -72,7 +65,7 @@ TEST(TransferS3XmlTest, DeleteResultQuietAllDeleted) {
 }
 
 TEST(TransferS3XmlTest, ListObjectsTruncated) {
-  auto page = ParseListObjectsV2Result(Data("ListObjectsV2_truncated.xml"));
+  auto page = ParseListObjectsV2Result(ReadTestData("ListObjectsV2_truncated.xml"));
   ASSERT_TRUE(page.ok());
   EXPECT_TRUE(page->truncated);
   EXPECT_EQ(page->next_continuation_token, "ZGlyMS9iLnR4dA==");
@@ -80,20 +73,21 @@ TEST(TransferS3XmlTest, ListObjectsTruncated) {
   EXPECT_EQ(page->objects[0].key, "dir1/a.txt");
   EXPECT_EQ(page->objects[0].size, 16u);
   EXPECT_EQ(page->objects[0].etag, "283d8a1b83cd0554ad6f76fcd3ae4945");
-  EXPECT_EQ(page->objects[0].last_modified,
-            ParseIso8601(TagValues(Data("ListObjectsV2_truncated.xml"), "LastModified").at(0)));
+  EXPECT_EQ(
+      page->objects[0].last_modified,
+      ParseIso8601(TagValues(ReadTestData("ListObjectsV2_truncated.xml"), "LastModified").at(0)));
   EXPECT_GT(page->objects[0].last_modified, 1700000000);
 }
 
 TEST(TransferS3XmlTest, ListObjectsContinuedWithEscapedKey) {
-  auto page = ParseListObjectsV2Result(Data("ListObjectsV2_continued.xml"));
+  auto page = ParseListObjectsV2Result(ReadTestData("ListObjectsV2_continued.xml"));
   ASSERT_TRUE(page.ok());
   ASSERT_EQ(page->objects.size(), 2u);
   EXPECT_EQ(page->objects[1].key, "odd key+&=%.txt");
 }
 
 TEST(TransferS3XmlTest, ListObjectsDelimiter) {
-  auto page = ParseListObjectsV2Result(Data("ListObjectsV2_delimiter.xml"));
+  auto page = ParseListObjectsV2Result(ReadTestData("ListObjectsV2_delimiter.xml"));
   ASSERT_TRUE(page.ok());
   EXPECT_FALSE(page->truncated);
   EXPECT_EQ(page->common_prefixes, (std::vector<std::string>{"dir1/", "dir2/"}));
@@ -102,14 +96,14 @@ TEST(TransferS3XmlTest, ListObjectsDelimiter) {
 }
 
 TEST(TransferS3XmlTest, ListObjectsUrlEncoded) {
-  auto page = ParseListObjectsV2Result(Data("ListObjectsV2_encoded.xml"));
+  auto page = ParseListObjectsV2Result(ReadTestData("ListObjectsV2_encoded.xml"));
   ASSERT_TRUE(page.ok());
   ASSERT_EQ(page->objects.size(), 1u);
   EXPECT_EQ(page->objects[0].key, "odd key+&=%.txt");
 }
 
 TEST(TransferS3XmlTest, ListObjectsEmpty) {
-  auto page = ParseListObjectsV2Result(Data("ListObjectsV2_empty.xml"));
+  auto page = ParseListObjectsV2Result(ReadTestData("ListObjectsV2_empty.xml"));
   ASSERT_TRUE(page.ok());
   EXPECT_TRUE(page->objects.empty());
   EXPECT_TRUE(page->common_prefixes.empty());
@@ -117,7 +111,7 @@ TEST(TransferS3XmlTest, ListObjectsEmpty) {
 }
 
 TEST(TransferS3XmlTest, ListParts) {
-  auto page = ParseListPartsResult(Data("ListParts.xml"));
+  auto page = ParseListPartsResult(ReadTestData("ListParts.xml"));
   ASSERT_TRUE(page.ok());
   EXPECT_FALSE(page->truncated);
   ASSERT_EQ(page->parts.size(), 3u);
@@ -128,7 +122,7 @@ TEST(TransferS3XmlTest, ListParts) {
 }
 
 TEST(TransferS3XmlTest, ListPartsTruncated) {
-  auto page = ParseListPartsResult(Data("ListParts_truncated.xml"));
+  auto page = ParseListPartsResult(ReadTestData("ListParts_truncated.xml"));
   ASSERT_TRUE(page.ok());
   EXPECT_TRUE(page->truncated);
   EXPECT_EQ(page->next_part_number_marker, 2u);
@@ -136,7 +130,7 @@ TEST(TransferS3XmlTest, ListPartsTruncated) {
 }
 
 TEST(TransferS3XmlTest, ListMultipartUploads) {
-  const std::string xml = Data("ListMultipartUploads.xml");
+  const std::string xml = ReadTestData("ListMultipartUploads.xml");
   auto page = ParseListMultipartUploadsResult(xml);
   ASSERT_TRUE(page.ok());
   EXPECT_FALSE(page->truncated);
@@ -149,7 +143,7 @@ TEST(TransferS3XmlTest, ListMultipartUploads) {
 }
 
 TEST(TransferS3XmlTest, ListMultipartUploadsTruncated) {
-  const std::string xml = Data("ListMultipartUploads_truncated.xml");
+  const std::string xml = ReadTestData("ListMultipartUploads_truncated.xml");
   auto page = ParseListMultipartUploadsResult(xml);
   ASSERT_TRUE(page.ok());
   EXPECT_TRUE(page->truncated);
@@ -160,7 +154,7 @@ TEST(TransferS3XmlTest, ListMultipartUploadsTruncated) {
 }
 
 TEST(TransferS3XmlTest, WrongDocumentIsAnError) {
-  EXPECT_FALSE(ParseListPartsResult(Data("Error_NoSuchUpload.xml")).ok());
+  EXPECT_FALSE(ParseListPartsResult(ReadTestData("Error_NoSuchUpload.xml")).ok());
   EXPECT_FALSE(ParseInitiateMultipartUploadResult("not xml").ok());
   EXPECT_FALSE(ParseListObjectsV2Result("").ok());
 }
