@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -71,5 +72,15 @@ Result<std::unique_ptr<CacheDir>> CacheDir::Open(const std::string& root) {
 }
 
 CacheDir::~CacheDir() { close(lock_fd_); }
+
+Status CheckFreeSpace(const std::string& dir, uint64_t need, uint64_t headroom) {
+  struct statvfs st;
+  if (statvfs(dir.c_str(), &st) != 0) return Status::OK();
+  uint64_t available = static_cast<uint64_t>(st.f_bavail) * st.f_frsize;
+  if (available >= need && available - need >= headroom) return Status::OK();
+  return Status::NoSpace(dir + " has " + std::to_string(available) + " bytes free, " +
+                         std::to_string(need) + " more would leave less than the " +
+                         std::to_string(headroom) + " bytes kept for the journal");
+}
 
 }  // namespace partfs

@@ -9,6 +9,7 @@
 #ifndef PARTFS_CACHE_CACHE_DIR_H_
 #define PARTFS_CACHE_CACHE_DIR_H_
 
+#include <cstdint>
 #include <memory>
 #include <string>
 
@@ -36,6 +37,15 @@ class CacheDir {
 Status MakeDir(const std::string& path, unsigned mode);
 // fsync a directory so entries created in it are durable.
 Status SyncDir(const std::string& path);
+
+// Free space the cache keeps for its own journal: part data may not take it,
+// so a journal commit (PutPart, the record's state at close) still fits on a
+// cache disk that writes have filled, and parts can be journaled and freed.
+inline constexpr uint64_t kJournalHeadroom = 4ull << 20;
+// NoSpace ("cache disk is full") when the filesystem of `dir` has fewer than
+// `need` + `headroom` bytes available. OK when statvfs fails (the write then
+// meets the disk's own answer).
+Status CheckFreeSpace(const std::string& dir, uint64_t need, uint64_t headroom);
 
 }  // namespace partfs
 

@@ -83,10 +83,14 @@ Status FileWriterImpl::Write(uint64_t offset, const char* data, size_t size) {
     uint64_t old_len = cur_file_->size();
     uint64_t grow = in_part + len > old_len ? in_part + len - old_len : 0;
     PARTFS_RETURN_IF_ERROR(ctx_.budget->Reserve(grow));
-    Status status = cur_file_->Write(in_part, data, len);
+    // Part data stops short of a full disk: the journal must still commit the
+    // PutPart that lets an uploaded part file be deleted, or nothing could drain.
+    Status status =
+        grow > 0 ? CheckFreeSpace(ctx_.layout.root(), grow, kJournalHeadroom) : Status::OK();
+    if (status.ok()) status = cur_file_->Write(in_part, data, len);
     if (!status.ok()) {
       ctx_.budget->Release(grow);
-      ctx_.logger->Error("write to cache failed for " + Key() + ": " + status.ToString());
+      LogCacheWriteFailure(status);
       return status;
     }
     {
@@ -98,6 +102,16 @@ Status FileWriterImpl::Write(uint64_t offset, const char* data, size_t size) {
     size -= len;
   }
   return Status::OK();
+}
+
+void FileWriterImpl::LogCacheWriteFailure(const Status& status) {
+  if (status.code() == Status::Code::kNoSpace) {
+    ctx_.logger->Error(
+        "cache disk is full (" + ctx_.layout.root() + "): write to " + Key() +
+        " refused with ENOSPC, bytes accepted earlier are kept: " + status.ToString());
+    return;
+  }
+  ctx_.logger->Error("write to cache failed for " + Key() + ": " + status.ToString());
 }
 
 Status FileWriterImpl::AdvanceTo(uint64_t offset) {
@@ -323,14 +337,15 @@ Status FileWriterImpl::Sync() {
   return uploaded;
 }
 
-void FileWriterImpl::SetMetadata(const UserMetadata& metadata) {
+bool FileWriterImpl::SetMetadata(const UserMetadata& metadata) {
   {
     MutexLock lock(&mu_);
-    if (finished_) return;
+    if (finished_ || metadata_sealed_) return false;
     record_.metadata = metadata;
   }
   Status status = PersistRecord();
   if (!status.ok()) ctx_.logger->Warn("journal update failed: " + status.ToString());
+  return true;
 }
 
 Status FileWriterImpl::Rekey(const std::string& new_key) {
@@ -400,6 +415,7 @@ Status FileWriterImpl::FinishSingle() {
     ctx_.logger->Error("PutObject of " + key + " failed: " + etag.status().ToString());
     return etag.status();
   }
+  ApplyLateMetadata(std::move(metadata));
   return Status::OK();
 }
 
@@ -440,33 +456,45 @@ Status FileWriterImpl::FinishMultipart() {
                        " parts) failed: " + etag.status().ToString());
     return etag.status();
   }
-  ApplyLateMetadata();
+  UserMetadata sent;
+  {
+    MutexLock lock(&mu_);
+    sent = created_metadata_.value_or(record_.metadata);
+  }
+  ApplyLateMetadata(std::move(sent));
   return Status::OK();
 }
 
-void FileWriterImpl::ApplyLateMetadata() {
-  std::string key;
-  UserMetadata metadata;
-  uint64_t size = 0;
-  {
-    MutexLock lock(&mu_);
-    if (!created_metadata_ || *created_metadata_ == record_.metadata) return;
-    key = record_.key;
-    metadata = record_.metadata;
-    size = size_;
-  }
-  // The data is complete on the server; metadata set after Create (cp -a and
-  // tar set mtime before close) needs a copy onto itself, limited to one part's size.
-  if (size > ctx_.profile.max_part_size) {
-    ctx_.logger->Warn(
-        "metadata of " + key + " set after its upload started was not applied: " + "objects over " +
-        std::to_string(ctx_.profile.max_part_size) + " bytes cannot be copied in one request");
-    return;
-  }
-  auto copied = ctx_.store->CopyObject(key, key, MetadataDirective::kReplace, metadata);
-  if (!copied.ok()) {
-    ctx_.logger->Error("metadata of " + key + " could not be applied (the data is complete): " +
-                       copied.status().ToString());
+void FileWriterImpl::ApplyLateMetadata(UserMetadata sent) {
+  // Bounded: each round copies what a concurrent chmod/utimens changed meanwhile.
+  for (int round = 0; round < 4; ++round) {
+    std::string key;
+    UserMetadata metadata;
+    uint64_t size = 0;
+    {
+      MutexLock lock(&mu_);
+      if (record_.metadata == sent || round == 3) {
+        metadata_sealed_ = true;
+        return;
+      }
+      key = record_.key;
+      metadata = record_.metadata;
+      size = size_;
+    }
+    // cp -a and tar set the mtime before close, rsync may chmod while release
+    // completes: a copy onto itself applies it, limited to one part's size.
+    if (size > ctx_.profile.max_part_size) {
+      ctx_.logger->Warn("metadata of " + key + " set after its upload started was not applied: " +
+                        "objects over " + std::to_string(ctx_.profile.max_part_size) +
+                        " bytes cannot be copied in one request");
+    } else {
+      auto copied = ctx_.store->CopyObject(key, key, MetadataDirective::kReplace, metadata);
+      if (!copied.ok()) {
+        ctx_.logger->Error("metadata of " + key + " could not be applied (the data is complete): " +
+                           copied.status().ToString());
+      }
+    }
+    sent = std::move(metadata);
   }
 }
 

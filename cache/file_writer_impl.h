@@ -65,7 +65,7 @@ class FileWriterImpl : public FileWriter {
   Status Truncate(uint64_t size) override;
   Status Sync() override;
   Status Finish() override;
-  void SetMetadata(const UserMetadata& metadata) override;
+  bool SetMetadata(const UserMetadata& metadata) override;
   Status Rekey(const std::string& new_key) override;
 
   uint64_t Size() const override;
@@ -87,6 +87,8 @@ class FileWriterImpl : public FileWriter {
   };
 
   Status CheckWritable() EXCLUSIVE_LOCKS_REQUIRED(op_mu_);
+  // One log line for a failed write into the cache; names a full cache disk.
+  void LogCacheWriteFailure(const Status& status);
   // Hands off parts until `offset` lies in the current part.
   Status AdvanceTo(uint64_t offset) EXCLUSIVE_LOCKS_REQUIRED(op_mu_);
   Status EnsureCurrentFile() EXCLUSIVE_LOCKS_REQUIRED(op_mu_);
@@ -106,7 +108,9 @@ class FileWriterImpl : public FileWriter {
   Status PersistRecord() LOCKS_EXCLUDED(record_mu_, mu_);
   Status FinishSingle() EXCLUSIVE_LOCKS_REQUIRED(op_mu_);
   Status FinishMultipart() EXCLUSIVE_LOCKS_REQUIRED(op_mu_);
-  void ApplyLateMetadata() EXCLUSIVE_LOCKS_REQUIRED(op_mu_);
+  // After the object exists: copies metadata changed since `sent` onto it, then
+  // seals the metadata so later SetMetadata calls are refused, not lost.
+  void ApplyLateMetadata(UserMetadata sent) EXCLUSIVE_LOCKS_REQUIRED(op_mu_);
   Status RecordFailure(const Status& status) EXCLUSIVE_LOCKS_REQUIRED(op_mu_);
   Status Cleanup() EXCLUSIVE_LOCKS_REQUIRED(op_mu_);
 
@@ -131,6 +135,7 @@ class FileWriterImpl : public FileWriter {
   // The metadata CreateMultipartUpload sent; Finish re-applies record_.metadata
   // with a CopyObject when it differs.
   std::optional<UserMetadata> created_metadata_ GUARDED_BY(mu_);
+  bool metadata_sealed_ GUARDED_BY(mu_) = false;
   uint64_t size_ GUARDED_BY(mu_) = 0;
   bool finished_ GUARDED_BY(mu_) = false;
   std::map<uint32_t, Part> parts_ GUARDED_BY(mu_);

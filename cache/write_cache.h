@@ -52,8 +52,10 @@ class FileWriter {
   // smaller than one part). Idempotent. After failure the data stays in the
   // cache and journal (state kFailed) and the call may be repeated.
   virtual Status Finish() = 0;
-  // Metadata (mode, mtime, ...) to attach to the object; effective if called before Finish.
-  virtual void SetMetadata(const UserMetadata& metadata) = 0;
+  // Metadata (mode, mtime, ...) to attach to the object. Returns false when the
+  // writer can no longer carry it (its object is already complete): the caller
+  // then changes the object's metadata itself.
+  virtual bool SetMetadata(const UserMetadata& metadata) = 0;
   // Renames the target key before the object is completed.
   virtual Status Rekey(const std::string& new_key) = 0;
 

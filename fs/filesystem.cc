@@ -211,8 +211,9 @@ Result<struct stat> Filesystem::SetAttr(uint64_t ino, const SetAttrRequest& requ
         fields.mtime = request.mtime;
         if (request.mtime) session->mtime_explicit = true;
         StoreFileMetadata(fields, &session->metadata);
-        session->writer->SetMetadata(session->metadata);
-        return SessionAttr(ino, *session);
+        // Refused when the upload completed meanwhile (e.g. by a concurrent
+        // release): the completed object then gets the change below.
+        if (session->writer->SetMetadata(session->metadata)) return SessionAttr(ino, *session);
       }
     }
     return SetObjectMetadata(ino, ref->path, request);

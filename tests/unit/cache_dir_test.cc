@@ -61,5 +61,15 @@ TEST(CacheDirTest, OtherProcessIsRefused) {
   EXPECT_EQ(WEXITSTATUS(wstatus), 0) << "the child was not refused with Busy";
 }
 
+TEST(CacheDirTest, CheckFreeSpaceKeepsJournalHeadroom) {
+  testing::TempDir dir("partfs-cachedir");
+  EXPECT_TRUE(CheckFreeSpace(dir.path(), 4096, 0).ok());
+  // More than any disk has: refused as NoSpace, naming the directory.
+  Status full = CheckFreeSpace(dir.path(), 1, uint64_t{1} << 62);
+  EXPECT_EQ(full.code(), Status::Code::kNoSpace) << full.ToString();
+  EXPECT_NE(full.message().find(dir.path()), std::string::npos) << full.ToString();
+  EXPECT_EQ(CheckFreeSpace(dir.path(), uint64_t{1} << 62, 0).code(), Status::Code::kNoSpace);
+}
+
 }  // namespace
 }  // namespace partfs
