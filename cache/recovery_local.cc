@@ -209,12 +209,16 @@ Result<LocalFile> ScanLocalFile(const CacheLayout& layout, const FileRecord& rec
   return local;
 }
 
-uint64_t PartBytesInDir(const std::string& dir, uint32_t* part_files) {
+uint64_t PartBytesInDir(const std::string& dir, uint32_t* part_files, uint32_t* highest_part) {
   auto files = ListPartFiles(dir);
   uint64_t total = 0;
   if (part_files != nullptr) *part_files = 0;
+  if (highest_part != nullptr) *highest_part = 0;
   if (!files.ok()) return 0;
-  for (const auto& [n, size] : *files) total += size;
+  for (const auto& [n, size] : *files) {
+    total += size;
+    if (highest_part != nullptr) *highest_part = std::max(*highest_part, n);
+  }
   if (part_files != nullptr) *part_files = static_cast<uint32_t>(files->size());
   return total;
 }

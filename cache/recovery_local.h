@@ -49,7 +49,9 @@ Result<LocalFile> ScanLocalFile(const CacheLayout& layout, const FileRecord& rec
                                 const ProviderProfile& profile, bool with_md5);
 
 // Bytes held in <dir>/part-* (for `partfs status`); 0 when the dir is missing.
-uint64_t PartBytesInDir(const std::string& dir, uint32_t* part_files);
+// `highest_part` (optional) gets the largest part number found, 0 if none.
+uint64_t PartBytesInDir(const std::string& dir, uint32_t* part_files,
+                        uint32_t* highest_part = nullptr);
 
 // Raw MD5 of a whole file, streamed.
 Result<std::string> Md5OfPartFile(const std::string& path, uint64_t* size);

@@ -44,11 +44,18 @@ FileStatus Summarize(const CacheLayout& layout, const FileRecord& record,
   const std::string lost = layout.LostFoundDir() + "/" + std::to_string(record.file_id);
   struct stat st;
   f.in_lost_found = ::stat(lost.c_str(), &st) == 0;
-  f.bytes_cached = PartBytesInDir(layout.FileDir(record.file_id), &f.part_files);
+  // The highest part number seen anywhere bounds the total from below, even
+  // when a part in the middle is missing (its bytes then count nowhere).
+  uint32_t highest = 0;
+  for (const auto& p : parts) highest = std::max(highest, p.number);
+  uint32_t highest_file = 0;
+  f.bytes_cached = PartBytesInDir(layout.FileDir(record.file_id), &f.part_files, &highest_file);
+  highest = std::max(highest, highest_file);
   if (f.in_lost_found) {
     uint32_t lost_files = 0;
-    f.bytes_cached += PartBytesInDir(lost, &lost_files);
+    f.bytes_cached += PartBytesInDir(lost, &lost_files, &highest_file);
     f.part_files += lost_files;
+    highest = std::max(highest, highest_file);
   }
   // A stale copy of a journaled part (crash between PutPart and unlink) may be
   // counted twice here; the size is an estimate for display only.
@@ -58,6 +65,7 @@ FileStatus Summarize(const CacheLayout& layout, const FileRecord& record,
                           profile.max_part_count);
     f.parts_total = schedule.PartForOffset(f.size - 1);
   }
+  f.parts_total = std::max(f.parts_total, highest);
   return f;
 }
 

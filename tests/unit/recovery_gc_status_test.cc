@@ -151,6 +151,22 @@ TEST_F(RecoveryStatusTest, ReportsProgressOfEachRecord) {
             std::string::npos);
 }
 
+TEST_F(RecoveryStatusTest, MissingMiddlePartDoesNotShrinkTheTotal) {
+  const std::string data = TestBytes(5 * kRecPartSize + 100, 2);
+  const std::string upload = Create("holey.bin");
+  const uint64_t id = NewRecord("holey.bin", upload);
+  UploadedPart(id, "holey.bin", upload, 1, PartBytes(data, 1));
+  // Part 2 is lost; parts 3..6 are still cached.
+  for (uint32_t n = 3; n <= 6; ++n) CachedPart(id, n, PartBytes(data, n));
+  journal_.reset();
+
+  auto report = BuildStatusReport(dir_.path(), options_.profile, 0);
+  ASSERT_TRUE(report.ok()) << report.status().ToString();
+  ASSERT_EQ(report->files.size(), 1u);
+  EXPECT_EQ(report->files[0].parts_uploaded, 1u);
+  EXPECT_EQ(report->files[0].parts_total, 6u);
+}
+
 TEST_F(RecoveryStatusTest, EmptyJournalAndMissingJournal) {
   journal_.reset();
   auto report = BuildStatusReport(dir_.path(), options_.profile, 0);
