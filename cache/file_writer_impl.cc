@@ -151,15 +151,12 @@ Status FileWriterImpl::ResizeCurrent(uint64_t length) {
 Status FileWriterImpl::EnsureUpload() {
   std::string key;
   UserMetadata metadata;
+  bool created = false;  // created earlier, but journaling its id failed
   {
     MutexLock lock(&mu_);
     if (!record_.upload_id.empty() && upload_id_journaled_) return Status::OK();
     key = record_.key;
     metadata = record_.metadata;
-  }
-  bool created = false;
-  {
-    MutexLock lock(&mu_);
     created = !record_.upload_id.empty();
   }
   if (!created) {
