@@ -44,6 +44,12 @@ void CacheBudget::DrainDone(uint64_t n, bool uploaded) {
   cv_.SignalAll();
 }
 
+void CacheBudget::UploadsRecovered() {
+  MutexLock lock(&mu_);
+  uploads_failing_ = false;
+  cv_.SignalAll();
+}
+
 void CacheBudget::Shutdown() {
   MutexLock lock(&mu_);
   shutdown_ = true;

@@ -37,6 +37,9 @@ class CacheBudget {
   void Drain(uint64_t n);
   // An upload of `n` draining bytes ended: `uploaded` releases them too.
   void DrainDone(uint64_t n, bool uploaded);
+  // An upload succeeded outside the drain accounting (a retry of a failed
+  // file): writers no longer fail fast.
+  void UploadsRecovered();
   // Wakes every waiter with Aborted; later Reserve calls fail at once.
   void Shutdown();
 

@@ -27,8 +27,24 @@ FileWriterImpl::FileWriterImpl(const WriterContext& context, FileRecord record)
 
 FileWriterImpl::~FileWriterImpl() {
   // Jobs reference this writer; an unfinished file stays in the journal for recovery.
+  bool retry = false;
+  {
+    MutexLock lock(&mu_);
+    while (in_flight_ > 0) cv_.Wait();
+    retry = !finished_ && (retired_ || record_.state == UploadState::kFailed);
+  }
+  // Nobody will call Finish again: the cache retries the record in the background.
+  if (retry && ctx_.on_failed_abandoned) ctx_.on_failed_abandoned(file_id_);
+}
+
+bool FileWriterImpl::Retired() const {
   MutexLock lock(&mu_);
-  while (in_flight_ > 0) cv_.Wait();
+  return retired_;
+}
+
+void FileWriterImpl::MarkRetired() {
+  MutexLock lock(&mu_);
+  retired_ = true;
 }
 
 uint64_t FileWriterImpl::Size() const {
@@ -53,8 +69,7 @@ std::string FileWriterImpl::Key() const {
 
 Status FileWriterImpl::CheckWritable() {
   MutexLock lock(&mu_);
-  if (finished_)
-    return Status::InvalidArgument("upload of " + record_.key + " is already finished");
+  if (finished_) return Status::IOError("upload of " + record_.key + " is already finished");
   if (tail_handed_off_) {
     return Status::IOError("upload of " + record_.key +
                            " is being completed and takes no more writes: " + record_.last_error);
@@ -62,27 +77,35 @@ Status FileWriterImpl::CheckWritable() {
   return Status::OK();
 }
 
-Status FileWriterImpl::Write(uint64_t offset, const char* data, size_t size) {
+Result<size_t> FileWriterImpl::Write(uint64_t offset, const char* data, size_t size) {
   MutexLock op(&op_mu_);
   PARTFS_RETURN_IF_ERROR(CheckWritable());
-  if (size == 0) return Status::OK();
+  if (size == 0) return size_t{0};
   if (offset < cur_start_) {
     return Status::NotSupported("write at offset " + std::to_string(offset) +
                                 " is before the part being filled (offset " +
                                 std::to_string(cur_start_) + "); partfs writes files sequentially");
   }
-  if (offset > schedule_.MaxFileSize() || size > schedule_.MaxFileSize() - offset) {
+  if (offset >= schedule_.MaxFileSize()) {
     return Status::TooLarge("write past " + std::to_string(schedule_.MaxFileSize()) +
                             " bytes, the largest file this part schedule can upload");
   }
+  // A write straddling the limit is a short write, as write(2) at RLIMIT_FSIZE.
+  size = static_cast<size_t>(std::min<uint64_t>(size, schedule_.MaxFileSize() - offset));
+  size_t done = 0;
+  // Bytes already accepted are never reported as failed: a short count instead.
+  auto fail = [&done](const Status& status) -> Result<size_t> {
+    if (done > 0) return done;
+    return status;
+  };
   while (size > 0) {
-    PARTFS_RETURN_IF_ERROR(AdvanceTo(offset));
-    PARTFS_RETURN_IF_ERROR(EnsureCurrentFile());
+    if (Status st = AdvanceTo(offset); !st.ok()) return fail(st);
+    if (Status st = EnsureCurrentFile(); !st.ok()) return fail(st);
     uint64_t in_part = offset - cur_start_;
     size_t len = static_cast<size_t>(std::min<uint64_t>(size, cur_size_ - in_part));
     uint64_t old_len = cur_file_->size();
     uint64_t grow = in_part + len > old_len ? in_part + len - old_len : 0;
-    PARTFS_RETURN_IF_ERROR(ctx_.budget->Reserve(grow));
+    if (Status st = ctx_.budget->Reserve(grow); !st.ok()) return fail(st);
     // Part data stops short of a full disk: the journal must still commit the
     // PutPart that lets an uploaded part file be deleted, or nothing could drain.
     Status status =
@@ -91,7 +114,7 @@ Status FileWriterImpl::Write(uint64_t offset, const char* data, size_t size) {
     if (!status.ok()) {
       ctx_.budget->Release(grow);
       LogCacheWriteFailure(status);
-      return status;
+      return fail(status);
     }
     {
       MutexLock lock(&mu_);
@@ -100,8 +123,9 @@ Status FileWriterImpl::Write(uint64_t offset, const char* data, size_t size) {
     offset += len;
     data += len;
     size -= len;
+    done += len;
   }
-  return Status::OK();
+  return done;
 }
 
 void FileWriterImpl::LogCacheWriteFailure(const Status& status) {
@@ -126,6 +150,13 @@ Status FileWriterImpl::AdvanceTo(uint64_t offset) {
     MutexLock lock(&mu_);
     size_ = std::max(size_, cur_start_);
   }
+  return Status::OK();
+}
+
+Status FileWriterImpl::MaterializeSize() {
+  // The current part must hold the last byte; the parts before it are handed off.
+  const uint64_t size = Size();
+  if (size > cur_start_ + cur_size_) PARTFS_RETURN_IF_ERROR(AdvanceTo(size - 1));
   return Status::OK();
 }
 
@@ -160,6 +191,17 @@ Status FileWriterImpl::EnsureUpload() {
     created = !record_.upload_id.empty();
   }
   if (!created) {
+    // Intent first: a crash after Create but before its id is journaled leaves
+    // an upload that recovery finds by key and initiation time, and aborts.
+    bool journal_intent = false;
+    {
+      MutexLock lock(&mu_);
+      if (record_.upload_intent_at == 0) {
+        record_.upload_intent_at = Now();
+        journal_intent = true;
+      }
+    }
+    if (journal_intent) PARTFS_RETURN_IF_ERROR(PersistRecord());
     auto upload_id = ctx_.store->CreateMultipartUpload(key, metadata);
     if (!upload_id.ok()) {
       ctx_.logger->Error("CreateMultipartUpload for " + key +
@@ -299,9 +341,15 @@ Status FileWriterImpl::Truncate(uint64_t size) {
   if (size > schedule_.MaxFileSize()) {
     return Status::TooLarge("truncate past " + std::to_string(schedule_.MaxFileSize()) + " bytes");
   }
-  PARTFS_RETURN_IF_ERROR(AdvanceTo(size));
-  uint64_t length = size - cur_start_;
-  if (length > 0 || cur_file_) PARTFS_RETURN_IF_ERROR(ResizeCurrent(length));
+  if (size < cur_start_ + cur_size_) {
+    uint64_t length = size - cur_start_;
+    if (length > 0 || cur_file_) PARTFS_RETURN_IF_ERROR(ResizeCurrent(length));
+  } else {
+    // Growth past the current part only records the size: the zero parts are
+    // made (and uploaded) when a write, fsync or close reaches them, so a
+    // `truncate -s 1T` does not upload inside one setattr.
+    PARTFS_RETURN_IF_ERROR(ResizeCurrent(cur_file_ ? cur_file_->size() : 0));
+  }
   bool shrinks_durable_size;
   {
     MutexLock lock(&mu_);
@@ -321,6 +369,8 @@ Status FileWriterImpl::Sync() {
     MutexLock lock(&mu_);
     if (finished_) return Status::OK();
   }
+  // A size grown by truncate is made real in part files before it is journaled.
+  PARTFS_RETURN_IF_ERROR(MaterializeSize());
   RetryFailedParts();
   // Uploaded parts need no fsync: wait for them first, so only the tail (and
   // parts whose upload failed) are written to disk synchronously.
@@ -346,33 +396,52 @@ bool FileWriterImpl::SetMetadata(const UserMetadata& metadata) {
 }
 
 Status FileWriterImpl::Rekey(const std::string& new_key) {
-  MutexLock op(&op_mu_);
+  // No op_mu_: Finish holds it while it waits for this key's lock, which the
+  // caller of Rekey holds. Finish re-reads the key under that lock.
+  MutexLock record_lock(&record_mu_);
+  FileRecord snapshot;
   {
     MutexLock lock(&mu_);
-    if (finished_) {
-      return Status::InvalidArgument("upload of " + record_.key + " is already finished");
-    }
-    if (!record_.upload_id.empty()) {
+    if (finished_) return Status::IOError("upload of " + record_.key + " is already finished");
+    if (retired_) return Status::Aborted(kRetiredMessage);
+    if (!record_.upload_id.empty() || record_.upload_intent_at != 0) {
       return Status::NotSupported("renaming " + record_.key +
                                   " while its multipart upload is running is not supported");
     }
-    record_.key = new_key;
+    snapshot = record_;
   }
-  return PersistRecord();
+  snapshot.key = new_key;
+  snapshot.updated_at = Now();
+  // The renamed file is now the newest version of new_key: older records of it retire.
+  std::vector<uint64_t> retired;
+  PARTFS_RETURN_IF_ERROR(ctx_.journal->PutFileRetiringOthers(snapshot, &retired));
+  {
+    MutexLock lock(&mu_);
+    record_.key = new_key;
+    record_.updated_at = snapshot.updated_at;
+  }
+  if (!retired.empty() && ctx_.on_retired) ctx_.on_retired(retired);
+  return Status::OK();
 }
 
 Status FileWriterImpl::Finish() {
   MutexLock op(&op_mu_);
-  bool single = false;
   {
     MutexLock lock(&mu_);
     if (finished_) return Status::OK();
-    single = record_.upload_id.empty() && cur_part_ == 1;
   }
+  if (Retired()) return AbandonRetired();
   if (!tail_handed_off_) {
+    // A size grown by truncate: make its zero parts real first.
+    PARTFS_RETURN_IF_ERROR(MaterializeSize());
     // A failed gap write may have left the current part longer than the file.
     uint64_t tail = Size() - cur_start_;
     if (cur_file_ && cur_file_->size() != tail) PARTFS_RETURN_IF_ERROR(ResizeCurrent(tail));
+  }
+  bool single = false;
+  {
+    MutexLock lock(&mu_);
+    single = record_.upload_id.empty() && cur_part_ == 1;
   }
   // No fsync here: close() returns success only once the object exists, so
   // durability comes from the server. The journaled size stays the last
@@ -381,21 +450,70 @@ Status FileWriterImpl::Finish() {
   {
     MutexLock lock(&mu_);
     record_.state = UploadState::kPendingComplete;
+    // Recovery never completes fewer bytes than close() accepted while the
+    // page cache that holds them survives (same boot).
+    record_.accepted_size = size_;
+    record_.boot_id = ctx_.boot_id;
   }
   Status status = PersistRecord();
+  if (IsRetired(status)) return AbandonRetired();
   if (!status.ok()) return status;
   status = single ? FinishSingle() : FinishMultipart();
+  if (IsRetired(status)) return AbandonRetired();
   if (!status.ok()) return RecordFailure(status);
   return Cleanup();
 }
 
+Result<KeyLocks::Guard> FileWriterImpl::LockKeyForCompletion(std::string* key) {
+  for (;;) {
+    *key = Key();
+    KeyLocks::Guard guard = ctx_.key_locks->Lock(*key);
+    MutexLock lock(&mu_);
+    if (retired_) return Status::Aborted(kRetiredMessage);
+    if (record_.key == *key) return guard;
+    // Renamed while we waited: take the new key's lock instead.
+  }
+}
+
+Status FileWriterImpl::AbandonRetired() {
+  std::string key, upload_id;
+  {
+    MutexLock lock(&mu_);
+    key = record_.key;
+    upload_id = record_.upload_id;
+  }
+  (void)WaitForParts();  // nothing new is sent: only the parts in flight end
+  if (!upload_id.empty()) {
+    Status aborted = ctx_.store->AbortMultipartUpload(key, upload_id);
+    if (!aborted.ok() && !aborted.IsNotFound()) {
+      // Left to recovery/gc: the record stays (retired) so its upload stays known.
+      ctx_.logger->Warn("abort of the superseded upload of " + key + ": " + aborted.ToString());
+      return Status::OK();
+    }
+  }
+  {
+    MutexLock record_lock(&record_mu_);
+    MutexLock lock(&mu_);
+    finished_ = true;
+  }
+  Status deleted = ctx_.journal->DeleteFile(file_id_);
+  if (!deleted.ok()) {
+    ctx_.logger->Warn("journal cleanup of superseded " + key + ": " + deleted.ToString());
+    return Status::OK();
+  }
+  ctx_.logger->Debug("write of " + key + " was superseded (unlinked or replaced): dropped");
+  RemoveLocalData();
+  return Status::OK();
+}
+
 Status FileWriterImpl::FinishSingle() {
   std::string key;
+  auto guard = LockKeyForCompletion(&key);
+  if (!guard.ok()) return guard.status();
   UserMetadata metadata;
   uint64_t size = 0;
   {
     MutexLock lock(&mu_);
-    key = record_.key;
     metadata = record_.metadata;
     size = size_;
   }
@@ -432,9 +550,10 @@ Status FileWriterImpl::FinishMultipart() {
   std::vector<CompletedPart> completed;
   std::vector<std::string> md5s;
   std::string key, upload_id;
+  auto guard = LockKeyForCompletion(&key);
+  if (!guard.ok()) return guard.status();
   {
     MutexLock lock(&mu_);
-    key = record_.key;
     upload_id = record_.upload_id;
     uint32_t expected = 1;
     for (const auto& [number, part] : parts_) {
@@ -453,10 +572,19 @@ Status FileWriterImpl::FinishMultipart() {
                        " parts) failed: " + etag.status().ToString());
     return etag.status();
   }
+  // The object exists: journal that (with its ETag) before anything changes it,
+  // so recovery neither completes it twice nor mistakes the metadata copy's
+  // new ETag for damage.
   UserMetadata sent;
   {
     MutexLock lock(&mu_);
+    record_.state = UploadState::kCompleted;
+    record_.completed_etag = *etag;
     sent = created_metadata_.value_or(record_.metadata);
+  }
+  Status journaled = PersistRecord();
+  if (!journaled.ok() && !IsRetired(journaled)) {
+    ctx_.logger->Warn("journal update after completing " + key + ": " + journaled.ToString());
   }
   ApplyLateMetadata(std::move(sent));
   return Status::OK();
@@ -503,7 +631,8 @@ Status FileWriterImpl::RecordFailure(const Status& status) {
     MutexLock lock(&mu_);
     record_.state = UploadState::kFailed;
     record_.last_error = status.ToString();
-    record_.size = size_;
+    // Only a size whose part files are on disk may become recovery's lower bound.
+    if (synced.ok()) record_.size = size_;
   }
   Status persisted = PersistRecord();
   if (!persisted.ok()) ctx_.logger->Error("journal update failed: " + persisted.ToString());
@@ -516,19 +645,39 @@ Status FileWriterImpl::Cleanup() {
     MutexLock lock(&mu_);
     finished_ = true;
   }
+  // The record goes first, the data after: a record never outlives its data,
+  // so recovery can never PUT a shorter file over the object just written.
+  Status deleted = ctx_.journal->DeleteFile(file_id_);
+  if (!deleted.ok()) {
+    ctx_.logger->Error("journal cleanup of " + Key() + " failed (" + deleted.ToString() +
+                       "); its part files stay with the record, recovery finishes it");
+    return Status::OK();  // the object exists: close() succeeded
+  }
+  RemoveLocalData();
+  return Status::OK();
+}
+
+void FileWriterImpl::RemoveLocalData() {
   if (cur_file_) {
     Status unlinked = cur_file_->Unlink();
     if (!unlinked.ok()) ctx_.logger->Warn(unlinked.ToString());
     ctx_.budget->Release(cur_file_->size());
     cur_file_.reset();
   }
-  // The object exists now; a leftover record or directory only costs recovery a HEAD.
-  Status deleted = ctx_.journal->DeleteFile(file_id_);
-  if (!deleted.ok()) ctx_.logger->Warn("journal cleanup of " + Key() + ": " + deleted.ToString());
+  {
+    // Parts whose upload failed before the file was abandoned still hold budget.
+    MutexLock lock(&mu_);
+    for (auto& [number, part] : parts_) {
+      if (part.file && part.state != PartState::kDone) {
+        (void)part.file->Unlink();
+        ctx_.budget->Release(part.size);
+        part.file.reset();
+      }
+    }
+  }
   std::error_code ec;
   std::filesystem::remove_all(ctx_.layout.FileDir(file_id_), ec);
   if (ec) ctx_.logger->Warn("remove " + ctx_.layout.FileDir(file_id_) + ": " + ec.message());
-  return Status::OK();
 }
 
 }  // namespace partfs

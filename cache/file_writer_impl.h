@@ -9,18 +9,27 @@
 // fits in part 1 with one PutObject. Failures keep every byte in the cache
 // and journal (state kFailed); a later Finish() retries what is missing.
 //
+// Generations: the writer's record can be retired at any time (a newer write
+// of the key, an unlink, a rename onto it; see Journal::PutFileRetiringOthers).
+// A retired writer never completes: Finish aborts its upload and drops its
+// data. Completion (PutObject / CompleteMultipartUpload and the metadata copy)
+// runs under the key's lock in KeyLocks and re-checks retirement there.
+//
 // Thread-safe. Locks, in acquisition order:
-//   op_mu_      serializes the public operations of this file; held while they
-//               block on the budget, the in-flight bound or uploads.
+//   op_mu_      serializes Write/Truncate/Sync/Finish of this file; held while
+//               they block on the budget, the in-flight bound or uploads.
+//   key lock    (KeyLocks) around completion only.
 //   record_mu_  serializes journal writes of the FileRecord (snapshot + PutFile).
 //   mu_         state shared with upload jobs (parts, record, size); never
 //               held across I/O except journal-free bookkeeping.
-// Upload jobs take only mu_. The destructor waits for this file's running jobs;
-// the WriterContext's objects must outlive the writer.
+// Upload jobs take only mu_; Rekey and MarkRetired take no op_mu_ (callers hold
+// key locks). The destructor waits for this file's running jobs; the
+// WriterContext's objects must outlive the writer.
 #ifndef PARTFS_CACHE_FILE_WRITER_IMPL_H_
 #define PARTFS_CACHE_FILE_WRITER_IMPL_H_
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -32,6 +41,7 @@
 #include "cache/cache_budget.h"
 #include "cache/cache_layout.h"
 #include "cache/journal.h"
+#include "cache/key_locks.h"
 #include "cache/part_file.h"
 #include "cache/part_schedule.h"
 #include "cache/upload_pool.h"
@@ -48,8 +58,14 @@ struct WriterContext {
   UploadPool* pool = nullptr;
   CacheBudget* budget = nullptr;
   Logger* logger = nullptr;
+  KeyLocks* key_locks = nullptr;
   ProviderProfile profile;
   uint32_t max_parts_in_flight = 1;  // per file, so one file cannot take the whole pool
+  std::string boot_id;               // journaled with accepted_size (see recovery)
+  // Records retired by this writer's Rekey (their live writers must be told).
+  std::function<void(const std::vector<uint64_t>&)> on_retired;
+  // The writer is destroyed with its record kFailed: retry it in the background.
+  std::function<void(uint64_t file_id)> on_failed_abandoned;
 };
 
 class FileWriterImpl : public FileWriter {
@@ -61,19 +77,20 @@ class FileWriterImpl : public FileWriter {
   FileWriterImpl(const FileWriterImpl&) = delete;
   FileWriterImpl& operator=(const FileWriterImpl&) = delete;
 
-  Status Write(uint64_t offset, const char* data, size_t size) override;
+  Result<size_t> Write(uint64_t offset, const char* data, size_t size) override;
   Status Truncate(uint64_t size) override;
   Status Sync() override;
   Status Finish() override;
   bool SetMetadata(const UserMetadata& metadata) override;
   Status Rekey(const std::string& new_key) override;
+  void MarkRetired() override;
 
   uint64_t Size() const override;
   bool Finished() const override;
   bool UploadCreated() const override;
   std::string Key() const override;
 
-  uint64_t file_id() const { return file_id_; }
+  uint64_t file_id() const override { return file_id_; }
 
  private:
   enum class PartState { kUploading, kDone, kFailed };
@@ -92,6 +109,8 @@ class FileWriterImpl : public FileWriter {
   // Hands off parts until `offset` lies in the current part.
   Status AdvanceTo(uint64_t offset) EXCLUSIVE_LOCKS_REQUIRED(op_mu_);
   Status EnsureCurrentFile() EXCLUSIVE_LOCKS_REQUIRED(op_mu_);
+  // Makes a size grown lazily by Truncate real: hands off the parts before the last byte's.
+  Status MaterializeSize() EXCLUSIVE_LOCKS_REQUIRED(op_mu_);
   // Sets the current part file's length, reserving/releasing budget.
   Status ResizeCurrent(uint64_t length) EXCLUSIVE_LOCKS_REQUIRED(op_mu_);
   Status EnsureUpload() EXCLUSIVE_LOCKS_REQUIRED(op_mu_);
@@ -113,6 +132,14 @@ class FileWriterImpl : public FileWriter {
   void ApplyLateMetadata(UserMetadata sent) EXCLUSIVE_LOCKS_REQUIRED(op_mu_);
   Status RecordFailure(const Status& status) EXCLUSIVE_LOCKS_REQUIRED(op_mu_);
   Status Cleanup() EXCLUSIVE_LOCKS_REQUIRED(op_mu_);
+  // Takes the key lock of the record's current key (re-taken if a rename
+  // changed the key meanwhile); Aborted(kRetiredMessage) when retired.
+  Result<KeyLocks::Guard> LockKeyForCompletion(std::string* key);
+  bool Retired() const;
+  // Finish of a retired writer: abort the upload, drop record and part files.
+  Status AbandonRetired() EXCLUSIVE_LOCKS_REQUIRED(op_mu_);
+  // Removes part files and files/<id>/ after the record is gone.
+  void RemoveLocalData() EXCLUSIVE_LOCKS_REQUIRED(op_mu_);
 
   const WriterContext ctx_;
   const uint64_t file_id_;
@@ -138,6 +165,7 @@ class FileWriterImpl : public FileWriter {
   bool metadata_sealed_ GUARDED_BY(mu_) = false;
   uint64_t size_ GUARDED_BY(mu_) = 0;
   bool finished_ GUARDED_BY(mu_) = false;
+  bool retired_ GUARDED_BY(mu_) = false;
   std::map<uint32_t, Part> parts_ GUARDED_BY(mu_);
   uint32_t in_flight_ GUARDED_BY(mu_) = 0;
 };

@@ -3,7 +3,9 @@
 
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <optional>
 
 #include "cache/journal_codec.h"
 #include "cache/lmdb_env.h"
@@ -12,37 +14,132 @@ namespace partfs {
 namespace {
 
 constexpr uint64_t kMapSize = 1ull << 30;  // sparse; far more than any realistic journal
-constexpr uint64_t kSchemaVersion = 1;
+// 2: file records of version 2 and the "renames" DB; a version-1 journal is upgraded in place.
+constexpr uint64_t kSchemaVersion = 2;
 constexpr char kFilesDb[] = "files";
 constexpr char kPartsDb[] = "parts";
 constexpr char kMetaDb[] = "meta";
+constexpr char kRenamesDb[] = "renames";
 constexpr char kNextFileIdKey[] = "next_file_id";
 constexpr char kSchemaVersionKey[] = "schema_version";
 
 class LmdbJournal : public Journal {
  public:
-  LmdbJournal(std::unique_ptr<LmdbEnv> env, MDB_dbi files, MDB_dbi parts, MDB_dbi meta)
-      : env_(std::move(env)), files_(files), parts_(parts), meta_(meta) {}
+  LmdbJournal(std::unique_ptr<LmdbEnv> env, MDB_dbi files, MDB_dbi parts, MDB_dbi meta,
+              std::optional<MDB_dbi> renames)
+      : env_(std::move(env)),
+        files_(files),
+        parts_(parts),
+        meta_(meta),
+        renames_(renames.value_or(0)),
+        has_renames_(renames.has_value()) {}
 
   Result<uint64_t> AllocateFileId() override {
     auto txn = Write();
     if (!txn.ok()) return txn.status();
-    auto current = (*txn)->Get(meta_, kNextFileIdKey);
-    if (!current.ok()) return current.status();
-    uint64_t id = 1;
-    if (current->has_value()) {
-      auto decoded = DecodeU64(**current);
-      if (!decoded.ok()) return decoded.status();
-      id = *decoded;
-    }
-    PARTFS_RETURN_IF_ERROR((*txn)->Put(meta_, kNextFileIdKey, EncodeU64(id + 1)));
+    auto id = NextId(**txn);
+    if (!id.ok()) return id.status();
     PARTFS_RETURN_IF_ERROR((*txn)->Commit());
     return id;
+  }
+
+  Status PutFileRetiringOthers(const FileRecord& record, std::vector<uint64_t>* retired) override {
+    auto txn = Write();
+    if (!txn.ok()) return txn.status();
+    PARTFS_RETURN_IF_ERROR(RetireLocked(**txn, record.endpoint, record.bucket, record.key,
+                                        record.file_id, retired));
+    PARTFS_RETURN_IF_ERROR((*txn)->Put(files_, FileKey(record.file_id), EncodeFileRecord(record)));
+    return (*txn)->Commit();
+  }
+
+  Status RetireKey(const std::string& endpoint, const std::string& bucket, const std::string& key,
+                   std::vector<uint64_t>* retired) override {
+    auto txn = Write();
+    if (!txn.ok()) return txn.status();
+    PARTFS_RETURN_IF_ERROR(RetireLocked(**txn, endpoint, bucket, key, 0, retired));
+    return (*txn)->Commit();
+  }
+
+  Result<uint64_t> BeginRename(const RenameRecord& rename, const std::vector<uint64_t>& keep_key,
+                               std::vector<uint64_t>* retired) override {
+    auto txn = Write();
+    if (!txn.ok()) return txn.status();
+    auto id = NextId(**txn);
+    if (!id.ok()) return id.status();
+    RenameRecord record = rename;
+    record.id = *id;
+    PARTFS_RETURN_IF_ERROR(
+        RetireLocked(**txn, record.endpoint, record.bucket, record.to, 0, retired));
+    // Pending versions of the source follow it to its new name.
+    std::vector<FileRecord> moved;
+    {
+      auto cursor = LmdbCursor::Open(**txn, files_);
+      if (!cursor.ok()) return cursor.status();
+      auto found = (*cursor)->SeekFirst();
+      for (; found.ok() && *found; found = (*cursor)->Next()) {
+        auto file = DecodeFileRecord((*cursor)->value());
+        if (!file.ok() || file->key != record.from || file->bucket != record.bucket ||
+            file->endpoint != record.endpoint || file->state == UploadState::kRetired) {
+          continue;
+        }
+        if (std::find(keep_key.begin(), keep_key.end(), file->file_id) != keep_key.end()) continue;
+        if (!file->upload_id.empty() || file->upload_intent_at != 0) {
+          // A multipart upload belongs to its key and cannot follow the rename.
+          return Status::Busy("'" + record.from +
+                              "' has an unfinished multipart upload in the cache; "
+                              "rename it once that upload completes");
+        }
+        moved.push_back(std::move(*file));
+      }
+      if (!found.ok()) return found.status();
+    }
+    for (auto& file : moved) {
+      file.key = record.to;
+      PARTFS_RETURN_IF_ERROR((*txn)->Put(files_, FileKey(file.file_id), EncodeFileRecord(file)));
+    }
+    PARTFS_RETURN_IF_ERROR((*txn)->Put(renames_, FileKey(record.id), EncodeRenameRecord(record)));
+    PARTFS_RETURN_IF_ERROR((*txn)->Commit());
+    return record.id;
+  }
+
+  Status EndRename(uint64_t rename_id) override {
+    auto txn = Write();
+    if (!txn.ok()) return txn.status();
+    PARTFS_RETURN_IF_ERROR((*txn)->Delete(renames_, FileKey(rename_id)));
+    return (*txn)->Commit();
+  }
+
+  Result<std::vector<RenameRecord>> ListRenames() override {
+    if (!has_renames_) return std::vector<RenameRecord>{};
+    auto txn = LmdbTxn::Begin(*env_, true);
+    if (!txn.ok()) return txn.status();
+    auto cursor = LmdbCursor::Open(**txn, renames_);
+    if (!cursor.ok()) return cursor.status();
+    std::vector<RenameRecord> renames;
+    auto found = (*cursor)->SeekFirst();
+    for (; found.ok() && *found; found = (*cursor)->Next()) {
+      auto record = DecodeRenameRecord((*cursor)->value());
+      if (!record.ok()) return record.status();
+      renames.push_back(std::move(*record));
+    }
+    if (!found.ok()) return found.status();
+    return renames;
   }
 
   Status PutFile(const FileRecord& record) override {
     auto txn = Write();
     if (!txn.ok()) return txn.status();
+    // A retired record stays retired: a writer's late update must not bring it back.
+    if (record.state != UploadState::kRetired) {
+      auto existing = (*txn)->Get(files_, FileKey(record.file_id));
+      if (!existing.ok()) return existing.status();
+      if (existing->has_value()) {
+        auto decoded = DecodeFileRecord(**existing);
+        if (decoded.ok() && decoded->state == UploadState::kRetired) {
+          return Status::Aborted(kRetiredMessage);
+        }
+      }
+    }
     PARTFS_RETURN_IF_ERROR((*txn)->Put(files_, FileKey(record.file_id), EncodeFileRecord(record)));
     return (*txn)->Commit();
   }
@@ -120,21 +217,79 @@ class LmdbJournal : public Journal {
     auto found = (*cursor)->SeekFirst();
     for (; found.ok() && *found; found = (*cursor)->Next()) {
       auto record = DecodeFileRecord((*cursor)->value());
-      if (!record.ok()) return record.status();
+      if (!record.ok()) continue;  // set aside: see CorruptFileIds
       files.push_back(std::move(*record));
     }
     if (!found.ok()) return found.status();
     return files;
   }
 
+  Result<std::vector<uint64_t>> CorruptFileIds() override {
+    auto txn = LmdbTxn::Begin(*env_, true);
+    if (!txn.ok()) return txn.status();
+    auto cursor = LmdbCursor::Open(**txn, files_);
+    if (!cursor.ok()) return cursor.status();
+    std::vector<uint64_t> ids;
+    auto found = (*cursor)->SeekFirst();
+    for (; found.ok() && *found; found = (*cursor)->Next()) {
+      if (DecodeFileRecord((*cursor)->value()).ok()) continue;
+      auto id = ParseFileKey((*cursor)->key());
+      ids.push_back(id.ok() ? *id : 0);
+    }
+    if (!found.ok()) return found.status();
+    return ids;
+  }
+
  private:
+  Result<uint64_t> NextId(LmdbTxn& txn) {
+    auto current = txn.Get(meta_, kNextFileIdKey);
+    if (!current.ok()) return current.status();
+    uint64_t id = 1;
+    if (current->has_value()) {
+      auto decoded = DecodeU64(**current);
+      if (!decoded.ok()) return decoded.status();
+      id = *decoded;
+    }
+    PARTFS_RETURN_IF_ERROR(txn.Put(meta_, kNextFileIdKey, EncodeU64(id + 1)));
+    return id;
+  }
+
+  // Marks every readable record of endpoint/bucket/key except `keep_id` as
+  // kRetired within `txn`.
+  Status RetireLocked(LmdbTxn& txn, const std::string& endpoint, const std::string& bucket,
+                      const std::string& key, uint64_t keep_id, std::vector<uint64_t>* retired) {
+    std::vector<FileRecord> to_retire;
+    {
+      auto cursor = LmdbCursor::Open(txn, files_);
+      if (!cursor.ok()) return cursor.status();
+      auto found = (*cursor)->SeekFirst();
+      for (; found.ok() && *found; found = (*cursor)->Next()) {
+        auto record = DecodeFileRecord((*cursor)->value());
+        if (!record.ok() || record->file_id == keep_id) continue;
+        if (record->key != key || record->bucket != bucket || record->endpoint != endpoint) {
+          continue;
+        }
+        if (record->state == UploadState::kRetired) continue;
+        to_retire.push_back(std::move(*record));
+      }
+      if (!found.ok()) return found.status();
+    }
+    for (auto& record : to_retire) {
+      record.state = UploadState::kRetired;
+      PARTFS_RETURN_IF_ERROR(txn.Put(files_, FileKey(record.file_id), EncodeFileRecord(record)));
+      if (retired != nullptr) retired->push_back(record.file_id);
+    }
+    return Status::OK();
+  }
+
   Result<std::unique_ptr<LmdbTxn>> Write() {
     if (env_->read_only()) return Status::PermissionDenied("journal is open read-only");
     return LmdbTxn::Begin(*env_, false);
   }
 
   std::unique_ptr<LmdbEnv> env_;
-  MDB_dbi files_, parts_, meta_;
+  MDB_dbi files_, parts_, meta_, renames_;
+  bool has_renames_;  // false only for a read-only view of a version-1 journal
 };
 
 // Checks (or, on a new journal, writes) the schema version.
@@ -147,7 +302,8 @@ Status CheckSchema(LmdbTxn& txn, MDB_dbi meta, bool read_only) {
   }
   auto version = DecodeU64(**value);
   if (!version.ok()) return version.status();
-  if (*version != kSchemaVersion) {
+  if (*version == 1 && !read_only) return txn.Put(meta, kSchemaVersionKey, EncodeU64(kSchemaVersion));
+  if (*version != kSchemaVersion && !(read_only && *version == 1)) {
     return Status::NotSupported("journal schema version " + std::to_string(*version) +
                                 " is not supported (expected " + std::to_string(kSchemaVersion) +
                                 ")");
@@ -167,7 +323,7 @@ Result<std::unique_ptr<Journal>> Journal::Open(const std::string& dir, bool read
       return Status::FromErrno(errno, "open journal " + dir);
     }
   }
-  auto env = LmdbEnv::Open(dir, read_only, kMapSize, 4);
+  auto env = LmdbEnv::Open(dir, read_only, kMapSize, 8);
   if (!env.ok()) return env.status();
   auto txn = LmdbTxn::Begin(**env, read_only);
   if (!txn.ok()) return txn.status();
@@ -177,10 +333,17 @@ Result<std::unique_ptr<Journal>> Journal::Open(const std::string& dir, bool read
   if (!parts.ok()) return parts.status().WithContext(dir);
   auto meta = (*txn)->OpenDb(kMetaDb, !read_only);
   if (!meta.ok()) return meta.status().WithContext(dir);
+  // A read-only open of a version-1 journal has no renames DB: use an empty view.
+  auto renames = (*txn)->OpenDb(kRenamesDb, !read_only);
+  if (!renames.ok() && !(read_only && renames.status().IsNotFound())) {
+    return renames.status().WithContext(dir);
+  }
   PARTFS_RETURN_IF_ERROR(CheckSchema(**txn, *meta, read_only).WithContext(dir));
   // Committing makes the handles usable by later transactions.
   PARTFS_RETURN_IF_ERROR((*txn)->Commit());
-  return std::unique_ptr<Journal>(new LmdbJournal(std::move(*env), *files, *parts, *meta));
+  return std::unique_ptr<Journal>(new LmdbJournal(std::move(*env), *files, *parts, *meta,
+                                                  renames.ok() ? std::optional<MDB_dbi>(*renames)
+                                                               : std::nullopt));
 }
 
 }  // namespace partfs

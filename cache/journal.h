@@ -24,7 +24,14 @@ namespace partfs {
 enum class UploadState : uint8_t {
   kWriting = 1,          // open for writing; parts being uploaded as they fill
   kPendingComplete = 2,  // closed (or crashed): every byte is in parts on the server or in cache
-  kFailed = 3,           // gave up for now; data kept in the cache, retried on resume
+  kFailed = 3,           // gave up for now; data kept in the cache, retried later
+  // Superseded (a newer write of the key started), unlinked or renamed over:
+  // never completed. Its upload is aborted and its data dropped (recovery does
+  // it for records no live writer owns).
+  kRetired = 4,
+  // The object exists on the server (completed_etag); only the metadata copy
+  // and the cleanup of the record and part files may be left.
+  kCompleted = 5,
 };
 
 std::string_view UploadStateName(UploadState state);
@@ -43,6 +50,24 @@ struct FileRecord {
   int64_t updated_at = 0;
   std::string last_error;   // last failure, for `partfs status`
   UserMetadata metadata;    // sent with Create/Put
+  // Schema version 2:
+  uint64_t accepted_size = 0;  // bytes close() accepted (set when the writer finishes)
+  std::string boot_id;         // kernel boot id when accepted_size was journaled
+  int64_t upload_intent_at = 0;  // set before CreateMultipartUpload (orphan discovery)
+  std::string completed_etag;    // ETag Complete/PutObject returned (state kCompleted)
+  uint32_t retries = 0;          // in-mount retries of a failed record so far
+  int64_t retry_at = 0;          // next in-mount retry (seconds since the epoch), 0 = none
+};
+
+// A rename of a closed object (CopyObject, then DeleteObject) in progress:
+// journaled before the copy and rolled forward at the next mount.
+struct RenameRecord {
+  uint64_t id = 0;
+  std::string endpoint;
+  std::string bucket;
+  std::string from;  // source key
+  std::string to;    // destination key
+  int64_t created_at = 0;
 };
 
 struct PartRecord {
@@ -52,6 +77,13 @@ struct PartRecord {
   std::string md5;   // raw 16-byte MD5 of the part's bytes
 };
 
+inline constexpr char kRetiredMessage[] =
+    "the record was retired: a newer write, an unlink or a rename replaced this file";
+// True for the Status PutFile returns for a retired record.
+inline bool IsRetired(const Status& status) {
+  return status.code() == Status::Code::kAborted && status.message() == kRetiredMessage;
+}
+
 class Journal {
  public:
   // Opens (creating when !read_only) the LMDB environment in `dir`.
@@ -59,6 +91,8 @@ class Journal {
   virtual ~Journal() = default;
 
   virtual Result<uint64_t> AllocateFileId() = 0;
+  // Writes `record`. Refused with IsRetired(status) when the journal holds the
+  // record as kRetired and `record` is not: retirement is final.
   virtual Status PutFile(const FileRecord& record) = 0;
   virtual Result<FileRecord> GetFile(uint64_t file_id) = 0;
   // Removes the file record and all its part records in one transaction.
@@ -66,7 +100,28 @@ class Journal {
   virtual Status PutPart(uint64_t file_id, const PartRecord& part) = 0;
   // Parts ordered by number.
   virtual Result<std::vector<PartRecord>> GetParts(uint64_t file_id) = 0;
+  // Every record that decodes; damaged ones are skipped (see CorruptFileIds).
   virtual Result<std::vector<FileRecord>> ListFiles() = 0;
+  // Ids of file records that do not decode (set aside: never resumed or deleted).
+  virtual Result<std::vector<uint64_t>> CorruptFileIds() = 0;
+
+  // Generation rules (one write transaction each, so a crash keeps all or none):
+  // Puts `record` and retires every other record of the same endpoint, bucket
+  // and key that is not retired yet (a newer write or rename supersedes them).
+  // The ids retired are appended to `retired` (may be null).
+  virtual Status PutFileRetiringOthers(const FileRecord& record,
+                                       std::vector<uint64_t>* retired) = 0;
+  // Retires every record of the key (unlink).
+  virtual Status RetireKey(const std::string& endpoint, const std::string& bucket,
+                           const std::string& key, std::vector<uint64_t>* retired) = 0;
+  // Journals a rename of a closed object, retires the records of `rename.to`
+  // and moves the unretired records of `rename.from` whose ids are not in
+  // `keep_key` to `rename.to`. Returns the rename's id (rename.id is ignored).
+  virtual Result<uint64_t> BeginRename(const RenameRecord& rename,
+                                       const std::vector<uint64_t>& keep_key,
+                                       std::vector<uint64_t>* retired) = 0;
+  virtual Status EndRename(uint64_t rename_id) = 0;
+  virtual Result<std::vector<RenameRecord>> ListRenames() = 0;
 };
 
 }  // namespace partfs

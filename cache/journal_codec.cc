@@ -162,6 +162,12 @@ std::string EncodeFileRecord(const FileRecord& r) {
     w.Str(name);
     w.Str(value);
   }
+  w.U64(r.accepted_size);
+  w.Str(r.boot_id);
+  w.I64(r.upload_intent_at);
+  w.Str(r.completed_etag);
+  w.U32(r.retries);
+  w.I64(r.retry_at);
   return w.Finish();
 }
 
@@ -172,14 +178,15 @@ Result<FileRecord> DecodeFileRecord(std::string_view data) {
   FileRecord rec;
   uint8_t version = 0, state = 0;
   uint32_t meta_count = 0;
-  bool ok = r.U8(&version) && version == kFileRecordVersion && r.U64(&rec.file_id) &&
+  bool ok = r.U8(&version) && (version == 1 || version == kFileRecordVersion) &&
+            r.U64(&rec.file_id) &&
             r.Str(&rec.endpoint) && r.Str(&rec.bucket) && r.Str(&rec.key) &&
             r.Str(&rec.upload_id) && r.U64(&rec.base_part_size) && r.U32(&rec.parts_per_step) &&
             r.U8(&state) && r.U64(&rec.size) && r.I64(&rec.created_at) && r.I64(&rec.updated_at) &&
             r.Str(&rec.last_error) && r.U32(&meta_count);
   if (!ok) return Status::Corruption("journal file record is damaged or of an unknown version");
   if (state < static_cast<uint8_t>(UploadState::kWriting) ||
-      state > static_cast<uint8_t>(UploadState::kFailed)) {
+      state > static_cast<uint8_t>(UploadState::kCompleted)) {
     return Status::Corruption("journal file record has an invalid state " + std::to_string(state));
   }
   rec.state = static_cast<UploadState>(state);
@@ -190,7 +197,37 @@ Result<FileRecord> DecodeFileRecord(std::string_view data) {
     }
     rec.metadata[std::move(name)] = std::move(value);
   }
+  if (version >= 2 &&
+      !(r.U64(&rec.accepted_size) && r.Str(&rec.boot_id) && r.I64(&rec.upload_intent_at) &&
+        r.Str(&rec.completed_etag) && r.U32(&rec.retries) && r.I64(&rec.retry_at))) {
+    return Status::Corruption("journal file record (version 2) is truncated");
+  }
   if (!r.AtEnd()) return Status::Corruption("journal file record has trailing bytes");
+  return rec;
+}
+
+std::string EncodeRenameRecord(const RenameRecord& rename) {
+  Writer w;
+  w.U8(1);
+  w.U64(rename.id);
+  w.Str(rename.endpoint);
+  w.Str(rename.bucket);
+  w.Str(rename.from);
+  w.Str(rename.to);
+  w.I64(rename.created_at);
+  return w.Finish();
+}
+
+Result<RenameRecord> DecodeRenameRecord(std::string_view data) {
+  auto payload = CheckedPayload(data, "journal rename");
+  if (!payload.ok()) return payload.status();
+  Reader r(*payload);
+  RenameRecord rec;
+  uint8_t version = 0;
+  bool ok = r.U8(&version) && version == 1 && r.U64(&rec.id) && r.Str(&rec.endpoint) &&
+            r.Str(&rec.bucket) && r.Str(&rec.from) && r.Str(&rec.to) && r.I64(&rec.created_at) &&
+            r.AtEnd();
+  if (!ok) return Status::Corruption("journal rename record is damaged");
   return rec;
 }
 

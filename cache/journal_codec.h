@@ -17,7 +17,9 @@
 
 namespace partfs {
 
-inline constexpr uint8_t kFileRecordVersion = 1;
+// Version 2 appends accepted_size, boot_id, upload_intent_at, completed_etag,
+// retries and retry_at to version 1; version 1 records still decode.
+inline constexpr uint8_t kFileRecordVersion = 2;
 inline constexpr uint8_t kPartRecordVersion = 1;
 
 // "files" key: 8-byte big-endian file id.
@@ -31,6 +33,8 @@ Result<uint64_t> ParseFileKey(std::string_view key);
 std::string EncodeFileRecord(const FileRecord& record);
 Result<FileRecord> DecodeFileRecord(std::string_view data);
 std::string EncodePartRecord(const PartRecord& part);
+std::string EncodeRenameRecord(const RenameRecord& rename);
+Result<RenameRecord> DecodeRenameRecord(std::string_view data);
 Result<PartRecord> DecodePartRecord(std::string_view data);
 
 // "meta" values: plain little-endian u64.

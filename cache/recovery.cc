@@ -8,6 +8,7 @@
 #include <cctype>
 #include <cerrno>
 #include <ctime>
+#include <set>
 #include <thread>
 
 #include "base/unique_fd.h"
@@ -68,6 +69,8 @@ std::string_view RecoveryOutcomeName(RecoveryOutcome outcome) {
       return "retry-later";
     case RecoveryOutcome::kSkipped:
       return "skipped";
+    case RecoveryOutcome::kDropped:
+      return "dropped";
   }
   return "unknown";
 }
@@ -88,6 +91,14 @@ class RecoveryRunner::FileJob {
 
  private:
   Status RunSteps();
+  // A retired record: abort its upload, keep accepted data in lost+found, drop it.
+  Status DropRetired();
+  // A completed object: apply the journaled metadata if it differs, drop the record.
+  Status FinishCompleted();
+  // Aborts uploads of the key created after the record's intent that no record tracks.
+  Status AbortUntrackedUploads();
+  // Takes the key lock and re-reads the record: Aborted(kRetiredMessage) when retired.
+  Result<KeyLocks::Guard> LockForCompletion();
   Status PutSingle();
   Status StartNewUpload();
   Status CheckAlreadyCompleted(bool* done);
@@ -119,19 +130,37 @@ class RecoveryRunner::FileJob {
 };
 
 Status RecoveryRunner::FileJob::RunSteps() {
+  if (record_.state == UploadState::kRetired) return DropRetired();
   auto parts = r_.journal_.GetParts(record_.file_id);
   if (!parts.ok()) return parts.status().WithContext("reading journal parts");
   journal_parts_ = std::move(parts).value();
-  auto local = ScanLocalFile(r_.layout_, record_, journal_parts_, r_.options_.profile, true);
+  if (record_.state == UploadState::kCompleted) return FinishCompleted();
+  PARTFS_RETURN_IF_ERROR(AbortUntrackedUploads());
+  auto local = ScanLocalFile(r_.layout_, record_, journal_parts_, r_.options_.profile, true,
+                             r_.options_.boot_id);
   if (!local.ok()) return local.status();
   local_ = std::move(local).value();
   if (record_.upload_id.empty() && local_.journaled_parts > 0) {
     return Status::Corruption("journal has uploaded parts but no upload id");
   }
+  if (!local_.fragments.empty() || !local_.gap.empty()) {
+    // Power loss beyond the last fsync: complete the valid prefix, keep the rest.
+    std::string where = "(no part files after the gap)";
+    if (!local_.fragments.empty()) {
+      auto moved = MoveFragmentsToLostFound(r_.layout_, record_, local_.fragments, local_.gap);
+      if (!moved.ok()) return moved.status().WithContext("keeping the fragments after the gap");
+      where = *moved;
+    }
+    r_.logger_->Error("recovery: " + Name() + ": " + local_.gap + "; completing the first " +
+                      std::to_string(local_.total_size) + " bytes (at least the last fsync); " +
+                      std::to_string(local_.fragments.size()) + " part files after the gap kept in " +
+                      where);
+  }
   // The data is validated: record what the file is now (status shows it).
   if (record_.state != UploadState::kPendingComplete || record_.size != local_.total_size) {
     record_.state = UploadState::kPendingComplete;
     record_.size = local_.total_size;
+    record_.accepted_size = std::min(record_.accepted_size, local_.total_size);
     record_.updated_at = std::time(nullptr);
     PARTFS_RETURN_IF_ERROR(r_.journal_.PutFile(record_));
   }
@@ -161,7 +190,101 @@ Status RecoveryRunner::FileJob::RunSteps() {
   return Complete();
 }
 
+Result<KeyLocks::Guard> RecoveryRunner::FileJob::LockForCompletion() {
+  KeyLocks::Guard guard = r_.key_locks_->Lock(record_.key);
+  auto current = r_.journal_.GetFile(record_.file_id);
+  if (!current.ok()) return current.status().WithContext("re-reading the record");
+  if (current->state == UploadState::kRetired || current->key != record_.key) {
+    return Status::Aborted(kRetiredMessage);
+  }
+  return guard;
+}
+
+Status RecoveryRunner::FileJob::DropRetired() {
+  if (!record_.upload_id.empty()) {
+    Status aborted = r_.store_.AbortMultipartUpload(record_.key, record_.upload_id);
+    if (!aborted.ok() && !aborted.IsNotFound()) return aborted.WithContext("AbortMultipartUpload");
+  }
+  PARTFS_RETURN_IF_ERROR(AbortUntrackedUploads());
+  uint32_t files = 0;
+  PartBytesInDir(r_.layout_.FileDir(record_.file_id), &files);
+  std::string kept;
+  if (record_.accepted_size > 0 && files > 0) {
+    // Data close() had accepted but never landed, replaced by a newer version.
+    auto parts = r_.journal_.GetParts(record_.file_id);
+    auto moved = MoveToLostFound(r_.layout_, record_,
+                                 parts.ok() ? *parts : std::vector<PartRecord>{},
+                                 "superseded by a newer write, rename or unlink of the key "
+                                 "before its upload completed");
+    if (!moved.ok()) return moved.status().WithContext("moving superseded data to lost+found");
+    kept = *moved;
+  }
+  PARTFS_RETURN_IF_ERROR(r_.journal_.DeleteFile(record_.file_id));
+  if (kept.empty()) {
+    Status st = RemoveFileDir(r_.layout_, record_.file_id);
+    if (!st.ok()) r_.logger_->Warn("recovery: " + st.ToString());
+    r_.logger_->Info("recovery: " + Name() + " was superseded or unlinked: dropped");
+  } else {
+    r_.logger_->Warn("recovery: " + Name() + " was superseded before it completed; its data " +
+                     "is kept in " + kept + ", the newer version wins");
+  }
+  result_.outcome = RecoveryOutcome::kDropped;
+  return Status::OK();
+}
+
+Status RecoveryRunner::FileJob::FinishCompleted() {
+  auto guard = LockForCompletion();
+  if (!guard.ok()) return guard.status();
+  auto info = r_.store_.HeadObject(record_.key);
+  if (!info.ok() && !info.status().IsNotFound()) return info.status().WithContext("HEAD");
+  // Only our own completed object gets the metadata (its ETag is the journaled one).
+  if (info.ok() && NormalizeEtag(info->etag) == NormalizeEtag(record_.completed_etag) &&
+      info->user_metadata != record_.metadata && info->size <= r_.options_.profile.max_part_size) {
+    auto copied = r_.store_.CopyObject(record_.key, record_.key, MetadataDirective::kReplace,
+                                       record_.metadata);
+    if (!copied.ok()) {
+      r_.logger_->Warn("recovery: metadata of " + Name() +
+                       " could not be applied (the data is complete): " +
+                       copied.status().ToString());
+    }
+  }
+  local_.total_size = info.ok() ? info->size : 0;
+  return Done(RecoveryOutcome::kAlreadyCompleted);
+}
+
+Status RecoveryRunner::FileJob::AbortUntrackedUploads() {
+  if (record_.upload_intent_at == 0) return Status::OK();
+  auto uploads = ListAllUploads(r_.store_, record_.key);
+  if (!uploads.ok()) return uploads.status().WithContext("ListMultipartUploads");
+  auto records = r_.journal_.ListFiles();
+  if (!records.ok()) return records.status();
+  // Read after the listing: an upload in it was created after its writer
+  // journaled the intent, so a live writer's not-yet-journaled upload shows up
+  // here as another record of the key with an intent and no id: leave them all.
+  std::set<std::string> tracked;
+  for (const auto& r : *records) {
+    if (r.file_id == record_.file_id) continue;
+    if (!r.upload_id.empty()) tracked.insert(r.upload_id);
+    if (r.key == record_.key && r.upload_id.empty() && r.upload_intent_at != 0) {
+      return Status::OK();
+    }
+  }
+  // Clocks of client and server differ a little: a minute of slack.
+  const int64_t since = record_.upload_intent_at - 60;
+  for (const auto& upload : *uploads) {
+    if (upload.key != record_.key || upload.upload_id == record_.upload_id) continue;
+    if (tracked.count(upload.upload_id) || upload.initiated < since) continue;
+    Status aborted = r_.store_.AbortMultipartUpload(upload.key, upload.upload_id);
+    if (!aborted.ok() && !aborted.IsNotFound()) return aborted.WithContext("AbortMultipartUpload");
+    r_.logger_->Info("recovery: aborted upload " + upload.upload_id + " of '" + upload.key +
+                     "' created before a crash but never journaled");
+  }
+  return Status::OK();
+}
+
 Status RecoveryRunner::FileJob::PutSingle() {
+  auto guard = LockForCompletion();
+  if (!guard.ok()) return guard.status();
   Result<std::string> etag = Status::IOError("unset");
   if (local_.parts.empty()) {
     etag = r_.store_.PutObjectFromString(record_.key, "", record_.metadata);
@@ -178,6 +301,9 @@ Status RecoveryRunner::FileJob::PutSingle() {
 }
 
 Status RecoveryRunner::FileJob::StartNewUpload() {
+  // Intent first, as the writer does: a crash after Create cannot orphan the upload.
+  record_.upload_intent_at = std::time(nullptr);
+  PARTFS_RETURN_IF_ERROR(r_.journal_.PutFile(record_));
   auto upload_id = r_.store_.CreateMultipartUpload(record_.key, record_.metadata);
   if (!upload_id.ok()) return upload_id.status().WithContext("CreateMultipartUpload");
   record_.upload_id = std::move(upload_id).value();
@@ -192,7 +318,10 @@ Status RecoveryRunner::FileJob::CheckAlreadyCompleted(bool* done) {
     if (info.status().IsNotFound()) return Status::OK();
     return info.status().WithContext("HEAD");
   }
-  *done = info->size == local_.total_size && NormalizeEtag(info->etag) == MultipartEtag(Md5s());
+  const std::string etag = NormalizeEtag(info->etag);
+  *done = info->size == local_.total_size &&
+          (etag == MultipartEtag(Md5s()) ||
+           (!record_.completed_etag.empty() && etag == NormalizeEtag(record_.completed_etag)));
   return Status::OK();
 }
 
@@ -214,10 +343,17 @@ Status RecoveryRunner::FileJob::ReconcileWithServer() {
                                   (it == server.end() ? "does not hold it" : "holds other data") +
                                   ", and its part file is gone");
       }
-      // Re-send from the copy still in the cache (crash between PutPart and unlink).
+      // Re-send from the copy still in the cache (crash between PutPart and
+      // unlink), but only when it is the very bytes the journal recorded.
       auto md5 = Md5OfPartFile(part.file_path, nullptr);
       if (!md5.ok()) return md5.status();
-      part.md5 = std::move(md5).value();
+      if (*md5 != part.journal.md5) {
+        return Status::Corruption("part " + std::to_string(part.number) +
+                                  " is journaled as uploaded but the server does not hold it, "
+                                  "and its leftover part file has other bytes (MD5 " +
+                                  HexEncode(*md5) + ", journal " + HexEncode(part.journal.md5) +
+                                  ")");
+      }
       part.journaled = false;
       continue;
     }
@@ -233,7 +369,8 @@ Status RecoveryRunner::FileJob::ReconcileWithServer() {
     }
   }
   const uint32_t last = static_cast<uint32_t>(local_.parts.size());
-  if (!server.empty() && server.rbegin()->first > last) {
+  // After a gap the prefix is completed on purpose: later server parts are left out.
+  if (local_.gap.empty() && !server.empty() && server.rbegin()->first > last) {
     return Status::Corruption("the server holds part " + std::to_string(server.rbegin()->first) +
                               " but the cache only knows parts 1.." + std::to_string(last) +
                               " (part files lost)");
@@ -262,6 +399,8 @@ Status RecoveryRunner::FileJob::UploadPart(LocalPart& part) {
 
 Status RecoveryRunner::FileJob::Complete() {
   PARTFS_RETURN_IF_ERROR(CheckCancelled());
+  auto guard = LockForCompletion();
+  if (!guard.ok()) return guard.status();
   std::vector<CompletedPart> parts;
   for (const auto& p : local_.parts) parts.push_back(CompletedPart{p.number, p.journal.etag});
   const std::string expected = MultipartEtag(Md5s());
@@ -289,6 +428,18 @@ Status RecoveryRunner::FileJob::Done(RecoveryOutcome outcome) {
 
 void RecoveryRunner::FileJob::HandleFailure(const Status& st) {
   result_.error = st.ToString();
+  if (IsRetired(st)) {
+    // Retired while we worked (a newer write or an unlink): the newer version wins.
+    auto current = r_.journal_.GetFile(record_.file_id);
+    if (current.ok()) {
+      record_ = std::move(current).value();
+      Status dropped = DropRetired();
+      if (dropped.ok()) return;
+      result_.error = dropped.ToString();
+    }
+    result_.outcome = RecoveryOutcome::kRetryLater;
+    return;
+  }
   if (st.code() == Status::Code::kAborted) {
     result_.outcome = RecoveryOutcome::kRetryLater;
     return;
@@ -324,12 +475,54 @@ void RecoveryRunner::FileJob::HandleFailure(const Status& st) {
 }
 
 RecoveryRunner::RecoveryRunner(const CacheLayout& layout, Journal& journal, ObjectStore& store,
-                               const CacheOptions& options)
+                               const CacheOptions& options, KeyLocks* key_locks)
     : layout_(layout),
       journal_(journal),
       store_(store),
       options_(options),
-      logger_(options.logger != nullptr ? options.logger : Logger::Quiet()) {}
+      logger_(options.logger != nullptr ? options.logger : Logger::Quiet()),
+      key_locks_(key_locks != nullptr ? key_locks : &own_locks_) {}
+
+uint32_t RecoveryRunner::FinishRenames() {
+  auto renames = journal_.ListRenames();
+  if (!renames.ok()) {
+    logger_->Error("recovery: cannot read journaled renames: " + renames.status().ToString());
+    return 0;
+  }
+  uint32_t finished = 0;
+  for (const auto& rename : *renames) {
+    if (NormalizeEndpoint(rename.endpoint) != NormalizeEndpoint(options_.endpoint) ||
+        rename.bucket != options_.bucket) {
+      continue;
+    }
+    KeyLocks::Guard guard = key_locks_->LockPair(rename.from, rename.to);
+    // The source still there means the delete (and maybe the copy) did not happen.
+    auto source = store_.HeadObject(rename.from);
+    if (!source.ok() && !source.status().IsNotFound()) {
+      logger_->Error("recovery: rename '" + rename.from + "' -> '" + rename.to +
+                     "' not finished: " + source.status().ToString());
+      continue;
+    }
+    if (source.ok()) {
+      auto copied = store_.CopyObject(rename.from, rename.to, MetadataDirective::kCopy, {});
+      Status st = copied.status();
+      if (copied.ok()) st = store_.DeleteObject(rename.from);
+      if (!st.ok() && !st.IsNotFound()) {
+        logger_->Error("recovery: rename '" + rename.from + "' -> '" + rename.to +
+                       "' not finished: " + st.ToString());
+        continue;
+      }
+    }
+    Status ended = journal_.EndRename(rename.id);
+    if (!ended.ok()) {
+      logger_->Error("recovery: " + ended.ToString());
+      continue;
+    }
+    logger_->Info("recovery: rename '" + rename.from + "' -> '" + rename.to + "' finished");
+    ++finished;
+  }
+  return finished;
+}
 
 Status RecoveryRunner::ResumeFile(uint64_t file_id) {
   FileRecoveryResult result;
@@ -449,6 +642,9 @@ RecoveryReport RecoveryRunner::RunJobs(std::vector<FileRecord> records, uint32_t
         break;
       case RecoveryOutcome::kSkipped:
         ++report.files_skipped;
+        break;
+      case RecoveryOutcome::kDropped:
+        ++report.files_dropped;
         break;
     }
     report.parts_resent += result.parts_resent;

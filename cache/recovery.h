@@ -33,6 +33,7 @@
 #include "base/status.h"
 #include "cache/cache_layout.h"
 #include "cache/journal.h"
+#include "cache/key_locks.h"
 #include "cache/write_cache.h"
 #include "transfer/object_store.h"
 
@@ -46,6 +47,7 @@ enum class RecoveryOutcome {
   kFailed,            // cannot be completed: kFailed, part files in lost+found/<id>/
   kRetryLater,        // transient error (network, 5xx): kFailed in place, retried next mount
   kSkipped,           // already moved to lost+found by an earlier run: left alone
+  kDropped,           // retired (superseded, unlinked): upload aborted, record removed
 };
 
 std::string_view RecoveryOutcomeName(RecoveryOutcome outcome);
@@ -68,6 +70,8 @@ struct RecoveryReport {
   uint32_t files_failed = 0;       // kFailed (moved to lost+found)
   uint32_t files_retry_later = 0;  // kRetryLater
   uint32_t files_skipped = 0;
+  uint32_t files_dropped = 0;     // kDropped
+  uint32_t renames_finished = 0;  // journaled renames rolled forward
   uint32_t parts_resent = 0;
   uint32_t parts_adopted = 0;
   uint64_t bytes_sent = 0;
@@ -76,9 +80,11 @@ struct RecoveryReport {
 
 class RecoveryRunner {
  public:
-  // `options` supplies endpoint, bucket, profile and logger (null logger = quiet).
+  // `options` supplies endpoint, bucket, profile, boot id and logger (null
+  // logger = quiet). `key_locks` orders completions with the mount's writers;
+  // null = a private set (no writers).
   RecoveryRunner(const CacheLayout& layout, Journal& journal, ObjectStore& store,
-                 const CacheOptions& options);
+                 const CacheOptions& options, KeyLocks* key_locks = nullptr);
   RecoveryRunner(const RecoveryRunner&) = delete;
   RecoveryRunner& operator=(const RecoveryRunner&) = delete;
 
@@ -86,6 +92,10 @@ class RecoveryRunner {
   // foreign/skipped; otherwise the error that left it kFailed. Details of the
   // last run for this id are in LastResult(file_id).
   Status ResumeFile(uint64_t file_id);
+
+  // Rolls every journaled rename forward (copy if the source is still there,
+  // then delete it); returns how many finished. Run before resuming records.
+  uint32_t FinishRenames();
 
   // Resumes every record in the journal (listed at the time of the call).
   RecoveryReport ResumeAll(uint32_t parallelism);
@@ -115,6 +125,8 @@ class RecoveryRunner {
   ObjectStore& store_;
   const CacheOptions options_;
   Logger* const logger_;
+  KeyLocks own_locks_;
+  KeyLocks* const key_locks_;
   std::atomic<bool> cancelled_{false};
   std::function<void(uint64_t)> on_file_done_;  // set before any run; read-only while running
 

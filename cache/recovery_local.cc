@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <algorithm>
 #include <cstdio>
 #include <ctime>
 #include <filesystem>
@@ -110,7 +111,8 @@ Result<LocalFile> CollectParts(const CacheLayout& layout, const FileRecord& reco
 
   LocalFile local;
   for (const auto& [n, size] : *files) local.cached_bytes += size;
-  for (uint32_t n = 1; n <= last; ++n) {
+  uint32_t n = 1;
+  for (; n <= last; ++n) {
     LocalPart part;
     part.number = n;
     auto file = files->find(n);
@@ -129,12 +131,16 @@ Result<LocalFile> CollectParts(const CacheLayout& layout, const FileRecord& reco
       part.size = part.file_size;
       ++local.file_parts;
     } else {
-      return Status::Corruption("part " + std::to_string(n) + " of " + std::to_string(last) +
-                                " is neither uploaded (journal) nor in the cache (part file " +
-                                layout.PartPath(record.file_id, n) + " missing)");
+      local.gap = "part " + std::to_string(n) + " of " + std::to_string(last) +
+                  " is neither uploaded (journal) nor in the cache (part file " +
+                  layout.PartPath(record.file_id, n) + " missing)";
+      break;
     }
     local.total_size += part.size;
     local.parts.push_back(std::move(part));
+  }
+  for (const auto& [number, size] : *files) {
+    if (number > n && number <= last) local.fragments.push_back(number);
   }
   return local;
 }
@@ -169,7 +175,8 @@ Result<std::string> Md5OfPartFile(const std::string& path, uint64_t* size) {
 
 Result<LocalFile> ScanLocalFile(const CacheLayout& layout, const FileRecord& record,
                                 const std::vector<PartRecord>& journal_parts,
-                                const ProviderProfile& profile, bool with_md5) {
+                                const ProviderProfile& profile, bool with_md5,
+                                const std::string& boot_id) {
   if (record.base_part_size == 0 || record.parts_per_step == 0) {
     return Status::Corruption("journal record has no part schedule");
   }
@@ -177,6 +184,22 @@ Result<LocalFile> ScanLocalFile(const CacheLayout& layout, const FileRecord& rec
   if (!local.ok()) return local.status();
   PartSchedule schedule(record.base_part_size, record.parts_per_step, profile.max_part_size,
                         profile.max_part_count);
+  // A short part file ends the prefix (its tail was lost with the page cache).
+  for (size_t i = 0; i + 1 < local->parts.size(); ++i) {
+    LocalPart& part = local->parts[i];
+    const uint64_t expected = schedule.PartSize(part.number);
+    if (part.journaled || part.size >= expected) continue;
+    local->gap = "part " + std::to_string(part.number) + " has only " + std::to_string(part.size) +
+                 " of " + std::to_string(expected) + " bytes in the cache";
+    for (size_t j = i + 1; j < local->parts.size(); ++j) {
+      const LocalPart& dropped = local->parts[j];
+      local->total_size -= dropped.size;
+      if (!dropped.file_path.empty()) local->fragments.push_back(dropped.number);
+    }
+    local->parts.resize(i + 1);
+    std::sort(local->fragments.begin(), local->fragments.end());
+    break;
+  }
   const size_t count = local->parts.size();
   for (size_t i = 0; i < count; ++i) {
     LocalPart& part = local->parts[i];
@@ -201,12 +224,56 @@ Result<LocalFile> ScanLocalFile(const CacheLayout& layout, const FileRecord& rec
       part.md5 = std::move(md5).value();
     }
   }
+  const std::string why = local->gap.empty() ? "" : " (" + local->gap + ")";
   if (local->total_size < record.size) {
     return Status::Corruption("the cache and the server hold " + std::to_string(local->total_size) +
                               " bytes but " + std::to_string(record.size) +
-                              " bytes were journaled as durable (a part file was lost)");
+                              " bytes were journaled as durable (a part file was lost)" + why);
+  }
+  if (!boot_id.empty() && record.boot_id == boot_id && local->total_size < record.accepted_size) {
+    return Status::Corruption("the cache and the server hold " + std::to_string(local->total_size) +
+                              " bytes but close() accepted " +
+                              std::to_string(record.accepted_size) +
+                              " and the machine has not restarted since (part files were removed)" +
+                              why);
   }
   return local;
+}
+
+std::string CurrentBootId() {
+  UniqueFd fd(::open("/proc/sys/kernel/random/boot_id", O_RDONLY | O_CLOEXEC));
+  if (fd.get() < 0) return "";
+  char buf[64];
+  ssize_t n = ::read(fd.get(), buf, sizeof(buf));
+  if (n <= 0) return "";
+  std::string id(buf, static_cast<size_t>(n));
+  while (!id.empty() && (id.back() == '\n' || id.back() == ' ')) id.pop_back();
+  return id;
+}
+
+Result<std::string> MoveFragmentsToLostFound(const CacheLayout& layout, const FileRecord& record,
+                                             const std::vector<uint32_t>& parts,
+                                             const std::string& why) {
+  PARTFS_RETURN_IF_ERROR(MakeDir(layout.LostFoundDir(), 0700));
+  const std::string dst = layout.LostFoundDir() + "/" + std::to_string(record.file_id);
+  PARTFS_RETURN_IF_ERROR(MakeDir(dst, 0700));
+  std::string text = "partfs completed key '" + record.key + "' with the valid prefix of its " +
+                     "data; these part files came after a gap and are not in the object.\n" +
+                     "why: " + why + "\n";
+  for (uint32_t n : parts) {
+    const std::string src = layout.PartPath(record.file_id, n);
+    std::string target = dst + "/part-" + std::to_string(n);
+    struct stat st;
+    if (::stat(target.c_str(), &st) == 0) target += ".dup" + std::to_string(std::time(nullptr));
+    if (::rename(src.c_str(), target.c_str()) != 0 && errno != ENOENT) {
+      return Status::FromErrno(errno, "rename " + src + " -> " + target);
+    }
+    text += "part-" + std::to_string(n) + "\n";
+  }
+  PARTFS_RETURN_IF_ERROR(WriteFileDurably(dst + "/FRAGMENTS.txt", text));
+  PARTFS_RETURN_IF_ERROR(SyncDir(dst));
+  PARTFS_RETURN_IF_ERROR(SyncDir(layout.LostFoundDir()));
+  return dst;
 }
 
 uint64_t PartBytesInDir(const std::string& dir, uint32_t* part_files, uint32_t* highest_part) {

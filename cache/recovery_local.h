@@ -32,21 +32,39 @@ struct LocalPart {
 };
 
 struct LocalFile {
-  std::vector<LocalPart> parts;  // parts 1..N in order
+  std::vector<LocalPart> parts;  // parts 1..N in order: the longest valid prefix
   uint64_t total_size = 0;
   uint32_t journaled_parts = 0;
   uint32_t file_parts = 0;    // parts that exist only as a part file
   uint64_t cached_bytes = 0;  // bytes in part files (stale copies included)
+  // Part files after a gap or a short part (power loss beyond the last fsync):
+  // not part of the object; recovery keeps them in lost+found.
+  std::vector<uint32_t> fragments;
+  std::string gap;  // why the prefix ends early; empty when it holds every part
 };
 
-// Reads journal parts and files/<id>/part-<n> and checks the rules: parts
-// 1..N all present, every non-last part exactly PartSize(n), the last no
-// larger, the total not below record.size (the size last made durable by
-// fsync). Damage -> Corruption naming the problem. Computes MD5s of part files
-// only when `with_md5`.
+// Reads journal parts and files/<id>/part-<n> and finds the longest valid
+// prefix: parts 1..k each journaled or in a part file, every part but the last
+// exactly PartSize(n), the last no larger. A missing part or a short part file
+// ends the prefix; later part files become `fragments`. Damage -> Corruption
+// naming the problem: a journaled part of the wrong size, a prefix shorter than
+// record.size (the size last made durable by fsync), or, when the record's
+// boot_id equals `boot_id` (no reboot since: the page cache kept every byte),
+// a prefix shorter than record.accepted_size. Computes MD5s of part files only
+// when `with_md5`.
 Result<LocalFile> ScanLocalFile(const CacheLayout& layout, const FileRecord& record,
                                 const std::vector<PartRecord>& journal_parts,
-                                const ProviderProfile& profile, bool with_md5);
+                                const ProviderProfile& profile, bool with_md5,
+                                const std::string& boot_id = "");
+
+// Moves the part files `parts` of files/<id>/ to lost+found/<id>/ (never
+// overwriting) with a FRAGMENTS.txt saying why. Returns the directory.
+Result<std::string> MoveFragmentsToLostFound(const CacheLayout& layout, const FileRecord& record,
+                                             const std::vector<uint32_t>& parts,
+                                             const std::string& why);
+
+// The kernel's boot id (/proc/sys/kernel/random/boot_id), "" if unknown.
+std::string CurrentBootId();
 
 // Bytes held in <dir>/part-* (for `partfs status`); 0 when the dir is missing.
 // `highest_part` (optional) gets the largest part number found, 0 if none.

@@ -7,6 +7,8 @@ std::string_view UploadStateName(UploadState state) {
     case UploadState::kWriting: return "writing";
     case UploadState::kPendingComplete: return "pending-complete";
     case UploadState::kFailed: return "failed";
+    case UploadState::kRetired: return "retired";
+    case UploadState::kCompleted: return "completed";
   }
   return "unknown";
 }

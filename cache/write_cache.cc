@@ -6,9 +6,11 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <map>
 #include <optional>
+#include <set>
 #include <thread>
 
 #include "base/mutex.h"
@@ -17,6 +19,7 @@
 #include "cache/file_writer_impl.h"
 #include "cache/part_schedule.h"
 #include "cache/recovery.h"
+#include "cache/recovery_local.h"
 #include "cache/upload_pool.h"
 
 namespace partfs {
@@ -36,12 +39,29 @@ uint64_t DirBytes(const std::string& path) {
   return total;
 }
 
-// The files/<id>/ directories left by an earlier mount.
-std::vector<std::string> ExistingFileDirs(const CacheLayout& layout) {
+// The files/<id>/ directories left by an earlier mount. A directory whose
+// record is gone belonged to a finished file (the record is deleted first,
+// the data after; or a crash came between mkdir and the first journal write):
+// it is removed. Directories of damaged records are kept.
+std::vector<std::string> ExistingFileDirs(const CacheLayout& layout, const std::set<uint64_t>& keep,
+                                          Logger* logger) {
   namespace fs = std::filesystem;
   std::vector<std::string> dirs;
   std::error_code ec;
   for (fs::directory_iterator it(layout.FilesDir(), ec), end; !ec && it != end; it.increment(ec)) {
+    const std::string name = it->path().filename().string();
+    uint64_t id = 0;
+    bool numeric = !name.empty() && name.size() <= 20;
+    for (char c : name) {
+      if (c < '0' || c > '9') numeric = false;
+      if (numeric) id = id * 10 + static_cast<uint64_t>(c - '0');
+    }
+    if (numeric && !keep.count(id)) {
+      std::error_code rm;
+      std::filesystem::remove_all(it->path(), rm);
+      if (rm) logger->Warn("cannot remove finished " + it->path().string() + ": " + rm.message());
+      continue;
+    }
     dirs.push_back(it->path().string());
   }
   return dirs;
@@ -60,28 +80,42 @@ Status ValidateOptions(const CacheOptions& options, ObjectStore* store) {
 class WriteCacheImpl : public WriteCache {
  public:
   WriteCacheImpl(const CacheOptions& options, ObjectStore* store, std::unique_ptr<CacheDir> dir,
-                 std::unique_ptr<Journal> journal, const std::vector<FileRecord>& records)
+                 std::unique_ptr<Journal> journal, const std::vector<FileRecord>& records,
+                 const std::vector<uint64_t>& corrupt_ids)
       : options_(options),
         store_(store),
         dir_(std::move(dir)),
         journal_(std::move(journal)),
         budget_(options.cache_size),
-        pool_(options.upload_threads) {
+        pool_(options.upload_threads),
+        recovery_(std::make_unique<RecoveryRunner>(dir_->layout(), *journal_, *store_, options_,
+                                                   &key_locks_)) {
+    std::set<uint64_t> keep(corrupt_ids.begin(), corrupt_ids.end());
     for (const auto& record : records) {
+      keep.insert(record.file_id);
       preexisting_ids_.push_back(record.file_id);
       pending_keys_[record.file_id] = record.key;
     }
+    for (uint64_t id : corrupt_ids) {
+      options_.logger->Error("journal record " + std::to_string(id) +
+                             " is damaged and set aside (not resumed, its part files kept in " +
+                             dir_->layout().FileDir(id) + "); `partfs status` lists it");
+    }
     // Part files of earlier mounts count until recovery (or orphan GC) removes them.
-    preexisting_dirs_ = ExistingFileDirs(dir_->layout());
+    preexisting_dirs_ = ExistingFileDirs(dir_->layout(), keep, options_.logger);
     for (const auto& d : preexisting_dirs_) preexisting_bytes_ += DirBytes(d);
     budget_.Add(preexisting_bytes_);
+    retry_thread_ = std::thread([this] { RetryLoop(); });
   }
 
   ~WriteCacheImpl() override {
+    recovery_->Cancel();
     {
-      MutexLock lock(&mu_);
-      if (recovery_) recovery_->Cancel();
+      MutexLock lock(&retry_mu_);
+      retry_stop_ = true;
+      retry_cv_.SignalAll();
     }
+    retry_thread_.join();
     WaitForRecovery();
     pool_.Shutdown();
     budget_.Shutdown();
@@ -105,16 +139,65 @@ class WriteCacheImpl : public WriteCache {
     record.state = UploadState::kWriting;
     record.created_at = record.updated_at = static_cast<int64_t>(time(nullptr));
     record.metadata = metadata;
-    PARTFS_RETURN_IF_ERROR(journal_->PutFile(record));
-    return std::shared_ptr<FileWriter>(
-        std::make_shared<FileWriterImpl>(WriterContextFor(), std::move(record)));
+    // This write is the newest version of the key: older records retire with it.
+    std::vector<uint64_t> retired;
+    PARTFS_RETURN_IF_ERROR(journal_->PutFileRetiringOthers(record, &retired));
+    MarkRetired(retired);
+    auto writer = std::make_shared<FileWriterImpl>(WriterContextFor(), std::move(record));
+    {
+      MutexLock lock(&live_mu_);
+      for (auto it = live_.begin(); it != live_.end();) {
+        it = it->second.expired() ? live_.erase(it) : std::next(it);
+      }
+      live_[writer->file_id()] = writer;
+    }
+    return std::shared_ptr<FileWriter>(std::move(writer));
+  }
+
+  KeyLocks::Guard LockKey(const std::string& key) override { return key_locks_.Lock(key); }
+  KeyLocks::Guard LockKeys(const std::string& a, const std::string& b) override {
+    return key_locks_.LockPair(a, b);
+  }
+
+  Status RetireKey(const std::string& key) override {
+    std::vector<uint64_t> retired;
+    PARTFS_RETURN_IF_ERROR(journal_->RetireKey(options_.endpoint, options_.bucket, key, &retired));
+    MarkRetired(retired);
+    return Status::OK();
+  }
+
+  Result<uint64_t> BeginRename(const std::string& from, const std::string& to) override {
+    RenameRecord rename;
+    rename.endpoint = options_.endpoint;
+    rename.bucket = options_.bucket;
+    rename.from = from;
+    rename.to = to;
+    rename.created_at = static_cast<int64_t>(time(nullptr));
+    std::vector<uint64_t> live_ids;
+    {
+      MutexLock lock(&live_mu_);
+      for (const auto& [id, writer] : live_) {
+        if (!writer.expired()) live_ids.push_back(id);
+      }
+    }
+    std::vector<uint64_t> retired;
+    auto id = journal_->BeginRename(rename, live_ids, &retired);
+    if (!id.ok()) return id.status();
+    MarkRetired(retired);
+    return id;
+  }
+
+  Status EndRename(uint64_t rename_id) override { return journal_->EndRename(rename_id); }
+
+  size_t RetriesPending() const override {
+    MutexLock lock(&retry_mu_);
+    return retry_due_.size() + (retry_running_ ? 1 : 0);
   }
 
   Status StartRecovery() override {
     MutexLock lock(&mu_);
     if (recovery_started_) return Status::OK();
     recovery_started_ = true;
-    recovery_ = std::make_unique<RecoveryRunner>(dir_->layout(), *journal_, *store_, options_);
     recovery_->OnFileDone([this](uint64_t file_id) { RecoveryDone(file_id); });
     {
       MutexLock pending_lock(&pending_mu_);
@@ -122,7 +205,15 @@ class WriteCacheImpl : public WriteCache {
     }
     // Only the records found at Open: writers started since own theirs.
     recovery_thread_ = std::thread([this, ids = preexisting_ids_] {
+      uint32_t renames = recovery_->FinishRenames();
+      if (renames > 0) {
+        options_.logger->Info("recovery: " + std::to_string(renames) + " renames finished");
+      }
       RecoveryReport report = recovery_->ResumeFiles(ids, options_.upload_threads);
+      // Transient failures are retried in this mount, with backoff.
+      for (const auto& file : report.files) {
+        if (file.outcome == RecoveryOutcome::kRetryLater) ScheduleRetry(file.file_id);
+      }
       options_.logger->Info("recovery finished: " + std::to_string(report.files_seen) + " files, " +
                             std::to_string(report.files_completed) + " completed, " +
                             std::to_string(report.files_failed) + " failed, " +
@@ -157,6 +248,24 @@ class WriteCacheImpl : public WriteCache {
     }
   }
 
+  std::optional<FileRecord> RecoveringRecord(const std::string& key) override {
+    std::vector<uint64_t> ids;
+    {
+      MutexLock lock(&pending_mu_);
+      if (!recovery_begun_) return std::nullopt;
+      for (const auto& [id, pending_key] : pending_keys_) {
+        if (pending_key == key) ids.push_back(id);
+      }
+    }
+    std::optional<FileRecord> newest;
+    for (uint64_t id : ids) {
+      auto record = journal_->GetFile(id);
+      if (!record.ok() || record->state == UploadState::kRetired) continue;
+      if (!newest || record->file_id > newest->file_id) newest = std::move(record).value();
+    }
+    return newest;
+  }
+
   uint64_t CachedBytes() const override { return budget_.used(); }
   Journal& journal() override { return *journal_; }
 
@@ -188,12 +297,94 @@ class WriteCacheImpl : public WriteCache {
     ctx.pool = &pool_;
     ctx.budget = &budget_;
     ctx.logger = options_.logger;
+    ctx.key_locks = &key_locks_;
     ctx.profile = options_.profile;
     ctx.max_parts_in_flight = options_.upload_threads + 1;
+    ctx.boot_id = options_.boot_id;
+    ctx.on_retired = [this](const std::vector<uint64_t>& ids) { MarkRetired(ids); };
+    ctx.on_failed_abandoned = [this](uint64_t file_id) { ScheduleRetry(file_id); };
     return ctx;
   }
 
-  const CacheOptions options_;
+  // Tells the live writers among `ids` that their records were retired.
+  void MarkRetired(const std::vector<uint64_t>& ids) {
+    std::vector<std::shared_ptr<FileWriterImpl>> writers;
+    {
+      MutexLock lock(&live_mu_);
+      for (uint64_t id : ids) {
+        auto it = live_.find(id);
+        if (it == live_.end()) continue;
+        if (auto writer = it->second.lock()) writers.push_back(std::move(writer));
+      }
+    }
+    for (const auto& writer : writers) writer->MarkRetired();
+  }
+
+  // Queues `file_id` for a retry after its backoff; journals the attempt count
+  // and time so `partfs status` shows them.
+  void ScheduleRetry(uint64_t file_id) {
+    auto record = journal_->GetFile(file_id);
+    if (!record.ok()) return;
+    auto delay = options_.retry_backoff;
+    for (uint32_t i = 0; i < record->retries && delay < options_.retry_backoff_max; ++i) delay *= 2;
+    delay = std::min(delay, options_.retry_backoff_max);
+    record->retries += 1;
+    record->retry_at = static_cast<int64_t>(time(nullptr)) +
+                       std::chrono::ceil<std::chrono::seconds>(delay).count();
+    Status journaled = journal_->PutFile(*record);
+    if (!journaled.ok() && !IsRetired(journaled)) {
+      options_.logger->Warn("journal update of retry of " + record->key + ": " +
+                            journaled.ToString());
+    }
+    options_.logger->Info("upload of " + record->key + " will be retried in " +
+                          std::to_string(std::chrono::ceil<std::chrono::seconds>(delay).count()) +
+                          " s (attempt " + std::to_string(record->retries) + ")");
+    MutexLock lock(&retry_mu_);
+    if (retry_stop_) return;
+    retry_due_[file_id] = std::chrono::steady_clock::now() + delay;
+    retry_cv_.SignalAll();
+  }
+
+  void RetryLoop() NO_THREAD_SAFETY_ANALYSIS {
+    MutexLock lock(&retry_mu_);
+    while (!retry_stop_) {
+      if (retry_due_.empty()) {
+        retry_cv_.Wait();
+        continue;
+      }
+      auto next = std::min_element(retry_due_.begin(), retry_due_.end(),
+                                   [](const auto& a, const auto& b) { return a.second < b.second; });
+      auto now = std::chrono::steady_clock::now();
+      if (next->second > now) {
+        retry_cv_.WaitFor(std::chrono::ceil<std::chrono::milliseconds>(next->second - now));
+        continue;
+      }
+      const uint64_t file_id = next->first;
+      retry_due_.erase(next);
+      retry_running_ = true;
+      retry_mu_.unlock();
+      RetryOnce(file_id);
+      retry_mu_.lock();
+      retry_running_ = false;
+    }
+  }
+
+  void RetryOnce(uint64_t file_id) NO_THREAD_SAFETY_ANALYSIS {
+    const std::string dir = dir_->layout().FileDir(file_id);
+    const uint64_t before = DirBytes(dir);
+    Status status = recovery_->ResumeFile(file_id);
+    const uint64_t after = DirBytes(dir);
+    if (after < before) budget_.Release(before - after);
+    FileRecoveryResult result = recovery_->LastResult(file_id);
+    if (result.outcome == RecoveryOutcome::kRetryLater &&
+        status.code() != Status::Code::kAborted) {
+      ScheduleRetry(file_id);
+    } else if (status.ok()) {
+      budget_.UploadsRecovered();
+    }
+  }
+
+  CacheOptions options_;
   ObjectStore* const store_;
   const std::unique_ptr<CacheDir> dir_;  // declared first: the lock is released last
   const std::unique_ptr<Journal> journal_;
@@ -203,10 +394,24 @@ class WriteCacheImpl : public WriteCache {
   std::vector<std::string> preexisting_dirs_;
   std::vector<uint64_t> preexisting_ids_;  // journal records found at Open
 
+  KeyLocks key_locks_;
+  const std::unique_ptr<RecoveryRunner> recovery_;  // shared by mount recovery and retries
+
   Mutex mu_;  // guards the recovery members; held while joining (the thread never takes it)
   bool recovery_started_ = false;
-  std::unique_ptr<RecoveryRunner> recovery_;  // set once under mu_ before its thread starts
   std::thread recovery_thread_;
+
+  // Writers handed out and not destroyed yet, by file id.
+  Mutex live_mu_;
+  std::map<uint64_t, std::weak_ptr<FileWriterImpl>> live_ GUARDED_BY(live_mu_);
+
+  // In-mount retries of failed uploads: file id -> when.
+  mutable Mutex retry_mu_;
+  CondVar retry_cv_{&retry_mu_};
+  std::map<uint64_t, std::chrono::steady_clock::time_point> retry_due_ GUARDED_BY(retry_mu_);
+  bool retry_running_ GUARDED_BY(retry_mu_) = false;
+  bool retry_stop_ GUARDED_BY(retry_mu_) = false;
+  std::thread retry_thread_;
 
   // Records found at Open that recovery has not resumed yet (file id -> key).
   mutable Mutex pending_mu_;
@@ -228,8 +433,11 @@ Result<std::unique_ptr<WriteCache>> WriteCache::Open(const CacheOptions& options
   if (!journal.ok()) return journal.status();
   auto records = (*journal)->ListFiles();
   if (!records.ok()) return records.status();
-  return std::unique_ptr<WriteCache>(
-      new WriteCacheImpl(opts, store, std::move(*dir), std::move(*journal), *records));
+  auto corrupt = (*journal)->CorruptFileIds();
+  if (!corrupt.ok()) return corrupt.status();
+  if (opts.boot_id.empty()) opts.boot_id = CurrentBootId();
+  return std::unique_ptr<WriteCache>(new WriteCacheImpl(opts, store, std::move(*dir),
+                                                        std::move(*journal), *records, *corrupt));
 }
 
 }  // namespace partfs

@@ -15,11 +15,13 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "base/logger.h"
 #include "base/status.h"
 #include "cache/journal.h"
+#include "cache/key_locks.h"
 #include "transfer/object_store.h"
 #include "transfer/provider_profile.h"
 
@@ -34,16 +36,26 @@ struct CacheOptions {
   std::string endpoint;  // recorded in the journal to recognise foreign records on resume
   std::string bucket;
   Logger* logger = nullptr;  // never null after WriteCache::Open
+  // The kernel boot id; "" = read it at Open. Tests set another one to act out
+  // a reboot (a power loss) between two mounts.
+  std::string boot_id;
+  // First delay of the in-mount retry of a failed upload; doubles per retry up
+  // to retry_backoff_max.
+  std::chrono::milliseconds retry_backoff{std::chrono::seconds(5)};
+  std::chrono::milliseconds retry_backoff_max{std::chrono::minutes(5)};
 };
 
 class FileWriter {
  public:
   virtual ~FileWriter() = default;
 
-  // Writes at `offset`. Sequential writes stream; a write before the start of
-  // the part currently being filled returns NotSupported. Blocks while the
-  // cache is over budget (backpressure); NoSpace only when the disk is full.
-  virtual Status Write(uint64_t offset, const char* data, size_t size) = 0;
+  // Writes at `offset`; returns the bytes accepted. Sequential writes stream;
+  // a write before the start of the part currently being filled returns
+  // NotSupported. Blocks while the cache is over budget (backpressure); NoSpace
+  // only when the disk is full. A failure after some bytes were accepted, or a
+  // write reaching past the largest file, returns a short count (never an
+  // error for bytes already in the cache).
+  virtual Result<size_t> Write(uint64_t offset, const char* data, size_t size) = 0;
   // Changes the file size; only within the part being filled or beyond.
   virtual Status Truncate(uint64_t size) = 0;
   // fsync: every full part uploaded and journaled, the tail part durable in the cache.
@@ -56,8 +68,13 @@ class FileWriter {
   // writer can no longer carry it (its object is already complete): the caller
   // then changes the object's metadata itself.
   virtual bool SetMetadata(const UserMetadata& metadata) = 0;
-  // Renames the target key before the object is completed.
+  // Renames the target key before the object is completed; retires the
+  // records of `new_key` (the caller holds both keys' locks).
   virtual Status Rekey(const std::string& new_key) = 0;
+  // The record was retired (unlink, rename onto the key, newer write): Finish
+  // will abort the upload and drop the data instead of completing.
+  virtual void MarkRetired() = 0;
+  virtual uint64_t file_id() const = 0;
 
   virtual uint64_t Size() const = 0;
   virtual bool Finished() const = 0;
@@ -89,6 +106,26 @@ class WriteCache {
   virtual bool RecoveryPendingFor(const std::string& key) const = 0;
   // Waits until RecoveryPendingFor(key) is false, at most `timeout`.
   virtual void WaitForRecoveryOf(const std::string& key, std::chrono::milliseconds timeout) = 0;
+  // The journal record recovery will complete for `key` (the newest one not
+  // retired), while RecoveryPendingFor(key); lets stat answer without waiting.
+  virtual std::optional<FileRecord> RecoveringRecord(const std::string& key) = 0;
+
+  // Generations. Whoever deletes or replaces a key on the server holds its
+  // lock (cache/key_locks.h) around the journal step and the store call, as
+  // completions do, so the newest version of a key always lands last.
+  virtual KeyLocks::Guard LockKey(const std::string& key) = 0;
+  virtual KeyLocks::Guard LockKeys(const std::string& a, const std::string& b) = 0;
+  // Unlink of `key`: retires (durably) every journal record of it; a live
+  // writer of it aborts its upload at Finish instead of completing.
+  virtual Status RetireKey(const std::string& key) = 0;
+  // Rename of a closed object: journaled before CopyObject (retiring the
+  // records of `to`, moving records no writer owns from `from` to `to`) and
+  // ended after DeleteObject; a crash in between is rolled forward at the
+  // next mount. Returns the rename's id for EndRename.
+  virtual Result<uint64_t> BeginRename(const std::string& from, const std::string& to) = 0;
+  virtual Status EndRename(uint64_t rename_id) = 0;
+  // Failed uploads waiting for their in-mount retry (with backoff).
+  virtual size_t RetriesPending() const = 0;
 
   // Bytes of part data currently held on local disk.
   virtual uint64_t CachedBytes() const = 0;

@@ -14,21 +14,37 @@ namespace {
 
 constexpr size_t kMaxKeyLength = 1024;     // S3's limit on object key bytes
 constexpr blksize_t kBlockSize = 1 << 20;  // hint for large application I/O
-// Longest a request waits for the crash recovery of its file; then it sees the bucket as it is.
-constexpr std::chrono::minutes kRecoveryWait{5};
+// How long a lookup/stat waits for the crash recovery of its file before it
+// answers from the journal record: FUSE threads are few, recovery may be long.
+constexpr std::chrono::seconds kRecoveryStatWait{1};
 
 int64_t Now() { return static_cast<int64_t>(std::time(nullptr)); }
 
-// Runs `fn` for every page of a delimited listing of `prefix`.
+// Most pages one directory listing may take (1000 entries each: 10^9 entries).
+constexpr uint64_t kMaxListPages = 1000000;
+
+// Runs `fn` for every page of a delimited listing of `prefix`. A server that
+// hands out a continuation token it gave before (it would loop forever) or more
+// than kMaxListPages pages gets an IOError instead.
 template <typename Fn>
 Status ForEachPage(ObjectStore& store, const std::string& prefix, Fn fn) {
   std::string token;
-  for (;;) {
+  std::set<std::string> seen_tokens;
+  for (uint64_t pages = 1;; ++pages) {
     auto page = store.ListObjects(prefix, "/", token, 0);
     if (!page.ok()) return page.status();
     fn(*page);
     if (!page->truncated || page->next_continuation_token.empty()) return Status::OK();
     token = page->next_continuation_token;
+    if (!seen_tokens.insert(token).second) {
+      return Status::IOError("listing '" + prefix +
+                             "': the server repeated a continuation token after " +
+                             std::to_string(pages) + " page(s); stopped instead of looping");
+    }
+    if (pages >= kMaxListPages) {
+      return Status::IOError("listing '" + prefix + "': more than " +
+                             std::to_string(kMaxListPages) + " pages; stopped");
+    }
   }
 }
 
@@ -47,15 +63,23 @@ Filesystem::~Filesystem() {
   dirs_.clear();
 }
 
-void Filesystem::AwaitRecovery(const std::string& path) {
+bool Filesystem::AwaitRecovery(const std::string& path, std::chrono::milliseconds timeout) {
   const std::string key = KeyFor(path);
-  if (!cache_->RecoveryPendingFor(key)) return;
-  logger_->Info("waiting for the recovery of " + key);
-  cache_->WaitForRecoveryOf(key, kRecoveryWait);
-  if (cache_->RecoveryPendingFor(key)) {
-    logger_->Warn("recovery of " + key + " still running after " +
-                  std::to_string(kRecoveryWait.count()) + " min; answering from the bucket");
-  }
+  if (!cache_->RecoveryPendingFor(key)) return false;
+  logger_->Debug("waiting for the recovery of " + key);
+  cache_->WaitForRecoveryOf(key, timeout);
+  return cache_->RecoveryPendingFor(key);
+}
+
+std::optional<struct stat> Filesystem::RecoveringAttr(uint64_t ino, const std::string& path) {
+  if (!AwaitRecovery(path, kRecoveryStatWait)) return std::nullopt;
+  auto record = cache_->RecoveringRecord(KeyFor(path));
+  if (!record) return std::nullopt;
+  ObjectInfo info;
+  info.size = std::max(record->accepted_size, record->size);
+  info.user_metadata = record->metadata;
+  info.last_modified = record->updated_at;
+  return ObjectAttr(ino, info);
 }
 
 std::string Filesystem::DirPrefix(const std::string& path) const {
@@ -127,7 +151,7 @@ Result<struct stat> Filesystem::AttrForPath(uint64_t ino, const std::string& pat
     MutexLock lock(&inode->mu);
     if (inode->session) return SessionAttr(ino, *inode->session);
   }
-  AwaitRecovery(path);
+  if (auto attr = RecoveringAttr(ino, path)) return *attr;
   auto info = store_->HeadObject(KeyFor(path));
   if (!info.ok()) return info.status();
   return ObjectAttr(ino, *info);
@@ -148,7 +172,11 @@ Result<struct stat> Filesystem::Lookup(uint64_t parent, const std::string& name)
       return *attr;
     }
   }
-  AwaitRecovery(*path);
+  if (cache_->RecoveryPendingFor(KeyFor(*path))) {
+    auto inode = inodes_.Lookup(*path, /*is_dir=*/false);
+    if (auto attr = RecoveringAttr(inode->ino, *path)) return *attr;
+    inodes_.Forget(inode->ino, 1);  // recovered meanwhile: look at the bucket
+  }
   auto info = store_->HeadObject(KeyFor(*path));
   if (info.ok()) {
     auto inode = inodes_.Lookup(*path, /*is_dir=*/false);
@@ -193,6 +221,9 @@ Result<struct stat> Filesystem::SetAttr(uint64_t ino, const SetAttrRequest& requ
         FileMetadata fields;
         fields.mtime = Now();
         StoreFileMetadata(fields, &metadata);
+        // A newer (empty) version: pending older versions must never land after it.
+        auto guard = cache_->LockKey(KeyFor(ref->path));
+        PARTFS_RETURN_IF_ERROR(cache_->RetireKey(KeyFor(ref->path)));
         auto put = store_->PutObjectFromString(KeyFor(ref->path), "", metadata);
         if (!put.ok()) return put.status();
       }
@@ -226,6 +257,8 @@ Result<struct stat> Filesystem::SetAttr(uint64_t ino, const SetAttrRequest& requ
 Result<struct stat> Filesystem::SetObjectMetadata(uint64_t ino, const std::string& path,
                                                   const SetAttrRequest& request) {
   std::string key = KeyFor(path);
+  // The copy must not land between a newer completion and its metadata.
+  auto guard = cache_->LockKey(key);
   auto info = store_->HeadObject(key);
   if (!info.ok()) return info.status();
   FileMetadata current = ParseFileMetadata(info->user_metadata);
@@ -335,16 +368,15 @@ Status Filesystem::Rmdir(uint64_t parent, const std::string& name) {
 Status Filesystem::Unlink(uint64_t parent, const std::string& name) {
   auto path = ChildPath(parent, name);
   if (!path.ok()) return path.status();
-  if (auto inode = inodes_.Find(*path)) {
-    MutexLock lock(&inode->mu);
-    // A file still being written disappears now and its object is deleted as
-    // soon as the upload completes (the writer cannot be cancelled).
-    if (inode->session && !inode->session->writer->Finished()) {
-      inode->session->delete_on_finish = true;
-    }
-  }
+  // Journaled first: every pending version of the key retires (a writer still
+  // open on it aborts its upload at close, its data dies with the last close
+  // as on a local disk), so nothing brings the name back after a crash. The
+  // key lock orders this with completions of the same key.
+  const std::string key = KeyFor(*path);
+  auto guard = cache_->LockKey(key);
+  PARTFS_RETURN_IF_ERROR(cache_->RetireKey(key));
   inodes_.Unlink(*path);
-  Status deleted = store_->DeleteObject(KeyFor(*path));
+  Status deleted = store_->DeleteObject(key);
   if (!deleted.ok() && !deleted.IsNotFound()) return deleted;
   return Status::OK();
 }
@@ -379,20 +411,23 @@ Result<RenameOutcome> Filesystem::RenameFile(const std::string& from, const std:
     MutexLock lock(&source->mu);
     session = source->session;
   }
-  // Still being written: the object does not exist yet, so only its key changes.
+  const std::string from_key = KeyFor(from), to_key = KeyFor(to);
+  auto guard = cache_->LockKeys(from_key, to_key);
+  // Still being written: the object does not exist yet, so only its key changes
+  // (and older versions of the target retire with it).
   if (session && !session->writer->Finished()) {
-    Status rekeyed = session->writer->Rekey(KeyFor(to));
+    Status rekeyed = session->writer->Rekey(to_key);
     if (rekeyed.ok()) {
       inodes_.Rename(from, to);
       // An older version of the source object (replaced by this write) must go too.
-      Status deleted = store_->DeleteObject(KeyFor(from));
+      Status deleted = store_->DeleteObject(from_key);
       if (!deleted.ok() && !deleted.IsNotFound()) return deleted;
       return RenameOutcome::kRenamed;
     }
     if (!session->writer->Finished()) return rekeyed;
     // Completed meanwhile: fall through to copying the object.
   }
-  auto info = store_->HeadObject(KeyFor(from));
+  auto info = store_->HeadObject(from_key);
   if (!info.ok()) {
     if (!info.status().IsNotFound()) return info.status();
     auto is_dir = DirectoryExists(from);
@@ -400,9 +435,19 @@ Result<RenameOutcome> Filesystem::RenameFile(const std::string& from, const std:
     if (*is_dir) return RenameOutcome::kDirectoryDeclined;
     return info.status();
   }
-  auto copied = store_->CopyObject(KeyFor(from), KeyFor(to), MetadataDirective::kCopy, {});
-  if (!copied.ok()) return copied.status();
-  PARTFS_RETURN_IF_ERROR(store_->DeleteObject(KeyFor(from)));
+  // Journaled before the copy: a crash between copy and delete is rolled
+  // forward at the next mount, so exactly one name holds the file.
+  auto rename_id = cache_->BeginRename(from_key, to_key);
+  if (!rename_id.ok()) return rename_id.status();
+  auto copied = store_->CopyObject(from_key, to_key, MetadataDirective::kCopy, {});
+  Status done = copied.status();
+  if (copied.ok()) {
+    done = store_->DeleteObject(from_key);
+    if (done.IsNotFound()) done = Status::OK();
+  }
+  Status ended = cache_->EndRename(*rename_id);
+  if (!ended.ok()) logger_->Error("journal: rename record not removed: " + ended.ToString());
+  if (!done.ok()) return done;
   inodes_.Rename(from, to);
   return RenameOutcome::kRenamed;
 }

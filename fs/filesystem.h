@@ -117,8 +117,13 @@ class Filesystem {
 
   std::string KeyFor(const std::string& path) const { return options_.prefix + path; }
   // A file a crash left unfinished is absent or stale in the bucket until the
-  // cache's recovery completes it: wait for that (bounded) before looking at it.
-  void AwaitRecovery(const std::string& path);
+  // cache's recovery completes it. Waits for that at most `timeout`; true when
+  // recovery of the file is still running afterwards.
+  bool AwaitRecovery(const std::string& path, std::chrono::milliseconds timeout);
+  // Attributes of a file still being recovered, from its journal record, after
+  // a short wait (a lookup never holds a FUSE thread for long); nullopt when
+  // the file is not being recovered.
+  std::optional<struct stat> RecoveringAttr(uint64_t ino, const std::string& path);
   // Key prefix listing the children of directory `path`.
   std::string DirPrefix(const std::string& path) const;
   Result<std::string> ChildPath(uint64_t parent, const std::string& name) const;

@@ -7,6 +7,7 @@
 #include <fcntl.h>
 
 #include <algorithm>
+#include <chrono>
 #include <ctime>
 
 #include "fs/file_metadata.h"
@@ -17,6 +18,8 @@ namespace partfs {
 
 namespace {
 constexpr size_t kMaxTrackedWriters = 16;
+// Longest an open for reading waits for the crash recovery of its file.
+constexpr std::chrono::seconds kRecoveryOpenWait{10};
 }  // namespace
 
 // One open(2) of a file. Read handles read the object; write handles share
@@ -86,7 +89,8 @@ Result<CreateResult> Filesystem::Create(uint64_t parent, const std::string& name
                                         int flags, const RequestContext& ctx) {
   auto path = ChildPath(parent, name);
   if (!path.ok()) return path.status();
-  AwaitRecovery(*path);  // the recovered version must not land after this new one
+  // No wait for a recovery of this key: StartWrite retires its record, and the
+  // key lock makes a completion in progress land before this newer version.
   auto inode = inodes_.Lookup(*path, /*is_dir=*/false);
   auto handle = std::make_shared<FileHandle>(inode, (flags & O_ACCMODE) != O_RDONLY, ctx.pid);
   Status started;
@@ -111,8 +115,11 @@ Result<uint64_t> Filesystem::Open(uint64_t ino, int flags, const RequestContext&
   auto ref = inodes_.Get(ino);
   if (!ref) return Status::NotFound("unknown inode " + std::to_string(ino));
   if (ref->inode->is_dir) return Status::InvalidArgument("is a directory");
-  AwaitRecovery(ref->path);  // read its recovered bytes; a new write must land after them
   const bool writable = (flags & O_ACCMODE) != O_RDONLY;
+  // A reader needs the recovered bytes: wait, bounded, then EBUSY (try again).
+  if (!writable && AwaitRecovery(ref->path, kRecoveryOpenWait)) {
+    return Status::Busy("file is still being recovered after a crash: " + ref->path);
+  }
   auto handle = std::make_shared<FileHandle>(ref->inode, writable, ctx.pid);
   std::shared_ptr<WriteSession> current;
   {
@@ -195,8 +202,8 @@ Result<size_t> Filesystem::Write(uint64_t fh, uint64_t offset, const char* data,
   if (session->writer->Finished()) {
     return Status::IOError("write after close/flush: the file's upload is already complete");
   }
-  PARTFS_RETURN_IF_ERROR(session->writer->Write(offset, data, size));
-  return size;
+  // A short count when part of the buffer was accepted before a failure.
+  return session->writer->Write(offset, data, size);
 }
 
 // Requires handle.mu held. A flush completes the upload only when it comes
@@ -257,23 +264,17 @@ Status Filesystem::FinishSession(FileHandle& handle, bool from_release) NO_THREA
       writer->SetMetadata(session->metadata);
     }
   }
+  // An unlinked or renamed-over writer aborts its upload here instead.
   Status finished = writer->Finish();
-  bool delete_after;
   {
     MutexLock lock(&handle.inode->mu);
     if (!finished.ok()) session->finish_failed = true;
-    delete_after = session->delete_on_finish;
   }
   if (!finished.ok()) {
     logger_->Error("upload of " + writer->Key() +
-                   " failed (data kept in the cache): " + finished.ToString());
+                   " failed (data kept in the cache, retried in the background): " +
+                   finished.ToString());
     return finished;
-  }
-  if (delete_after) {
-    Status deleted = store_->DeleteObject(writer->Key());
-    if (!deleted.ok()) {
-      logger_->Warn("cannot delete unlinked " + writer->Key() + ": " + deleted.ToString());
-    }
   }
   return Status::OK();
 }

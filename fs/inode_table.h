@@ -34,7 +34,6 @@ struct WriteSession {
   std::shared_ptr<FileWriter> writer;
   UserMetadata metadata;
   bool mtime_explicit = false;    // set by utimens: keep it instead of the close time
-  bool delete_on_finish = false;  // unlinked while writing: delete the object once completed
   bool finish_failed = false;     // Finish already failed once (data kept in the cache)
   uint32_t handles = 0;
 };

@@ -59,8 +59,9 @@ class CacheS3WriteTest : public ::testing::Test {
     ASSERT_TRUE(writer.ok()) << writer.status().ToString();
     for (size_t off = 0; off < data.size(); off += chunk) {
       size_t n = std::min(chunk, data.size() - off);
-      Status s = (*writer)->Write(off, data.data() + off, n);
-      ASSERT_TRUE(s.ok()) << s.ToString();
+      auto s = (*writer)->Write(off, data.data() + off, n);
+      ASSERT_TRUE(s.ok()) << s.status().ToString();
+      ASSERT_EQ(*s, n);
     }
     Status finished = (*writer)->Finish();
     ASSERT_TRUE(finished.ok()) << finished.ToString();

@@ -114,7 +114,7 @@ TEST_F(CacheWriterFailureTest, CreateFailureFailsTheWriteThatNeedsIt) {
   std::string data = TestBytes(2 * kTestPart);
   ASSERT_TRUE(w->Write(0, data.data(), kTestPart).ok());
   store_.FailOperation(Op::kCreateMultipartUpload, Status::Unavailable("injected"), 1);
-  EXPECT_EQ(w->Write(kTestPart, data.data() + kTestPart, kTestPart).code(),
+  EXPECT_EQ(w->Write(kTestPart, data.data() + kTestPart, kTestPart).status().code(),
             Status::Code::kUnavailable);
   // Nothing of the failed write was accepted; the same write succeeds on retry.
   ASSERT_TRUE(w->Write(kTestPart, data.data() + kTestPart, kTestPart).ok());

