@@ -198,7 +198,12 @@ class WriteCacheImpl : public WriteCache {
     MutexLock lock(&mu_);
     if (recovery_started_) return Status::OK();
     recovery_started_ = true;
-    recovery_->OnFileDone([this](uint64_t file_id) { RecoveryDone(file_id); });
+    recovery_->OnFileDone([this](uint64_t file_id) {
+      // A transient failure stays pending: the in-mount retry takes it over.
+      if (recovery_->LastResult(file_id).outcome != RecoveryOutcome::kRetryLater) {
+        RecoveryDone(file_id);
+      }
+    });
     {
       MutexLock pending_lock(&pending_mu_);
       recovery_begun_ = true;
@@ -211,8 +216,11 @@ class WriteCacheImpl : public WriteCache {
       }
       RecoveryReport report = recovery_->ResumeFiles(ids, options_.upload_threads);
       // Transient failures are retried in this mount, with backoff.
+      std::set<uint64_t> retrying;
       for (const auto& file : report.files) {
-        if (file.outcome == RecoveryOutcome::kRetryLater) ScheduleRetry(file.file_id);
+        if (file.outcome != RecoveryOutcome::kRetryLater) continue;
+        ScheduleRetry(file.file_id);
+        retrying.insert(file.file_id);
       }
       options_.logger->Info("recovery finished: " + std::to_string(report.files_seen) + " files, " +
                             std::to_string(report.files_completed) + " completed, " +
@@ -222,7 +230,7 @@ class WriteCacheImpl : public WriteCache {
       uint64_t left = 0;
       for (const auto& d : preexisting_dirs_) left += DirBytes(d);
       if (left < preexisting_bytes_) budget_.Release(preexisting_bytes_ - left);
-      RecoveryDone(std::nullopt);  // also records that vanished before their turn
+      RecoveryRunEnded(retrying);  // also records that vanished before their turn
     });
     return Status::OK();
   }
@@ -278,13 +286,18 @@ class WriteCacheImpl : public WriteCache {
     return false;
   }
 
-  // One record resumed, or (nullopt) the whole recovery run ended.
-  void RecoveryDone(std::optional<uint64_t> file_id) {
+  // One record resumed (or retried) for good.
+  void RecoveryDone(uint64_t file_id) {
     MutexLock lock(&pending_mu_);
-    if (file_id) {
-      pending_keys_.erase(*file_id);
-    } else {
-      pending_keys_.clear();
+    pending_keys_.erase(file_id);
+    pending_done_.SignalAll();
+  }
+
+  // The mount's recovery run ended: only records waiting for a retry stay pending.
+  void RecoveryRunEnded(const std::set<uint64_t>& retrying) {
+    MutexLock lock(&pending_mu_);
+    for (auto it = pending_keys_.begin(); it != pending_keys_.end();) {
+      it = retrying.count(it->first) ? std::next(it) : pending_keys_.erase(it);
     }
     pending_done_.SignalAll();
   }
@@ -325,6 +338,19 @@ class WriteCacheImpl : public WriteCache {
   void ScheduleRetry(uint64_t file_id) {
     auto record = journal_->GetFile(file_id);
     if (!record.ok()) return;
+    if (record->state == UploadState::kRetired) {
+      // Nothing to wait for: only its upload is aborted and its data dropped.
+      MutexLock lock(&retry_mu_);
+      if (!retry_stop_) retry_due_[file_id] = std::chrono::steady_clock::now();
+      retry_cv_.SignalAll();
+      return;
+    }
+    {
+      // Until it lands, stat answers from the record and readers wait (bounded).
+      MutexLock lock(&pending_mu_);
+      recovery_begun_ = true;
+      pending_keys_[file_id] = record->key;
+    }
     auto delay = options_.retry_backoff;
     for (uint32_t i = 0; i < record->retries && delay < options_.retry_backoff_max; ++i) delay *= 2;
     delay = std::min(delay, options_.retry_backoff_max);
@@ -379,9 +405,10 @@ class WriteCacheImpl : public WriteCache {
     if (result.outcome == RecoveryOutcome::kRetryLater &&
         status.code() != Status::Code::kAborted) {
       ScheduleRetry(file_id);
-    } else if (status.ok()) {
-      budget_.UploadsRecovered();
+      return;
     }
+    if (status.ok()) budget_.UploadsRecovered();
+    RecoveryDone(file_id);
   }
 
   CacheOptions options_;
@@ -431,13 +458,15 @@ Result<std::unique_ptr<WriteCache>> WriteCache::Open(const CacheOptions& options
   if (!dir.ok()) return dir.status();
   auto journal = Journal::Open((*dir)->layout().JournalDir(), false);
   if (!journal.ok()) return journal.status();
-  auto records = (*journal)->ListFiles();
+  std::unique_ptr<Journal> opened = std::move(journal).value();
+  if (opts.wrap_journal) opened = opts.wrap_journal(std::move(opened));
+  auto records = opened->ListFiles();
   if (!records.ok()) return records.status();
-  auto corrupt = (*journal)->CorruptFileIds();
+  auto corrupt = opened->CorruptFileIds();
   if (!corrupt.ok()) return corrupt.status();
   if (opts.boot_id.empty()) opts.boot_id = CurrentBootId();
   return std::unique_ptr<WriteCache>(new WriteCacheImpl(opts, store, std::move(*dir),
-                                                        std::move(*journal), *records, *corrupt));
+                                                        std::move(opened), *records, *corrupt));
 }
 
 }  // namespace partfs

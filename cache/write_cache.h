@@ -14,6 +14,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -43,6 +44,9 @@ struct CacheOptions {
   // to retry_backoff_max.
   std::chrono::milliseconds retry_backoff{std::chrono::seconds(5)};
   std::chrono::milliseconds retry_backoff_max{std::chrono::minutes(5)};
+  // Tests wrap the journal to inject failures at a chosen call (leveldb's
+  // EnvWrapper idea); null = the LMDB journal as it is.
+  std::function<std::unique_ptr<Journal>(std::unique_ptr<Journal>)> wrap_journal;
 };
 
 class FileWriter {

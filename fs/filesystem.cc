@@ -66,7 +66,7 @@ Filesystem::~Filesystem() {
 bool Filesystem::AwaitRecovery(const std::string& path, std::chrono::milliseconds timeout) {
   const std::string key = KeyFor(path);
   if (!cache_->RecoveryPendingFor(key)) return false;
-  logger_->Debug("waiting for the recovery of " + key);
+  logger_->Info("waiting for the recovery of " + key);
   cache_->WaitForRecoveryOf(key, timeout);
   return cache_->RecoveryPendingFor(key);
 }
