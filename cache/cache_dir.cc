@@ -25,7 +25,12 @@ std::string ReadPid(int fd) {
 }  // namespace
 
 Status MakeDir(const std::string& path, unsigned mode) {
-  if (mkdir(path.c_str(), mode) == 0) return Status::OK();
+  if (mkdir(path.c_str(), mode) == 0) {
+    // The new entry is durable only once its parent directory is.
+    size_t slash = path.find_last_of('/');
+    if (slash == std::string::npos) return SyncDir(".");
+    return SyncDir(slash == 0 ? "/" : path.substr(0, slash));
+  }
   int err = errno;
   struct stat st;
   if (err == EEXIST && stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) return Status::OK();
@@ -68,6 +73,8 @@ Result<std::unique_ptr<CacheDir>> CacheDir::Open(const std::string& root) {
     return Status::FromErrno(errno, "write pid to " + layout.LockFile());
   }
   PARTFS_RETURN_IF_ERROR(MakeDir(layout.FilesDir(), 0700));
+  // Made here rather than by Journal::Open so that its entry in the root is fsync'd too.
+  PARTFS_RETURN_IF_ERROR(MakeDir(layout.JournalDir(), 0700));
   return dir;
 }
 

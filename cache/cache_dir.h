@@ -1,8 +1,9 @@
 // CacheDir: exclusive ownership of a cache directory by one partfs process.
 //
-// Open() creates the directory (0700) and its files/ subdirectory, then takes
-// a non-blocking exclusive flock() on LOCK and writes this process's pid into
-// it. The lock lives as long as the CacheDir (the fd closes on destruction).
+// Open() creates the directory (0700), takes a non-blocking exclusive flock()
+// on LOCK and writes this process's pid into it, then creates the files/ and
+// journal/ subdirectories (0700); each directory it creates is made durable
+// (MakeDir). The lock lives as long as the CacheDir (the fd closes on destruction).
 // flock locks belong to the open file description, so a second Open of the
 // same directory fails with Busy even inside the same process.
 // Thread-compatible; non-copyable.
@@ -33,7 +34,9 @@ class CacheDir {
   int lock_fd_;
 };
 
-// mkdir with `mode`; OK when it already exists as a directory.
+// mkdir with `mode`; OK when it already exists as a directory. When it creates
+// the directory it fsyncs the parent directory, so the new entry survives a
+// power loss (callers need no SyncDir of the parent for it).
 Status MakeDir(const std::string& path, unsigned mode);
 // fsync a directory so entries created in it are durable.
 Status SyncDir(const std::string& path);

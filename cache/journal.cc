@@ -109,6 +109,8 @@ class LmdbJournal : public Journal {
     return (*txn)->Commit();
   }
 
+  Status Health() const override { return env_->broken(); }
+
   Result<std::vector<RenameRecord>> ListRenames() override {
     if (!has_renames_) return std::vector<RenameRecord>{};
     auto txn = LmdbTxn::Begin(*env_, true);

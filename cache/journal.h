@@ -122,6 +122,10 @@ class Journal {
                                        std::vector<uint64_t>* retired) = 0;
   virtual Status EndRename(uint64_t rename_id) = 0;
   virtual Result<std::vector<RenameRecord>> ListRenames() = 0;
+
+  // OK while the journal works; else the first fatal error of its environment
+  // (after it every call fails: the mount must stop, see fs/mount_command.cc).
+  virtual Status Health() const = 0;
 };
 
 }  // namespace partfs

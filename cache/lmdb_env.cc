@@ -1,5 +1,7 @@
 #include "cache/lmdb_env.h"
 
+#include <cerrno>
+
 namespace partfs {
 namespace {
 
@@ -27,6 +29,42 @@ Status LmdbStatus(int rc, std::string_view context) {
   }
 }
 
+bool IsLmdbEnvironmentError(int rc, LmdbCall call) {
+  switch (rc) {
+    case MDB_PANIC:          // LMDB itself declared the environment unusable
+    case MDB_MAP_RESIZED:    // another process grew the map beyond ours
+    case MDB_CORRUPTED:      // the data file is damaged
+    case MDB_PAGE_NOTFOUND:  //   (or pages it points to are missing)
+      return true;
+    case MDB_MAP_FULL:  // the map size is fixed: no later write fits either
+      return call != LmdbCall::kRead;
+    case EIO:  // a failed write of the commit: what is on disk is unknown
+      return call == LmdbCall::kCommit;
+    default:
+      return false;
+  }
+}
+
+Status LmdbEnv::broken() const {
+  if (!broken_.load(std::memory_order_acquire)) return Status::OK();
+  MutexLock lock(&broken_mu_);
+  return first_error_;
+}
+
+void LmdbEnv::MarkBroken(Status error) const {
+  if (error.ok()) error = Status::IOError("journal marked broken without an error");
+  MutexLock lock(&broken_mu_);
+  if (broken_.load(std::memory_order_relaxed)) return;  // keep the first error
+  first_error_ = std::move(error);
+  broken_.store(true, std::memory_order_release);
+}
+
+Status LmdbEnv::Check(int rc, std::string_view context, LmdbCall call) const {
+  Status status = LmdbStatus(rc, context);
+  if (rc != 0 && IsLmdbEnvironmentError(rc, call)) MarkBroken(status);
+  return status;
+}
+
 Result<std::unique_ptr<LmdbEnv>> LmdbEnv::Open(const std::string& dir, bool read_only,
                                                uint64_t map_size, unsigned max_dbs) {
   MDB_env* env = nullptr;
@@ -50,10 +88,13 @@ Result<std::unique_ptr<LmdbEnv>> LmdbEnv::Open(const std::string& dir, bool read
 LmdbEnv::~LmdbEnv() { mdb_env_close(env_); }
 
 Result<std::unique_ptr<LmdbTxn>> LmdbTxn::Begin(const LmdbEnv& env, bool read_only) {
+  if (Status broken = env.broken(); !broken.ok()) {
+    return Status::IOError("journal is broken: " + broken.ToString());
+  }
   MDB_txn* txn = nullptr;
   int rc = mdb_txn_begin(env.get(), nullptr, read_only ? MDB_RDONLY : 0, &txn);
-  if (rc != 0) return LmdbStatus(rc, "begin journal transaction");
-  return std::unique_ptr<LmdbTxn>(new LmdbTxn(txn));
+  if (rc != 0) return env.Check(rc, "begin journal transaction", LmdbCall::kRead);
+  return std::unique_ptr<LmdbTxn>(new LmdbTxn(&env, txn));
 }
 
 LmdbTxn::~LmdbTxn() {
@@ -63,7 +104,10 @@ LmdbTxn::~LmdbTxn() {
 Result<MDB_dbi> LmdbTxn::OpenDb(const char* name, bool create) {
   MDB_dbi dbi = 0;
   int rc = mdb_dbi_open(txn_, name, create ? MDB_CREATE : 0, &dbi);
-  if (rc != 0) return LmdbStatus(rc, std::string("open journal database ") + name);
+  if (rc != 0) {
+    return env_->Check(rc, std::string("open journal database ") + name,
+                       create ? LmdbCall::kWrite : LmdbCall::kRead);
+  }
   return dbi;
 }
 
@@ -72,7 +116,7 @@ Result<std::optional<std::string_view>> LmdbTxn::Get(MDB_dbi dbi, std::string_vi
   MDB_val v{0, nullptr};
   int rc = mdb_get(txn_, dbi, &k, &v);
   if (rc == MDB_NOTFOUND) return std::optional<std::string_view>();
-  if (rc != 0) return LmdbStatus(rc, "journal get");
+  if (rc != 0) return env_->Check(rc, "journal get", LmdbCall::kRead);
   return std::optional<std::string_view>(
       std::string_view(static_cast<const char*>(v.mv_data), v.mv_size));
 }
@@ -80,27 +124,27 @@ Result<std::optional<std::string_view>> LmdbTxn::Get(MDB_dbi dbi, std::string_vi
 Status LmdbTxn::Put(MDB_dbi dbi, std::string_view key, std::string_view value) {
   MDB_val k = ToVal(key);
   MDB_val v = ToVal(value);
-  return LmdbStatus(mdb_put(txn_, dbi, &k, &v, 0), "journal put");
+  return env_->Check(mdb_put(txn_, dbi, &k, &v, 0), "journal put", LmdbCall::kWrite);
 }
 
 Status LmdbTxn::Delete(MDB_dbi dbi, std::string_view key) {
   MDB_val k = ToVal(key);
   int rc = mdb_del(txn_, dbi, &k, nullptr);
   if (rc == MDB_NOTFOUND) return Status::OK();
-  return LmdbStatus(rc, "journal delete");
+  return env_->Check(rc, "journal delete", LmdbCall::kWrite);
 }
 
 Status LmdbTxn::Commit() {
   MDB_txn* txn = txn_;
   txn_ = nullptr;  // mdb_txn_commit frees the txn even when it fails
-  return LmdbStatus(mdb_txn_commit(txn), "journal commit");
+  return env_->Check(mdb_txn_commit(txn), "journal commit", LmdbCall::kCommit);
 }
 
 Result<std::unique_ptr<LmdbCursor>> LmdbCursor::Open(LmdbTxn& txn, MDB_dbi dbi) {
   MDB_cursor* cursor = nullptr;
   int rc = mdb_cursor_open(txn.get(), dbi, &cursor);
-  if (rc != 0) return LmdbStatus(rc, "open journal cursor");
-  return std::unique_ptr<LmdbCursor>(new LmdbCursor(cursor));
+  if (rc != 0) return txn.env_->Check(rc, "open journal cursor", LmdbCall::kRead);
+  return std::unique_ptr<LmdbCursor>(new LmdbCursor(txn.env_, cursor));
 }
 
 LmdbCursor::~LmdbCursor() { mdb_cursor_close(cursor_); }
@@ -108,7 +152,7 @@ LmdbCursor::~LmdbCursor() { mdb_cursor_close(cursor_); }
 Result<bool> LmdbCursor::Move(MDB_cursor_op op) {
   int rc = mdb_cursor_get(cursor_, &key_, &value_, op);
   if (rc == MDB_NOTFOUND) return false;
-  if (rc != 0) return LmdbStatus(rc, "journal cursor");
+  if (rc != 0) return env_->Check(rc, "journal cursor", LmdbCall::kRead);
   return true;
 }
 
@@ -122,7 +166,7 @@ Result<bool> LmdbCursor::SeekFirst() { return Move(MDB_FIRST); }
 Result<bool> LmdbCursor::Next() { return Move(MDB_NEXT); }
 
 Status LmdbCursor::DeleteCurrent() {
-  return LmdbStatus(mdb_cursor_del(cursor_, 0), "journal cursor delete");
+  return env_->Check(mdb_cursor_del(cursor_, 0), "journal cursor delete", LmdbCall::kWrite);
 }
 
 }  // namespace partfs

@@ -1,7 +1,7 @@
 #include "cache/orphan_gc.h"
 
-#include <cctype>
 #include <ctime>
+#include <optional>
 
 namespace partfs {
 
@@ -13,6 +13,8 @@ std::string_view GcActionName(GcAction action) {
       return "would-abort";
     case GcAction::kTracked:
       return "kept-tracked";
+    case GcAction::kTrackedKey:
+      return "kept-tracked-key";
     case GcAction::kTooYoung:
       return "kept-too-young";
     case GcAction::kAbortFailed:
@@ -21,20 +23,105 @@ std::string_view GcActionName(GcAction action) {
   return "unknown";
 }
 
-Result<std::set<std::string>> TrackedUploadIds(Journal& journal) {
-  auto records = journal.ListFiles();
-  if (!records.ok()) return records.status();
-  std::set<std::string> ids;
-  for (const auto& r : *records) {
-    if (!r.upload_id.empty()) ids.insert(r.upload_id);
-  }
-  return ids;
+Status CheckGcAge(std::string_view what, int64_t seconds) {
+  if (seconds >= kMinGcAgeSeconds) return Status::OK();
+  return Status::InvalidArgument(std::string(what) +
+                                 " is below the safe floor of 1h for gc ages (a younger upload "
+                                 "may belong to a writer that has not journaled it yet)");
 }
 
-Result<GcReport> CollectOrphanUploads(ObjectStore& store, const std::set<std::string>& tracked,
+Result<TrackedUploads> ReadTrackedUploads(Journal& journal) {
+  auto records = journal.ListFiles();
+  if (!records.ok()) return records.status();
+  TrackedUploads tracked;
+  for (const auto& r : *records) {
+    if (!r.upload_id.empty()) tracked.upload_ids.insert(r.upload_id);
+    tracked.objects.emplace(r.bucket, r.key);
+  }
+  return tracked;
+}
+
+namespace {
+
+// How `tracked` keeps `upload`, nullopt when it does not.
+std::optional<GcAction> TrackedAs(const TrackedUploads& tracked, const UploadEntry& upload,
+                                  const std::string& bucket) {
+  if (tracked.upload_ids.count(upload.upload_id)) return GcAction::kTracked;
+  if (!bucket.empty()) {
+    if (tracked.objects.count({bucket, upload.key})) return GcAction::kTrackedKey;
+    return std::nullopt;
+  }
+  for (const auto& object : tracked.objects) {
+    if (object.second == upload.key) return GcAction::kTrackedKey;
+  }
+  return std::nullopt;
+}
+
+void Count(GcAction action, GcReport* report) {
+  switch (action) {
+    case GcAction::kAborted:
+      ++report->aborted;
+      break;
+    case GcAction::kWouldAbort:
+      ++report->would_abort;
+      break;
+    case GcAction::kTracked:
+      ++report->tracked;
+      break;
+    case GcAction::kTrackedKey:
+      ++report->tracked_key;
+      break;
+    case GcAction::kTooYoung:
+      ++report->too_young;
+      break;
+    case GcAction::kAbortFailed:
+      ++report->failed;
+      break;
+  }
+}
+
+// Aborts the orphan of `entry` unless the journal, read once more right before,
+// tracks it now. Sets entry->action (and error).
+void AbortUnlessTracked(ObjectStore& store, const TrackedSource& tracked_source,
+                        const GcOptions& options, Logger* logger, GcEntry* entry) {
+  const UploadEntry& upload = entry->upload;
+  auto fresh = tracked_source();
+  if (!fresh.ok()) {
+    entry->action = GcAction::kAbortFailed;
+    entry->error = "not aborted, reading the journal failed: " + fresh.status().ToString();
+  } else if (auto kept = TrackedAs(*fresh, upload, options.bucket)) {
+    entry->action = *kept;
+    return;
+  } else {
+    Status st = store.AbortMultipartUpload(upload.key, upload.upload_id);
+    if (st.ok() || st.IsNotFound()) {  // NotFound: someone else finished or aborted it
+      entry->action = GcAction::kAborted;
+      if (logger != nullptr) {
+        logger->Info("gc: aborted orphan upload " + upload.upload_id + " of key '" + upload.key +
+                     "'");
+      }
+      return;
+    }
+    entry->action = GcAction::kAbortFailed;
+    entry->error = st.ToString();
+  }
+  if (logger != nullptr) {
+    logger->Warn("gc: cannot abort upload " + upload.upload_id + " of key '" + upload.key +
+                 "': " + entry->error);
+  }
+}
+
+}  // namespace
+
+Result<GcReport> CollectOrphanUploads(ObjectStore& store, const TrackedSource& tracked_source,
                                       const GcOptions& options, Logger* logger) {
+  PARTFS_RETURN_IF_ERROR(CheckGcAge("gc age " + std::to_string(options.older_than_seconds) + "s",
+                                    options.older_than_seconds));
   auto uploads = ListAllUploads(store, options.prefix);
   if (!uploads.ok()) return uploads.status().WithContext("ListMultipartUploads");
+  // Only now: an upload the (long) listing returned may have been journaled meanwhile.
+  auto tracked = tracked_source();
+  if (!tracked.ok()) return tracked.status().WithContext("reading the journal");
   const int64_t now = options.now != 0 ? options.now : static_cast<int64_t>(std::time(nullptr));
   const int64_t cutoff = now - options.older_than_seconds;
   GcReport report;
@@ -43,34 +130,16 @@ Result<GcReport> CollectOrphanUploads(ObjectStore& store, const std::set<std::st
     if (upload.key.compare(0, options.prefix.size(), options.prefix) != 0) continue;
     GcEntry entry;
     entry.upload = std::move(upload);
-    if (tracked.count(entry.upload.upload_id)) {
-      entry.action = GcAction::kTracked;
-      ++report.tracked;
+    if (auto kept = TrackedAs(*tracked, entry.upload, options.bucket)) {
+      entry.action = *kept;
     } else if (entry.upload.initiated > cutoff) {
       entry.action = GcAction::kTooYoung;
-      ++report.too_young;
     } else if (options.dry_run) {
       entry.action = GcAction::kWouldAbort;
-      ++report.would_abort;
     } else {
-      Status st = store.AbortMultipartUpload(entry.upload.key, entry.upload.upload_id);
-      if (st.ok() || st.IsNotFound()) {  // NotFound: someone else finished or aborted it
-        entry.action = GcAction::kAborted;
-        ++report.aborted;
-        if (logger != nullptr) {
-          logger->Info("gc: aborted orphan upload " + entry.upload.upload_id + " of key '" +
-                       entry.upload.key + "'");
-        }
-      } else {
-        entry.action = GcAction::kAbortFailed;
-        entry.error = st.ToString();
-        ++report.failed;
-        if (logger != nullptr) {
-          logger->Warn("gc: cannot abort upload " + entry.upload.upload_id + " of key '" +
-                       entry.upload.key + "': " + entry.error);
-        }
-      }
+      AbortUnlessTracked(store, tracked_source, options, logger, &entry);
     }
+    Count(entry.action, &report);
     report.entries.push_back(std::move(entry));
   }
   return report;
@@ -78,45 +147,8 @@ Result<GcReport> CollectOrphanUploads(ObjectStore& store, const std::set<std::st
 
 Result<GcReport> CollectOrphanUploads(ObjectStore& store, Journal& journal,
                                       const GcOptions& options, Logger* logger) {
-  auto tracked = TrackedUploadIds(journal);
-  if (!tracked.ok()) return tracked.status().WithContext("reading the journal");
-  return CollectOrphanUploads(store, *tracked, options, logger);
-}
-
-Result<int64_t> ParseDuration(std::string_view text) {
-  if (text.empty()) return Status::InvalidArgument("empty duration");
-  int64_t unit = 1;  // a bare number is seconds
-  switch (text.back()) {
-    case 's':
-      unit = 1;
-      break;
-    case 'm':
-      unit = 60;
-      break;
-    case 'h':
-      unit = 3600;
-      break;
-    case 'd':
-      unit = 86400;
-      break;
-    default:
-      if (!std::isdigit(static_cast<unsigned char>(text.back()))) {
-        return Status::InvalidArgument("duration '" + std::string(text) +
-                                       "' must be a number with s, m, h or d (e.g. 30m, 24h, 7d)");
-      }
-  }
-  if (!std::isdigit(static_cast<unsigned char>(text.back()))) text.remove_suffix(1);
-  if (text.empty() || text.size() > 12) {
-    return Status::InvalidArgument("duration needs 1 to 12 digits before its unit");
-  }
-  int64_t value = 0;
-  for (char c : text) {
-    if (!std::isdigit(static_cast<unsigned char>(c))) {
-      return Status::InvalidArgument("duration '" + std::string(text) + "' is not a number");
-    }
-    value = value * 10 + (c - '0');
-  }
-  return value * unit;
+  return CollectOrphanUploads(
+      store, [&journal] { return ReadTrackedUploads(journal); }, options, logger);
 }
 
 }  // namespace partfs

@@ -1,22 +1,29 @@
 // Orphan multipart-upload cleanup (`partfs gc`, and optionally at mount).
 //
 // Lists the multipart uploads under a prefix of the store's bucket and aborts
-// those that no local journal record knows (by upload id, in any state, of any
-// bucket) and that were initiated longer ago than a threshold. An upload the
-// journal tracks is never aborted: its parts may be the only copy of data the
-// cache already dropped. A dry run only reports.
+// those that no local journal record knows and that were initiated longer ago
+// than a threshold (at least kMinGcAgeSeconds). A record knows an upload by its
+// upload id (any state, any bucket) or, for a record of the same bucket, by its
+// key. An upload the journal tracks is never aborted: its parts may be the only
+// copy of data the cache already dropped. A dry run only reports.
 //
-// Races with a live mount are covered by the age threshold: a mount creates an
-// upload and journals its id within moments, so keep the threshold well above
-// seconds (the default is 24 h).
+// Races with a live mount: a writer journals its record (with the key) before
+// CreateMultipartUpload and the upload id only after it returns, and the
+// listing can take long. So the journal is read after the listing, and read
+// again just before each abort; an upload whose key a record of the bucket has
+// is kept (that record's writer or recovery owns it). The age floor covers the
+// rest (a rename between CreateMultipartUpload and journaling the id).
 //
 // Thread-safe as far as the store and journal are; no state of its own.
 #ifndef PARTFS_CACHE_ORPHAN_GC_H_
 #define PARTFS_CACHE_ORPHAN_GC_H_
 
 #include <cstdint>
+#include <functional>
 #include <set>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 #include "base/logger.h"
@@ -26,9 +33,20 @@
 
 namespace partfs {
 
+// The least age threshold gc accepts (`--older-than`, `gc_on_mount=`): a
+// younger upload may belong to a writer that has not journaled it yet.
+inline constexpr int64_t kMinGcAgeSeconds = 3600;
+
+// InvalidArgument "<what> is below the safe floor of 1h ..." when `seconds` is
+// below kMinGcAgeSeconds. `what` names the option and value ("--older-than 30m").
+Status CheckGcAge(std::string_view what, int64_t seconds);
+
 struct GcOptions {
-  std::string prefix;                  // only uploads whose key starts with this
-  int64_t older_than_seconds = 86400;  // abort only uploads initiated before now - this
+  std::string bucket;  // the store's bucket: a record of it keeps uploads of its key
+                       // ("" = a record of any bucket does)
+  std::string prefix;  // only uploads whose key starts with this
+  int64_t older_than_seconds = 86400;  // abort only uploads initiated before now - this;
+                                       // at least kMinGcAgeSeconds
   bool dry_run = false;
   int64_t now = 0;  // seconds since the epoch; 0 = the current time (tests set it)
 };
@@ -36,7 +54,8 @@ struct GcOptions {
 enum class GcAction {
   kAborted,      // orphan, aborted
   kWouldAbort,   // orphan, dry run
-  kTracked,      // a journal record knows it: kept
+  kTracked,      // a journal record has its upload id: kept
+  kTrackedKey,   // a journal record of the bucket has its key (may be about to journal it): kept
   kTooYoung,     // orphan but newer than the threshold: kept
   kAbortFailed,  // orphan, abort failed (see error)
 };
@@ -53,25 +72,35 @@ struct GcReport {
   std::vector<GcEntry> entries;  // in listing order
   uint32_t aborted = 0;
   uint32_t would_abort = 0;
-  uint32_t tracked = 0;
+  uint32_t tracked = 0;      // kTracked
+  uint32_t tracked_key = 0;  // kTrackedKey
   uint32_t too_young = 0;
   uint32_t failed = 0;
 };
 
-// Upload ids of every record in `journal`.
-Result<std::set<std::string>> TrackedUploadIds(Journal& journal);
+// What the journal tracks, as gc sees it.
+struct TrackedUploads {
+  std::set<std::string> upload_ids;                       // of every record
+  std::set<std::pair<std::string, std::string>> objects;  // (bucket, key) of every record
+};
 
-// Lists, classifies and (unless dry_run) aborts. Fails only when the listing
-// fails; a failed abort is reported in its entry. `logger` may be null.
-Result<GcReport> CollectOrphanUploads(ObjectStore& store, const std::set<std::string>& tracked,
+// Reads every record of `journal`.
+Result<TrackedUploads> ReadTrackedUploads(Journal& journal);
+
+// Reads the journal as it is now. CollectOrphanUploads calls it after the
+// listing and again just before each abort (the journal changes meanwhile).
+using TrackedSource = std::function<Result<TrackedUploads>()>;
+
+// Lists, classifies and (unless dry_run) aborts. Fails when the age is below
+// the floor, the listing fails or the journal cannot be read after it; a failed
+// abort (or journal read before it) is reported in its entry. `logger` may be null.
+Result<GcReport> CollectOrphanUploads(ObjectStore& store, const TrackedSource& tracked,
                                       const GcOptions& options, Logger* logger);
 
-// Convenience for a mount (`gc_on_mount`): tracked ids from `journal`, then the above.
+// Convenience for a mount (`gc_on_mount`): the above, reading `journal`.
+// `journal` must stay valid during the call.
 Result<GcReport> CollectOrphanUploads(ObjectStore& store, Journal& journal,
                                       const GcOptions& options, Logger* logger);
-
-// "30s", "30m", "24h", "7d" (a bare number = seconds) -> seconds.
-Result<int64_t> ParseDuration(std::string_view text);
 
 }  // namespace partfs
 

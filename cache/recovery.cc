@@ -462,7 +462,7 @@ void RecoveryRunner::FileJob::HandleFailure(const Status& st) {
     result_.outcome = RecoveryOutcome::kFailed;
   } else {
     r_.logger_->Error("recovery: " + Name() + " not completed: " + problem +
-                      "; data kept in the cache, retried on the next mount");
+                      "; data kept in the cache, retried later (with backoff)");
     result_.outcome = RecoveryOutcome::kRetryLater;
   }
   record_.state = UploadState::kFailed;

@@ -39,6 +39,8 @@ FileStatus Summarize(const CacheLayout& layout, const FileRecord& record,
   f.updated_at = record.updated_at;
   f.age_seconds = record.created_at > 0 ? now - record.created_at : 0;
   f.last_error = record.last_error;
+  f.retries = record.retries;
+  f.retry_at = record.retry_at;
   f.parts_uploaded = static_cast<uint32_t>(parts.size());
   for (const auto& p : parts) f.bytes_uploaded += p.size;
   const std::string lost = layout.LostFoundDir() + "/" + std::to_string(record.file_id);
@@ -124,6 +126,8 @@ Result<StatusReport> BuildStatusReport(const std::string& cache_dir, const Provi
   StatusReport report;
   report.cache_dir = cache_dir;
   report.mount_pid = LivePidFromLock(layout);
+  auto damaged = (*journal)->CorruptFileIds();
+  if (damaged.ok()) report.damaged_records = *damaged;
   for (const auto& record : *records) {
     auto parts = (*journal)->GetParts(record.file_id);
     if (!parts.ok()) return parts.status().WithContext("reading parts of " + record.key);
@@ -173,7 +177,9 @@ std::string FormatStatusTable(const StatusReport& report) {
                     (report.mount_pid > 0 ? "mounted (pid " + std::to_string(report.mount_pid) + ")"
                                           : std::string("not mounted")) +
                     "\n";
-  if (report.files.empty()) return out + "no uploads in flight\n";
+  if (report.files.empty() && report.damaged_records.empty()) {
+    return out + "no uploads in flight\n";
+  }
   char line[512];
   std::snprintf(line, sizeof(line), "%6s  %-28s %11s %10s %10s %8s  %s\n", "ID", "STATE", "PARTS",
                 "UPLOADED", "CACHED", "AGE", "KEY");
@@ -186,6 +192,16 @@ std::string FormatStatusTable(const StatusReport& report) {
                   HumanAge(f.age_seconds).c_str());
     out += line + f.bucket + "/" + f.key + "\n";
     if (!f.last_error.empty()) out += "        error: " + f.last_error + "\n";
+    if (f.retries > 0) {
+      out += "        retried " + std::to_string(f.retries) + " time(s)" +
+             (f.retry_at > 0 ? ", next at " + std::to_string(f.retry_at) + " (epoch seconds)"
+                             : std::string()) +
+             "\n";
+    }
+  }
+  for (uint64_t id : report.damaged_records) {
+    out += "damaged journal record " + std::to_string(id) +
+           ": set aside, not resumed; its part files stay in files/" + std::to_string(id) + "/\n";
   }
   out += std::to_string(report.files.size()) + " file(s); " +
          HumanBytes(report.total_bytes_uploaded) + " uploaded, " +
@@ -217,7 +233,14 @@ std::string FormatStatusJson(const StatusReport& report) {
            ",\"created_at\":" + std::to_string(f.created_at) +
            ",\"updated_at\":" + std::to_string(f.updated_at) +
            ",\"age_seconds\":" + std::to_string(f.age_seconds) +
-           ",\"last_error\":" + JsonString(f.last_error) + "}";
+           ",\"last_error\":" + JsonString(f.last_error) +
+           ",\"retries\":" + std::to_string(f.retries) +
+           ",\"retry_at\":" + std::to_string(f.retry_at) + "}";
+  }
+  out += "],\"damaged_records\":[";
+  for (size_t i = 0; i < report.damaged_records.size(); ++i) {
+    if (i > 0) out += ",";
+    out += std::to_string(report.damaged_records[i]);
   }
   return out + "]}\n";
 }

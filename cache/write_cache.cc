@@ -189,6 +189,8 @@ class WriteCacheImpl : public WriteCache {
 
   Status EndRename(uint64_t rename_id) override { return journal_->EndRename(rename_id); }
 
+  Status JournalHealth() const override { return journal_->Health(); }
+
   size_t RetriesPending() const override {
     MutexLock lock(&retry_mu_);
     return retry_due_.size() + (retry_running_ ? 1 : 0);

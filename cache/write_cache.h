@@ -128,6 +128,8 @@ class WriteCache {
   // next mount. Returns the rename's id for EndRename.
   virtual Result<uint64_t> BeginRename(const std::string& from, const std::string& to) = 0;
   virtual Status EndRename(uint64_t rename_id) = 0;
+  // OK while the journal works; else its fatal error (the mount must stop).
+  virtual Status JournalHealth() const = 0;
   // Failed uploads waiting for their in-mount retry (with backoff).
   virtual size_t RetriesPending() const = 0;
 

@@ -7,19 +7,34 @@ namespace partfs {
 int ToErrno(const Status& status) {
   using Code = Status::Code;
   switch (status.code()) {
-    case Code::kOk: return 0;
-    case Code::kNotFound: return ENOENT;
-    case Code::kAlreadyExists: return EEXIST;
-    case Code::kInvalidArgument: return EINVAL;
-    case Code::kPermissionDenied: return EACCES;
-    case Code::kIOError: return EIO;
-    case Code::kUnavailable: return EIO;
-    case Code::kNoSpace: return ENOSPC;
-    case Code::kTooLarge: return EFBIG;
-    case Code::kCorruption: return EIO;
-    case Code::kNotSupported: return ENOTSUP;
-    case Code::kBusy: return EBUSY;
-    case Code::kAborted: return EINTR;
+    case Code::kOk:
+      return 0;
+    case Code::kNotFound:
+      return ENOENT;
+    case Code::kAlreadyExists:
+      return EEXIST;
+    case Code::kInvalidArgument:
+      return EINVAL;
+    case Code::kPermissionDenied:
+      return EACCES;
+    case Code::kIOError:
+      return EIO;
+    case Code::kUnavailable:
+      return EIO;
+    case Code::kNoSpace:
+      return ENOSPC;
+    case Code::kTooLarge:
+      return EFBIG;
+    case Code::kCorruption:
+      return EIO;
+    case Code::kNotSupported:
+      return ENOTSUP;
+    case Code::kBusy:
+      return EBUSY;
+    // Cancelled (shutdown, a retired record): not a syscall interrupted by a
+    // signal that the caller could simply restart, so not EINTR.
+    case Code::kAborted:
+      return EIO;
   }
   return EIO;
 }

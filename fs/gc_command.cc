@@ -7,10 +7,11 @@
 
 #include <cstdio>
 #include <ctime>
-#include <set>
+#include <memory>
 #include <string>
 #include <vector>
 
+#include "base/duration.h"
 #include "base/logger.h"
 #include "cache/cache_layout.h"
 #include "cache/journal.h"
@@ -27,7 +28,8 @@ constexpr char kGcUsage[] =
     "usage: partfs gc BUCKET[:/prefix] [--older-than DURATION] [--dry-run] [--cache-dir DIR]\n"
     "                 [-o endpoint=URL,region=R,provider=s3|obs|oss,credentials_file=PATH]\n"
     "Aborts multipart uploads under the prefix that the cache's journal does not track and\n"
-    "that are older than DURATION (30m, 24h, 7d; default 24h). --dry-run changes nothing.\n"
+    "that are older than DURATION (2h, 24h, 7d; at least 1h; default 24h). An upload whose\n"
+    "key a journal record has is kept too. --dry-run changes nothing.\n"
     "--no-cache: this machine has no cache dir for the bucket; no upload counts as tracked.\n"
     "Credentials: AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or -o credentials_file=PATH.\n";
 
@@ -60,7 +62,8 @@ Result<GcArgs> ParseGcArgs(int argc, char** argv) {
       auto text = value("--older-than");
       if (!text.ok()) return text.status();
       auto seconds = ParseDuration(*text);
-      if (!seconds.ok()) return seconds.status();
+      if (!seconds.ok()) return seconds.status().WithContext("--older-than");
+      PARTFS_RETURN_IF_ERROR(CheckGcAge("--older-than " + *text, *seconds));
       args.options.older_than_seconds = *seconds;
     } else if (arg == "--cache-dir" || arg.rfind("--cache-dir=", 0) == 0) {
       auto dir = value("--cache-dir");
@@ -86,17 +89,15 @@ Result<GcArgs> ParseGcArgs(int argc, char** argv) {
   return args;
 }
 
-// Upload ids the cache's journal tracks (read-only: works while mounted).
-Result<std::set<std::string>> TrackedIds(const std::string& cache_dir) {
+// The cache's journal, read-only (works while mounted).
+Result<std::unique_ptr<Journal>> OpenJournal(const std::string& cache_dir) {
   CacheLayout layout(cache_dir);
   if (::access(layout.JournalDir().c_str(), F_OK) != 0) {
     return Status::NotFound("no journal in " + cache_dir +
                             ": pass the mount's --cache-dir (or --no-cache when this machine has "
                             "none), otherwise uploads it tracks would look orphaned");
   }
-  auto journal = Journal::Open(layout.JournalDir(), /*read_only=*/true);
-  if (!journal.ok()) return journal.status();
-  return TrackedUploadIds(**journal);
+  return Journal::Open(layout.JournalDir(), /*read_only=*/true);
 }
 
 void PrintEntry(const GcEntry& e, int64_t now) {
@@ -125,18 +126,24 @@ int RunGcCommand(int argc, char** argv) {
     return kUsageExitCode;
   }
   const std::string cache_dir = args->cache_dir.empty() ? config->cache_dir : args->cache_dir;
+  args->options.bucket = config->bucket;
   args->options.prefix = config->prefix;
   Logger logger(2, LogLevel::kWarn);
 
-  std::set<std::string> tracked;
+  std::unique_ptr<Journal> journal;  // null with --no-cache: nothing is tracked
   if (!args->no_cache) {
-    auto ids = TrackedIds(cache_dir);
-    if (!ids.ok()) {
-      std::fprintf(stderr, "partfs gc: %s\n", ids.status().message().c_str());
+    auto opened = OpenJournal(cache_dir);
+    if (!opened.ok()) {
+      std::fprintf(stderr, "partfs gc: %s\n", opened.status().message().c_str());
       return kFailureExitCode;
     }
-    tracked = std::move(ids).value();
+    journal = std::move(opened).value();
   }
+  // Read after the listing and before each abort, so uploads a mount journals meanwhile are kept.
+  TrackedSource tracked = [&journal]() -> Result<TrackedUploads> {
+    if (journal == nullptr) return TrackedUploads{};
+    return ReadTrackedUploads(*journal);
+  };
   auto client = CreateS3Client(config->ClientOptions(&logger));
   if (!client.ok()) {
     std::fprintf(stderr, "partfs gc: %s\n", client.status().ToString().c_str());
@@ -151,9 +158,10 @@ int RunGcCommand(int argc, char** argv) {
   for (const auto& e : report->entries) PrintEntry(e, now);
   std::printf(
       "gc: %zu upload(s) under %s/%s: %u aborted, %u would be aborted (dry run), %u kept "
-      "(tracked by the journal), %u kept (younger than %s), %u failed\n",
+      "(tracked by the journal), %u kept (a journal record has the key), %u kept (younger than "
+      "%s), %u failed\n",
       report->entries.size(), config->bucket.c_str(), config->prefix.c_str(), report->aborted,
-      report->would_abort, report->tracked, report->too_young,
+      report->would_abort, report->tracked, report->tracked_key, report->too_young,
       HumanAge(args->options.older_than_seconds).c_str(), report->failed);
   return report->failed > 0 ? kFailureExitCode : 0;
 }

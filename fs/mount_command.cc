@@ -3,6 +3,8 @@
 // reach the terminal, then mounts and serves until unmounted or signalled.
 #include "fs/fuse_ops.h"  // first: defines FUSE_USE_VERSION
 
+#include <pthread.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -18,6 +20,7 @@
 #include <vector>
 
 #include "base/logger.h"
+#include "base/mutex.h"
 #include "cache/orphan_gc.h"
 #include "cache/status_report.h"
 #include "cache/write_cache.h"
@@ -66,8 +69,56 @@ int CheckBucket(const MountConfig& config) {
               "cannot access bucket '" + config.bucket + "' at " + url + ": " + status.ToString());
 }
 
+// Ends the session loudly when the journal breaks (LMDB panic, full map, EIO
+// on commit): every later write would fail, and nothing accepted may be lost.
+class JournalWatchdog {
+ public:
+  // Runs on the thread that runs the session loop: it is the one woken to end it.
+  JournalWatchdog(fuse_session* se, WriteCache* cache, Logger* logger)
+      : loop_thread_(pthread_self()),
+        thread_([this, se, cache, logger] {
+          MutexLock lock(&mu_);
+          while (!stop_) {
+            Status health = cache->JournalHealth();
+            if (!health.ok()) {
+              logger->Error("the cache journal is broken (" + health.ToString() +
+                            "); partfs stops serving now. Data accepted so far stays in the " +
+                            "cache: fix the cache disk and mount again to resume it");
+              broken_ = true;
+              fuse_session_exit(se);
+              // The loop thread sleeps until a signal: libfuse's own SIGTERM
+              // handler ends the session as an unmount would.
+              pthread_kill(loop_thread_, SIGTERM);
+              return;
+            }
+            cv_.WaitFor(std::chrono::milliseconds(200));
+          }
+        }) {}
+  ~JournalWatchdog() {
+    {
+      MutexLock lock(&mu_);
+      stop_ = true;
+      cv_.SignalAll();
+    }
+    thread_.join();
+  }
+  bool broken() {
+    MutexLock lock(&mu_);
+    return broken_;
+  }
+
+ private:
+  Mutex mu_;
+  CondVar cv_{&mu_};
+  bool stop_ GUARDED_BY(mu_) = false;
+  bool broken_ GUARDED_BY(mu_) = false;
+  const pthread_t loop_thread_;
+  std::thread thread_;  // last: starts after the members it uses
+};
+
 // Runs the session until unmount or SIGINT/SIGTERM/SIGHUP. Returns the exit code.
-int Serve(const MountConfig& config, Filesystem* fs, DaemonStarter* daemon, Logger* logger) {
+int Serve(const MountConfig& config, Filesystem* fs, WriteCache* cache, DaemonStarter* daemon,
+          Logger* logger) {
   std::vector<std::string> arg_strings = {"partfs", "-o", config.FuseMountOptions()};
   if (config.debug) arg_strings.push_back("-odebug");
   std::vector<char*> argv;
@@ -95,11 +146,17 @@ int Serve(const MountConfig& config, Filesystem* fs, DaemonStarter* daemon, Logg
                  " on " + config.mountpoint);
     fuse_loop_config* loop = fuse_loop_cfg_create();
     fuse_loop_cfg_set_max_threads(loop, kMaxFuseThreads);
-    int ret = fuse_session_loop_mt(se, loop);
+    int ret;
+    bool journal_broken;
+    {
+      JournalWatchdog watchdog(se, cache, logger);
+      ret = fuse_session_loop_mt(se, loop);
+      journal_broken = watchdog.broken();
+    }
     fuse_loop_cfg_destroy(loop);
     fuse_session_unmount(se);
     fuse_remove_signal_handlers(se);
-    code = ret < 0 ? kFailureExitCode : 0;
+    code = ret < 0 || journal_broken ? kFailureExitCode : 0;
     logger->Info("unmounted " + config.mountpoint);
   }
   fuse_session_destroy(se);
@@ -107,11 +164,13 @@ int Serve(const MountConfig& config, Filesystem* fs, DaemonStarter* daemon, Logg
 }
 
 // gc_on_mount: aborts orphan uploads under the mount's prefix on a thread of its
-// own so the mount is not delayed. Uploads the journal tracks are kept.
+// own so the mount is not delayed. Uploads the journal tracks (by upload id, or
+// by key for a record of this bucket, which a writer may be about to journal) are kept.
 std::thread StartGcOnMount(const MountConfig& config, ObjectStore* store, WriteCache* cache,
                            Logger* logger) {
   if (!config.gc_on_mount) return {};
   GcOptions options;
+  options.bucket = config.bucket;
   options.prefix = config.prefix;
   options.older_than_seconds = config.gc_on_mount->count();
   return std::thread([options, store, cache, logger, bucket = config.bucket] {
@@ -123,6 +182,7 @@ std::thread StartGcOnMount(const MountConfig& config, ObjectStore* store, WriteC
     logger->Info("gc_on_mount: " + std::to_string(report->entries.size()) + " upload(s) under " +
                  bucket + "/" + options.prefix + ": " + std::to_string(report->aborted) +
                  " aborted, " + std::to_string(report->tracked) + " kept (tracked), " +
+                 std::to_string(report->tracked_key) + " kept (a journal record has the key), " +
                  std::to_string(report->too_young) + " kept (younger than " +
                  HumanAge(options.older_than_seconds) + "), " + std::to_string(report->failed) +
                  " failed");
@@ -197,7 +257,7 @@ int RunMountCommand(int argc, char** argv) {
   fs_options.umask = config.umask;
   fs_options.logger = &logger;
   auto fs = std::make_unique<Filesystem>(fs_options, store->get(), cache->get());
-  int code = Serve(config, fs.get(), config.foreground ? nullptr : &daemon, &logger);
+  int code = Serve(config, fs.get(), cache->get(), config.foreground ? nullptr : &daemon, &logger);
   ShutDown(std::move(fs), std::move(*cache), std::move(gc_thread), &logger);
   return code;
 }

@@ -8,6 +8,7 @@
 #include <cstring>
 #include <fstream>
 
+#include "base/duration.h"
 #include "cache/orphan_gc.h"
 #include "cache/part_schedule.h"
 
@@ -246,7 +247,7 @@ Status ApplyOption(const std::string& opt, MountConfig* config, PendingOptions* 
       if (!parsed.ok()) return Bad("option gc_on_mount: " + parsed.status().message());
       seconds = *parsed;
     }
-    if (seconds < 1) return Bad("option gc_on_mount: the age must be at least 1s");
+    PARTFS_RETURN_IF_ERROR(CheckGcAge("option gc_on_mount=" + value, seconds));
     config->gc_on_mount = std::chrono::seconds(seconds);
   } else if (name == "log_file") {
     PARTFS_RETURN_IF_ERROR(need_value());
@@ -434,7 +435,7 @@ std::string MountUsage() {
   -o uid=N,gid=N,umask=M  owner and mode of objects without metadata
   -o log_file=PATH        where a daemonized partfs logs (default: discarded)
   -o gc_on_mount[=AGE]    at mount, abort untracked uploads under the prefix older than AGE
-                          (30m, 24h, 7d; default 24h), as `partfs gc` does
+                          (2h, 24h, 7d; at least 1h; default 24h), as `partfs gc` does
 )";
 }
 

@@ -53,12 +53,27 @@ TEST_F(FsCliTest, BadOptionsExit2) {
   ExpectOneLine(Partfs("bkt " + Mnt() + " -f -o bogus"), 2, "unknown option 'bogus'");
   ExpectOneLine(Partfs("bkt " + Mnt() + " -f -o part_size=1M"), 2, "minimum part size");
   ExpectOneLine(Partfs("bkt " + Mnt() + " -f -o upload_threads=100"), 2, "between 1 and 64");
+  ExpectOneLine(Partfs("bkt " + Mnt() + " -f -o gc_on_mount=1s"), 2,
+                "option gc_on_mount=1s is below the safe floor of 1h");
   ExpectOneLine(Partfs("bkt"), 2, "expected BUCKET[:/prefix] and MOUNTPOINT");
   ExpectOneLine(Partfs("bkt " + ShellQuote(dir_.Sub("nope")) + " -f"), 2, "mount point");
   auto r = RunCommand("env -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY " +
                           std::string(PARTFS_BINARY) + " bkt " + Mnt() + " -f",
                       std::chrono::seconds(10));
   ExpectOneLine(r, 2, "no credentials");
+}
+
+// A gc age below 1h could abort an upload a mount has not journaled yet.
+TEST_F(FsCliTest, GcRefusesAnAgeBelowTheFloor) {
+  auto r = Partfs("gc bkt --older-than 30m --dry-run");
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_EQ(r.output.rfind("partfs gc: --older-than 30m is below the safe floor of 1h", 0), 0u)
+      << r.output;
+  EXPECT_NE(r.output.find("usage: partfs gc"), std::string::npos) << r.output;
+  auto s = Partfs("gc bkt --older-than=1s");
+  EXPECT_EQ(s.exit_code, 2) << s.output;
+  EXPECT_NE(s.output.find("--older-than 1s is below the safe floor of 1h"), std::string::npos)
+      << s.output;
 }
 
 TEST_F(FsCliTest, HelpAndVersion) {

@@ -51,6 +51,12 @@ void FakeObjectStore::SetUploadPartDelay(std::chrono::milliseconds delay) {
   upload_delay_ = delay;
 }
 
+void FakeObjectStore::SetListObjectsTokens(std::vector<std::string> tokens) {
+  MutexLock lock(&mu_);
+  list_tokens_ = std::move(tokens);
+  next_list_token_ = 0;
+}
+
 int FakeObjectStore::Calls(Op op) const {
   MutexLock lock(&mu_);
   auto it = calls_.find(static_cast<uint32_t>(op));
@@ -209,6 +215,10 @@ Result<ListObjectsPage> FakeObjectStore::ListObjects(const std::string& prefix,
     }
     page.objects.push_back(
         ListedObject{key, it->second.data.size(), it->second.etag, it->second.last_modified});
+  }
+  if (!list_tokens_.empty()) {
+    page.truncated = true;
+    page.next_continuation_token = list_tokens_[next_list_token_++ % list_tokens_.size()];
   }
   return page;
 }

@@ -48,6 +48,10 @@ class FakeObjectStore : public ObjectStore {
   void FailPart(uint32_t part_number, Status status, int count = -1);
   void ClearFaults();
   void SetUploadPartDelay(std::chrono::milliseconds delay);
+  // A broken server: from now on every ListObjects page is truncated and hands
+  // out these continuation tokens in turn, cycling ({"t"}: the same token
+  // forever). Empty: normal paging.
+  void SetListObjectsTokens(std::vector<std::string> tokens);
 
   // Observation.
   int Calls(Op op) const;
@@ -130,6 +134,8 @@ class FakeObjectStore : public ObjectStore {
   std::map<uint32_t, Fault> part_faults_ GUARDED_BY(mu_);
   std::map<uint32_t, int> calls_ GUARDED_BY(mu_);
   std::chrono::milliseconds upload_delay_ GUARDED_BY(mu_){0};
+  std::vector<std::string> list_tokens_ GUARDED_BY(mu_);
+  size_t next_list_token_ GUARDED_BY(mu_) = 0;
   int concurrent_uploads_ GUARDED_BY(mu_) = 0;
   int max_concurrent_uploads_ GUARDED_BY(mu_) = 0;
   std::map<std::string, Object> objects_ GUARDED_BY(mu_);

@@ -47,6 +47,7 @@ class FaultyJournal : public Journal {
                                std::vector<uint64_t>* retired) override;
   Status EndRename(uint64_t rename_id) override;
   Result<std::vector<RenameRecord>> ListRenames() override { return inner_->ListRenames(); }
+  Status Health() const override { return inner_->Health(); }
 
  private:
   // The injected failure for one call of `method`, or OK.

@@ -23,10 +23,30 @@ TEST(CacheDirTest, CreatesPrivateDirectoriesAndWritesPid) {
   EXPECT_EQ(st.st_mode & 0777, 0700u);
   ASSERT_EQ(stat((root + "/files").c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 0777, 0700u);
+  ASSERT_EQ(stat((root + "/journal").c_str(), &st), 0);  // made (and fsync'd) here
+  EXPECT_TRUE(S_ISDIR(st.st_mode));
+  EXPECT_EQ(st.st_mode & 0777, 0700u);
   std::ifstream lock(root + "/LOCK");
   std::string pid;
   lock >> pid;
   EXPECT_EQ(pid, std::to_string(getpid()));
+}
+
+TEST(CacheDirTest, MakeDirCreatesOrAcceptsADirectory) {
+  testing::TempDir tmp("partfs-cachedir");
+  const std::string lost = tmp.Sub("lost+found");
+  ASSERT_TRUE(MakeDir(lost, 0700).ok());  // created: the parent is fsync'd too
+  struct stat st;
+  ASSERT_EQ(stat(lost.c_str(), &st), 0);
+  EXPECT_TRUE(S_ISDIR(st.st_mode));
+  EXPECT_EQ(st.st_mode & 0777, 0700u);
+  EXPECT_TRUE(MakeDir(lost, 0700).ok());  // exists: fine
+  std::ofstream(tmp.Sub("file")) << "x";
+  Status in_the_way = MakeDir(tmp.Sub("file"), 0700);
+  EXPECT_FALSE(in_the_way.ok());
+  EXPECT_NE(in_the_way.message().find("create directory"), std::string::npos)
+      << in_the_way.ToString();
+  EXPECT_FALSE(MakeDir(tmp.Sub("missing/child"), 0700).ok());
 }
 
 TEST(CacheDirTest, SecondOpenInSameProcessIsBusy) {

@@ -92,6 +92,36 @@ TEST_F(FsFilesystemTest, ReadDirFollowsPagination) {
   EXPECT_GE(store_.Calls(testing::FakeObjectStore::Op::kListObjects), 3);
 }
 
+// A server that repeats a continuation token would make opendir loop forever.
+TEST_F(FsFilesystemTest, OpenDirStopsWhenTheServerRepeatsAToken) {
+  ASSERT_TRUE(store_.PutObjectFromString("pre/d/a", "", {}).ok());
+  auto dir = fs_->Lookup(kRoot, "d");
+  ASSERT_TRUE(dir.ok()) << dir.status().ToString();
+  const uint64_t ino = dir->st_ino;
+  using Op = testing::FakeObjectStore::Op;
+
+  store_.SetListObjectsTokens({"same"});  // the same token twice in a row
+  int before = store_.Calls(Op::kListObjects);
+  auto dh = fs_->OpenDir(ino);
+  ASSERT_FALSE(dh.ok());
+  EXPECT_EQ(dh.status().code(), Status::Code::kIOError);
+  EXPECT_NE(dh.status().message().find("repeated a continuation token"), std::string::npos)
+      << dh.status().ToString();
+  EXPECT_EQ(store_.Calls(Op::kListObjects) - before, 2);
+
+  store_.SetListObjectsTokens({"t1", "t2"});  // t1 again after t2: a cycle
+  before = store_.Calls(Op::kListObjects);
+  dh = fs_->OpenDir(ino);
+  ASSERT_FALSE(dh.ok());
+  EXPECT_EQ(dh.status().code(), Status::Code::kIOError);
+  EXPECT_NE(dh.status().message().find("after 3 page(s)"), std::string::npos)
+      << dh.status().ToString();
+  EXPECT_EQ(store_.Calls(Op::kListObjects) - before, 3);
+
+  store_.SetListObjectsTokens({});
+  EXPECT_EQ(Names(ino), (std::vector<std::string>{"./", "../", "a"}));
+}
+
 TEST_F(FsFilesystemTest, FileBeingWrittenIsListedWithWriterSize) {
   RequestContext ctx{1, 2, 100};
   auto created = fs_->Create(kRoot, "w", 0600, O_WRONLY | O_CREAT, ctx);

@@ -191,7 +191,7 @@ TEST(FsOptionsTest, GcOnMount) {
   ASSERT_TRUE(bare.ok()) << bare.status().ToString();
   EXPECT_EQ(bare->gc_on_mount, std::chrono::hours(24));
   const std::map<std::string, int64_t> good = {
-      {"1s", 1}, {"30m", 1800}, {"24h", 86400}, {"7d", 7 * 86400}, {"90", 90}};
+      {"1h", 3600}, {"60m", 3600}, {"24h", 86400}, {"7d", 7 * 86400}, {"7200", 7200}};
   for (const auto& [text, seconds] : good) {
     auto c = Parse({"bkt", "/mnt", "-o", "allow_other,gc_on_mount=" + text + ",uid=7"});
     ASSERT_TRUE(c.ok()) << text << ": " << c.status().ToString();
@@ -201,8 +201,13 @@ TEST(FsOptionsTest, GcOnMount) {
   ExpectError({"bkt", "/mnt", "-o", "gc_on_mount=1w"}, "option gc_on_mount: duration '1w'");
   ExpectError({"bkt", "/mnt", "-o", "gc_on_mount=h"}, "option gc_on_mount: duration needs");
   ExpectError({"bkt", "/mnt", "-o", "gc_on_mount=-5m"}, "option gc_on_mount");
-  ExpectError({"bkt", "/mnt", "-o", "gc_on_mount=0"}, "at least 1s");
-  ExpectError({"bkt", "/mnt", "-o", "gc_on_mount=0d"}, "at least 1s");
+  // Below the safe floor of 1h: a younger upload may be one a writer has not journaled yet.
+  ExpectError({"bkt", "/mnt", "-o", "gc_on_mount=0"},
+              "option gc_on_mount=0 is below the safe floor of 1h");
+  ExpectError({"bkt", "/mnt", "-o", "gc_on_mount=0d"}, "gc_on_mount=0d is below the safe floor");
+  ExpectError({"bkt", "/mnt", "-o", "gc_on_mount=1s"}, "gc_on_mount=1s is below the safe floor");
+  ExpectError({"bkt", "/mnt", "-o", "gc_on_mount=59m"}, "gc_on_mount=59m is below the safe floor");
+  ExpectError({"bkt", "/mnt", "-o", "gc_on_mount=3599"}, "safe floor of 1h");
 }
 
 TEST(FsOptionsTest, MissingCredentials) {

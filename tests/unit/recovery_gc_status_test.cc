@@ -1,5 +1,6 @@
 // Orphan-upload GC and the `partfs status` report.
 #include <ctime>
+#include <functional>
 
 #include <gtest/gtest.h>
 
@@ -14,6 +15,27 @@ using RecoveryGcTest = RecoveryFixture;
 using RecoveryStatusTest = RecoveryFixture;
 
 constexpr int64_t kTwoDays = 2 * 86400;
+
+// A CountingStore that runs a hook while listing uploads and before each abort,
+// the moments a live mount may journal an upload behind gc's back.
+class HookedStore : public CountingStore {
+ public:
+  using CountingStore::CountingStore;
+  std::function<void()> on_list;
+  std::function<void(const std::string& key)> on_abort;
+
+  Result<ListUploadsPage> ListMultipartUploads(const std::string& prefix,
+                                               const std::string& key_marker,
+                                               const std::string& upload_id_marker,
+                                               uint32_t max_uploads) override {
+    if (on_list) on_list();
+    return CountingStore::ListMultipartUploads(prefix, key_marker, upload_id_marker, max_uploads);
+  }
+  Status AbortMultipartUpload(const std::string& key, const std::string& upload_id) override {
+    if (on_abort) on_abort(key);
+    return CountingStore::AbortMultipartUpload(key, upload_id);
+  }
+};
 
 std::set<std::string> OpenUploads(ObjectStore& store, const std::string& prefix = "") {
   std::set<std::string> ids;
@@ -51,11 +73,114 @@ TEST_F(RecoveryGcTest, KeepsUploadsYoungerThanTheThreshold) {
   EXPECT_EQ(store_.aborts.load(), 0);
   EXPECT_EQ(OpenUploads(fake_).count(orphan), 1u);
 
-  options.older_than_seconds = 0;
-  options.now = ::time(nullptr) + 5;
+  options.older_than_seconds = kMinGcAgeSeconds;
+  options.now = ::time(nullptr) + kMinGcAgeSeconds + 5;
   report = CollectOrphanUploads(store_, *journal_, options, Logger::Quiet());
   ASSERT_TRUE(report.ok());
   EXPECT_EQ(report->aborted, 1u);
+}
+
+TEST_F(RecoveryGcTest, RefusesAgesBelowTheSafeFloor) {
+  const std::string orphan = Create("young");
+  GcOptions options;
+  options.older_than_seconds = kMinGcAgeSeconds - 1;
+  options.now = ::time(nullptr) + kTwoDays;
+  auto report = CollectOrphanUploads(store_, *journal_, options, Logger::Quiet());
+  ASSERT_FALSE(report.ok());
+  EXPECT_EQ(report.status().code(), Status::Code::kInvalidArgument);
+  EXPECT_NE(report.status().message().find("safe floor of 1h"), std::string::npos)
+      << report.status().ToString();
+  EXPECT_EQ(store_.aborts.load(), 0);
+  EXPECT_EQ(OpenUploads(fake_).count(orphan), 1u);
+
+  EXPECT_TRUE(CheckGcAge("--older-than 1h", 3600).ok());
+  Status low = CheckGcAge("--older-than 59m", 59 * 60);
+  EXPECT_EQ(low.message(),
+            "--older-than 59m is below the safe floor of 1h for gc ages (a younger upload may "
+            "belong to a writer that has not journaled it yet)");
+}
+
+// A mount journals an upload id only after CreateMultipartUpload returns; the
+// listing may take long. gc reads the journal after it.
+TEST_F(RecoveryGcTest, KeepsAnUploadJournaledWhileListing) {
+  const std::string live = Create("data/live");
+  HookedStore store(&fake_);
+  store.on_list = [&] {
+    if (journal_->ListFiles()->empty()) NewRecord("data/live", live);
+  };
+  GcOptions options;
+  options.bucket = kRecBucket;
+  options.now = ::time(nullptr) + kTwoDays;
+  auto report = CollectOrphanUploads(store, *journal_, options, Logger::Quiet());
+  ASSERT_TRUE(report.ok()) << report.status().ToString();
+  EXPECT_EQ(report->tracked, 1u);
+  EXPECT_EQ(report->aborted, 0u);
+  EXPECT_EQ(store.aborts.load(), 0);
+  EXPECT_EQ(OpenUploads(fake_).count(live), 1u);
+}
+
+// A record of the bucket for the same key (no upload id yet: its writer is
+// between StartWrite and journaling the id) keeps the upload; one of another
+// bucket does not.
+TEST_F(RecoveryGcTest, KeepsAnUploadWhoseKeyAJournalRecordOfTheBucketHas) {
+  const std::string pending = Create("data/pending");
+  const std::string elsewhere = Create("data/elsewhere");
+  NewRecord("data/pending");
+  NewRecord("data/elsewhere", "", UploadState::kWriting, 0, "another-bucket");
+  GcOptions options;
+  options.bucket = kRecBucket;
+  options.now = ::time(nullptr) + kTwoDays;
+  auto report = CollectOrphanUploads(store_, *journal_, options, Logger::Quiet());
+  ASSERT_TRUE(report.ok()) << report.status().ToString();
+  EXPECT_EQ(report->tracked_key, 1u);
+  EXPECT_EQ(report->aborted, 1u);
+  EXPECT_EQ(OpenUploads(fake_), std::set<std::string>{pending});
+  for (const auto& e : report->entries) {
+    if (e.upload.upload_id == pending) {
+      EXPECT_EQ(e.action, GcAction::kTrackedKey);
+      EXPECT_EQ(GcActionName(e.action), "kept-tracked-key");
+    }
+  }
+}
+
+// The journal is read again right before each abort: a writer that started on
+// a key after the listing keeps that key's upload.
+TEST_F(RecoveryGcTest, ReadsTheJournalAgainBeforeEachAbort) {
+  const std::string first = Create("a/first");
+  const std::string second = Create("a/second");
+  HookedStore store(&fake_);
+  store.on_abort = [&](const std::string& key) {
+    if (key == "a/first") NewRecord("a/second");  // a mount starts writing a/second
+  };
+  GcOptions options;
+  options.bucket = kRecBucket;
+  options.now = ::time(nullptr) + kTwoDays;
+  auto report = CollectOrphanUploads(store, *journal_, options, Logger::Quiet());
+  ASSERT_TRUE(report.ok()) << report.status().ToString();
+  EXPECT_EQ(report->aborted, 1u);
+  EXPECT_EQ(report->tracked_key, 1u);
+  EXPECT_EQ(store.aborts.load(), 1);
+  EXPECT_EQ(OpenUploads(fake_), std::set<std::string>{second});
+}
+
+// A journal that cannot be read before an abort means no abort.
+TEST_F(RecoveryGcTest, NoAbortWhenTheJournalCannotBeReadAgain) {
+  const std::string orphan = Create("orphan");
+  int reads = 0;
+  TrackedSource source = [&]() -> Result<TrackedUploads> {
+    if (++reads > 1) return Status::IOError("journal is broken: test");
+    return TrackedUploads{};
+  };
+  GcOptions options;
+  options.now = ::time(nullptr) + kTwoDays;
+  auto report = CollectOrphanUploads(store_, source, options, Logger::Quiet());
+  ASSERT_TRUE(report.ok()) << report.status().ToString();
+  EXPECT_EQ(report->failed, 1u);
+  ASSERT_EQ(report->entries.size(), 1u);
+  EXPECT_EQ(report->entries[0].action, GcAction::kAbortFailed);
+  EXPECT_NE(report->entries[0].error.find("journal is broken"), std::string::npos);
+  EXPECT_EQ(store_.aborts.load(), 0);
+  EXPECT_EQ(OpenUploads(fake_).count(orphan), 1u);
 }
 
 TEST_F(RecoveryGcTest, DryRunChangesNothing) {
@@ -88,25 +213,11 @@ TEST_F(RecoveryGcTest, NeverAbortsAFailedRecordsUpload) {
   const std::string upload = Create("failed");
   NewRecord("failed", upload, UploadState::kFailed);
   GcOptions options;
-  options.older_than_seconds = 0;
   options.now = ::time(nullptr) + kTwoDays;
   auto report = CollectOrphanUploads(store_, *journal_, options, Logger::Quiet());
   ASSERT_TRUE(report.ok());
   EXPECT_EQ(report->tracked, 1u);
   EXPECT_EQ(store_.aborts.load(), 0);
-}
-
-TEST(RecoveryGcDurationTest, ParsesUnits) {
-  EXPECT_EQ(*ParseDuration("30m"), 1800);
-  EXPECT_EQ(*ParseDuration("24h"), 86400);
-  EXPECT_EQ(*ParseDuration("7d"), 7 * 86400);
-  EXPECT_EQ(*ParseDuration("45s"), 45);
-  EXPECT_EQ(*ParseDuration("90"), 90);
-  EXPECT_FALSE(ParseDuration("").ok());
-  EXPECT_FALSE(ParseDuration("h").ok());
-  EXPECT_FALSE(ParseDuration("3w").ok());
-  EXPECT_FALSE(ParseDuration("-1h").ok());
-  EXPECT_FALSE(ParseDuration("1.5h").ok());
 }
 
 TEST_F(RecoveryStatusTest, ReportsProgressOfEachRecord) {

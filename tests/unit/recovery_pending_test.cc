@@ -66,17 +66,29 @@ TEST_F(RecoveryPendingTest, EachKeyIsPendingUntilItsOwnRecordIsResumed) {
   EXPECT_TRUE(cache->journal().ListFiles()->empty());
 }
 
-TEST_F(RecoveryPendingTest, FailedRecoveryStopsBeingPending) {
-  CrashedWrite("gone", 3);
+// A transient failure is retried in the running mount: the key stays pending
+// (stat answers from the record, readers wait) until the retry lands it.
+TEST_F(RecoveryPendingTest, TransientlyFailedRecoveryStaysPendingUntilItsRetryLands) {
+  const std::string data = CrashedWrite("gone", 3);
   fake_.FailOperation(FakeObjectStore::Op::kUploadPart, Status::Unavailable("injected"));
+  options_.retry_backoff = std::chrono::milliseconds(50);
+  options_.retry_backoff_max = std::chrono::milliseconds(200);
   auto cache = OpenCache();
   ASSERT_NE(cache, nullptr);
   ASSERT_TRUE(cache->StartRecovery().ok());
+  cache->WaitForRecovery();
+  EXPECT_TRUE(cache->RecoveryPendingFor("gone"));
+  EXPECT_FALSE(fake_.ObjectData("gone").has_value());
+  auto record = cache->RecoveringRecord("gone");
+  ASSERT_TRUE(record.has_value());
+  EXPECT_GE(record->retries, 1u) << "the retry is journaled (partfs status shows it)";
+
+  fake_.ClearFaults();
   cache->WaitForRecoveryOf("gone", std::chrono::seconds(30));
   EXPECT_FALSE(cache->RecoveryPendingFor("gone"));
-  cache->WaitForRecovery();
-  EXPECT_FALSE(fake_.ObjectData("gone").has_value());
-  EXPECT_EQ(cache->journal().ListFiles()->size(), 1u) << "kept for the next mount";
+  EXPECT_TRUE(fake_.ObjectData("gone") == data);
+  EXPECT_TRUE(cache->journal().ListFiles()->empty());
+  EXPECT_EQ(cache->RetriesPending(), 0u);
 }
 
 TEST_F(RecoveryPendingTest, WritesOfANewMountAreNeverPending) {
