@@ -70,6 +70,7 @@ class LmdbJournal : public Journal {
     record.id = *id;
     PARTFS_RETURN_IF_ERROR(
         RetireLocked(**txn, record.endpoint, record.bucket, record.to, 0, retired));
+    PARTFS_RETURN_IF_ERROR(DropRenamesOfLocked(**txn, record.endpoint, record.bucket, record.from));
     // Pending versions of the source follow it to its new name.
     std::vector<FileRecord> moved;
     {
@@ -281,6 +282,27 @@ class LmdbJournal : public Journal {
       PARTFS_RETURN_IF_ERROR(txn.Put(files_, FileKey(record.file_id), EncodeFileRecord(record)));
       if (retired != nullptr) retired->push_back(record.file_id);
     }
+    return DropRenamesOfLocked(txn, endpoint, bucket, key);
+  }
+
+  // An unfinished rename from or onto `key` is superseded by a newer operation
+  // on the key: rolling it forward later would undo that operation.
+  Status DropRenamesOfLocked(LmdbTxn& txn, const std::string& endpoint, const std::string& bucket,
+                             const std::string& key) {
+    if (!has_renames_) return Status::OK();
+    std::vector<uint64_t> stale;
+    {
+      auto cursor = LmdbCursor::Open(txn, renames_);
+      if (!cursor.ok()) return cursor.status();
+      auto found = (*cursor)->SeekFirst();
+      for (; found.ok() && *found; found = (*cursor)->Next()) {
+        auto rename = DecodeRenameRecord((*cursor)->value());
+        if (!rename.ok() || rename->endpoint != endpoint || rename->bucket != bucket) continue;
+        if (rename->from == key || rename->to == key) stale.push_back(rename->id);
+      }
+      if (!found.ok()) return found.status();
+    }
+    for (uint64_t id : stale) PARTFS_RETURN_IF_ERROR(txn.Delete(renames_, FileKey(id)));
     return Status::OK();
   }
 

@@ -105,7 +105,9 @@ class Journal {
   // Ids of file records that do not decode (set aside: never resumed or deleted).
   virtual Result<std::vector<uint64_t>> CorruptFileIds() = 0;
 
-  // Generation rules (one write transaction each, so a crash keeps all or none):
+  // Generation rules (one write transaction each, so a crash keeps all or none).
+  // Each of the three also drops unfinished renames from or onto the key(s) it
+  // touches: a newer operation supersedes a rename a crash left half done.
   // Puts `record` and retires every other record of the same endpoint, bucket
   // and key that is not retired yet (a newer write or rename supersedes them).
   // The ids retired are appended to `retired` (may be null).

@@ -210,12 +210,14 @@ class WriteCacheImpl : public WriteCache {
       MutexLock pending_lock(&pending_mu_);
       recovery_begun_ = true;
     }
+    // Renames first and before the mount serves: a rename rolled forward later
+    // could copy over a newer write of its target or move a newer source.
+    uint32_t renames = recovery_->FinishRenames();
+    if (renames > 0) {
+      options_.logger->Info("recovery: " + std::to_string(renames) + " renames finished");
+    }
     // Only the records found at Open: writers started since own theirs.
     recovery_thread_ = std::thread([this, ids = preexisting_ids_] {
-      uint32_t renames = recovery_->FinishRenames();
-      if (renames > 0) {
-        options_.logger->Info("recovery: " + std::to_string(renames) + " renames finished");
-      }
       RecoveryReport report = recovery_->ResumeFiles(ids, options_.upload_threads);
       // Transient failures are retried in this mount, with backoff.
       std::set<uint64_t> retrying;
@@ -340,33 +342,38 @@ class WriteCacheImpl : public WriteCache {
   void ScheduleRetry(uint64_t file_id) {
     auto record = journal_->GetFile(file_id);
     if (!record.ok()) return;
-    if (record->state == UploadState::kRetired) {
-      // Nothing to wait for: only its upload is aborted and its data dropped.
-      MutexLock lock(&retry_mu_);
-      if (!retry_stop_) retry_due_[file_id] = std::chrono::steady_clock::now();
-      retry_cv_.SignalAll();
-      return;
-    }
-    {
+    const bool retired = record->state == UploadState::kRetired;
+    if (!retired) {
       // Until it lands, stat answers from the record and readers wait (bounded).
       MutexLock lock(&pending_mu_);
       recovery_begun_ = true;
       pending_keys_[file_id] = record->key;
     }
-    auto delay = options_.retry_backoff;
-    for (uint32_t i = 0; i < record->retries && delay < options_.retry_backoff_max; ++i) delay *= 2;
-    delay = std::min(delay, options_.retry_backoff_max);
-    record->retries += 1;
-    record->retry_at = static_cast<int64_t>(time(nullptr)) +
-                       std::chrono::ceil<std::chrono::seconds>(delay).count();
-    Status journaled = journal_->PutFile(*record);
-    if (!journaled.ok() && !IsRetired(journaled)) {
-      options_.logger->Warn("journal update of retry of " + record->key + ": " +
-                            journaled.ToString());
+    // A retired record only needs its upload aborted: at once the first time,
+    // then with the same backoff. Its attempts are counted in memory (PutFile
+    // refuses to rewrite a retired record, which is what keeps it retired).
+    uint32_t attempts = record->retries;
+    if (retired) {
+      MutexLock lock(&retry_mu_);
+      attempts = retired_attempts_[file_id]++;
     }
-    options_.logger->Info("upload of " + record->key + " will be retried in " +
-                          std::to_string(std::chrono::ceil<std::chrono::seconds>(delay).count()) +
-                          " s (attempt " + std::to_string(record->retries) + ")");
+    auto delay = options_.retry_backoff;
+    for (uint32_t i = 0; i < attempts && delay < options_.retry_backoff_max; ++i) delay *= 2;
+    delay = std::min(delay, options_.retry_backoff_max);
+    if (retired && attempts == 0) delay = std::chrono::milliseconds(0);
+    const int64_t delay_s = std::chrono::ceil<std::chrono::seconds>(delay).count();
+    if (!retired) {
+      record->retries = attempts + 1;
+      record->retry_at = static_cast<int64_t>(time(nullptr)) + delay_s;
+      Status journaled = journal_->PutFile(*record);
+      if (!journaled.ok() && !IsRetired(journaled)) {
+        options_.logger->Warn("journal update of retry of " + record->key + ": " +
+                              journaled.ToString());
+      }
+      options_.logger->Info("upload of " + record->key + " will be retried in " +
+                            std::to_string(delay_s) + " s (attempt " +
+                            std::to_string(record->retries) + ")");
+    }
     MutexLock lock(&retry_mu_);
     if (retry_stop_) return;
     retry_due_[file_id] = std::chrono::steady_clock::now() + delay;
@@ -439,6 +446,7 @@ class WriteCacheImpl : public WriteCache {
   CondVar retry_cv_{&retry_mu_};
   std::map<uint64_t, std::chrono::steady_clock::time_point> retry_due_ GUARDED_BY(retry_mu_);
   bool retry_running_ GUARDED_BY(retry_mu_) = false;
+  std::map<uint64_t, uint32_t> retired_attempts_ GUARDED_BY(retry_mu_);
   bool retry_stop_ GUARDED_BY(retry_mu_) = false;
   std::thread retry_thread_;
 
