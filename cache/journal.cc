@@ -23,6 +23,19 @@ constexpr char kRenamesDb[] = "renames";
 constexpr char kNextFileIdKey[] = "next_file_id";
 constexpr char kSchemaVersionKey[] = "schema_version";
 
+// Calls fn(key, value) for every entry of `dbi`, in key order; fn returns
+// false to stop early. Entries must not be changed while scanning.
+template <typename Fn>
+Status ScanDb(LmdbTxn& txn, MDB_dbi dbi, Fn fn) {
+  auto cursor = LmdbCursor::Open(txn, dbi);
+  if (!cursor.ok()) return cursor.status();
+  auto found = (*cursor)->SeekFirst();
+  for (; found.ok() && *found; found = (*cursor)->Next()) {
+    if (!fn((*cursor)->key(), (*cursor)->value())) return Status::OK();
+  }
+  return found.status();
+}
+
 class LmdbJournal : public Journal {
  public:
   LmdbJournal(std::unique_ptr<LmdbEnv> env, MDB_dbi files, MDB_dbi parts, MDB_dbi meta,
@@ -72,29 +85,19 @@ class LmdbJournal : public Journal {
         RetireLocked(**txn, record.endpoint, record.bucket, record.to, 0, retired));
     PARTFS_RETURN_IF_ERROR(DropRenamesOfLocked(**txn, record.endpoint, record.bucket, record.from));
     // Pending versions of the source follow it to its new name.
-    std::vector<FileRecord> moved;
-    {
-      auto cursor = LmdbCursor::Open(**txn, files_);
-      if (!cursor.ok()) return cursor.status();
-      auto found = (*cursor)->SeekFirst();
-      for (; found.ok() && *found; found = (*cursor)->Next()) {
-        auto file = DecodeFileRecord((*cursor)->value());
-        if (!file.ok() || file->key != record.from || file->bucket != record.bucket ||
-            file->endpoint != record.endpoint || file->state == UploadState::kRetired) {
-          continue;
-        }
-        if (std::find(keep_key.begin(), keep_key.end(), file->file_id) != keep_key.end()) continue;
-        if (!file->upload_id.empty() || file->upload_intent_at != 0) {
-          // A multipart upload belongs to its key and cannot follow the rename.
-          return Status::Busy("'" + record.from +
-                              "' has an unfinished multipart upload in the cache; "
-                              "rename it once that upload completes");
-        }
-        moved.push_back(std::move(*file));
+    auto moved = RecordsOfKey(**txn, record.endpoint, record.bucket, record.from, 0);
+    if (!moved.ok()) return moved.status();
+    for (auto& file : *moved) {
+      if (std::find(keep_key.begin(), keep_key.end(), file.file_id) != keep_key.end()) continue;
+      if (!file.upload_id.empty() || file.upload_intent_at != 0) {
+        // A multipart upload belongs to its key and cannot follow the rename.
+        return Status::Busy("'" + record.from +
+                            "' has an unfinished multipart upload in the cache; "
+                            "rename it once that upload completes");
       }
-      if (!found.ok()) return found.status();
     }
-    for (auto& file : moved) {
+    for (auto& file : *moved) {
+      if (std::find(keep_key.begin(), keep_key.end(), file.file_id) != keep_key.end()) continue;
       file.key = record.to;
       PARTFS_RETURN_IF_ERROR((*txn)->Put(files_, FileKey(file.file_id), EncodeFileRecord(file)));
     }
@@ -116,16 +119,15 @@ class LmdbJournal : public Journal {
     if (!has_renames_) return std::vector<RenameRecord>{};
     auto txn = LmdbTxn::Begin(*env_, true);
     if (!txn.ok()) return txn.status();
-    auto cursor = LmdbCursor::Open(**txn, renames_);
-    if (!cursor.ok()) return cursor.status();
     std::vector<RenameRecord> renames;
-    auto found = (*cursor)->SeekFirst();
-    for (; found.ok() && *found; found = (*cursor)->Next()) {
-      auto record = DecodeRenameRecord((*cursor)->value());
-      if (!record.ok()) return record.status();
-      renames.push_back(std::move(*record));
-    }
-    if (!found.ok()) return found.status();
+    Status damaged;
+    PARTFS_RETURN_IF_ERROR(ScanDb(**txn, renames_, [&](std::string_view, std::string_view value) {
+      auto record = DecodeRenameRecord(value);
+      if (!record.ok()) damaged = record.status();
+      if (record.ok()) renames.push_back(std::move(*record));
+      return record.ok();
+    }));
+    if (!damaged.ok()) return damaged;
     return renames;
   }
 
@@ -214,32 +216,26 @@ class LmdbJournal : public Journal {
   Result<std::vector<FileRecord>> ListFiles() override {
     auto txn = LmdbTxn::Begin(*env_, true);
     if (!txn.ok()) return txn.status();
-    auto cursor = LmdbCursor::Open(**txn, files_);
-    if (!cursor.ok()) return cursor.status();
     std::vector<FileRecord> files;
-    auto found = (*cursor)->SeekFirst();
-    for (; found.ok() && *found; found = (*cursor)->Next()) {
-      auto record = DecodeFileRecord((*cursor)->value());
-      if (!record.ok()) continue;  // set aside: see CorruptFileIds
-      files.push_back(std::move(*record));
-    }
-    if (!found.ok()) return found.status();
+    PARTFS_RETURN_IF_ERROR(ScanDb(**txn, files_, [&](std::string_view, std::string_view value) {
+      auto record = DecodeFileRecord(value);
+      if (record.ok()) files.push_back(std::move(*record));  // else set aside: CorruptFileIds
+      return true;
+    }));
     return files;
   }
 
   Result<std::vector<uint64_t>> CorruptFileIds() override {
     auto txn = LmdbTxn::Begin(*env_, true);
     if (!txn.ok()) return txn.status();
-    auto cursor = LmdbCursor::Open(**txn, files_);
-    if (!cursor.ok()) return cursor.status();
     std::vector<uint64_t> ids;
-    auto found = (*cursor)->SeekFirst();
-    for (; found.ok() && *found; found = (*cursor)->Next()) {
-      if (DecodeFileRecord((*cursor)->value()).ok()) continue;
-      auto id = ParseFileKey((*cursor)->key());
-      ids.push_back(id.ok() ? *id : 0);
-    }
-    if (!found.ok()) return found.status();
+    PARTFS_RETURN_IF_ERROR(
+        ScanDb(**txn, files_, [&](std::string_view key, std::string_view value) {
+          if (DecodeFileRecord(value).ok()) return true;
+          auto id = ParseFileKey(key);
+          ids.push_back(id.ok() ? *id : 0);
+          return true;
+        }));
     return ids;
   }
 
@@ -257,27 +253,30 @@ class LmdbJournal : public Journal {
     return id;
   }
 
+  // The readable, unretired records of endpoint/bucket/key except `skip_id`.
+  Result<std::vector<FileRecord>> RecordsOfKey(LmdbTxn& txn, const std::string& endpoint,
+                                               const std::string& bucket, const std::string& key,
+                                               uint64_t skip_id) {
+    std::vector<FileRecord> records;
+    PARTFS_RETURN_IF_ERROR(ScanDb(txn, files_, [&](std::string_view, std::string_view value) {
+      auto record = DecodeFileRecord(value);
+      if (record.ok() && record->file_id != skip_id && record->key == key &&
+          record->bucket == bucket && record->endpoint == endpoint &&
+          record->state != UploadState::kRetired) {
+        records.push_back(std::move(*record));
+      }
+      return true;
+    }));
+    return records;
+  }
+
   // Marks every readable record of endpoint/bucket/key except `keep_id` as
   // kRetired within `txn`.
   Status RetireLocked(LmdbTxn& txn, const std::string& endpoint, const std::string& bucket,
                       const std::string& key, uint64_t keep_id, std::vector<uint64_t>* retired) {
-    std::vector<FileRecord> to_retire;
-    {
-      auto cursor = LmdbCursor::Open(txn, files_);
-      if (!cursor.ok()) return cursor.status();
-      auto found = (*cursor)->SeekFirst();
-      for (; found.ok() && *found; found = (*cursor)->Next()) {
-        auto record = DecodeFileRecord((*cursor)->value());
-        if (!record.ok() || record->file_id == keep_id) continue;
-        if (record->key != key || record->bucket != bucket || record->endpoint != endpoint) {
-          continue;
-        }
-        if (record->state == UploadState::kRetired) continue;
-        to_retire.push_back(std::move(*record));
-      }
-      if (!found.ok()) return found.status();
-    }
-    for (auto& record : to_retire) {
+    auto to_retire = RecordsOfKey(txn, endpoint, bucket, key, keep_id);
+    if (!to_retire.ok()) return to_retire.status();
+    for (auto& record : *to_retire) {
       record.state = UploadState::kRetired;
       PARTFS_RETURN_IF_ERROR(txn.Put(files_, FileKey(record.file_id), EncodeFileRecord(record)));
       if (retired != nullptr) retired->push_back(record.file_id);
@@ -291,17 +290,14 @@ class LmdbJournal : public Journal {
                              const std::string& key) {
     if (!has_renames_) return Status::OK();
     std::vector<uint64_t> stale;
-    {
-      auto cursor = LmdbCursor::Open(txn, renames_);
-      if (!cursor.ok()) return cursor.status();
-      auto found = (*cursor)->SeekFirst();
-      for (; found.ok() && *found; found = (*cursor)->Next()) {
-        auto rename = DecodeRenameRecord((*cursor)->value());
-        if (!rename.ok() || rename->endpoint != endpoint || rename->bucket != bucket) continue;
-        if (rename->from == key || rename->to == key) stale.push_back(rename->id);
+    PARTFS_RETURN_IF_ERROR(ScanDb(txn, renames_, [&](std::string_view, std::string_view value) {
+      auto rename = DecodeRenameRecord(value);
+      if (rename.ok() && rename->endpoint == endpoint && rename->bucket == bucket &&
+          (rename->from == key || rename->to == key)) {
+        stale.push_back(rename->id);
       }
-      if (!found.ok()) return found.status();
-    }
+      return true;
+    }));
     for (uint64_t id : stale) PARTFS_RETURN_IF_ERROR(txn.Delete(renames_, FileKey(id)));
     return Status::OK();
   }

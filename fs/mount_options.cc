@@ -18,6 +18,9 @@ namespace {
 
 constexpr uint32_t kMaxUploadThreads = 64;
 constexpr uint64_t kMaxRetryTimeoutSeconds = 24 * 3600;
+// Attempts per request when retry_timeout bounds it (the backoff caps at 5 s, so
+// 24 h of retrying stays far below this).
+constexpr uint32_t kRetryAttemptsBoundedByTime = 1000000;
 constexpr int64_t kDefaultGcAgeSeconds = 24 * 3600;  // bare gc_on_mount
 
 Status Bad(std::string msg) { return Status::InvalidArgument(std::move(msg)); }
@@ -389,6 +392,9 @@ S3ClientOptions MountConfig::ClientOptions(Logger* logger) const {
   o.path_style = path_style;
   o.profile = profile;
   o.retry.max_total = std::chrono::duration_cast<std::chrono::milliseconds>(retry_timeout);
+  // retry_timeout, not a count of attempts, decides when a request gives up: a
+  // server that is down for 20 s must not fail a write when retry_timeout=60.
+  o.retry.max_attempts = kRetryAttemptsBoundedByTime;
   o.logger = logger;
   return o;
 }

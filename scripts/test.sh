@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs ALL of partfs's tests on this machine: installs the dependencies, builds,
 # starts one shared local S3 server (scripts/s3-server.sh), runs every ctest
-# label (unit, integration, fuse), then, when time allows, the unit tests again
+# label (unit, integration, fuse, torture, fault; the last three one test at a
+# time), then, when time allows, the unit tests again
 # under ASan+UBSan (<build>-asan/) and the upload pipeline's unit tests under
 # TSan (<build>-tsan/). Exits non-zero on any failure.
 #
@@ -63,7 +64,7 @@ export PARTFS_TEST_S3_LOG=$S3_DIR/log/swift.log
 
 # ---- the tests ------------------------------------------------------------------
 failed=0
-step "ctest (unit, integration, fuse)"
+step "ctest (unit, integration, fuse, torture, fault)"
 # shellcheck disable=SC2086
 if ! ctest --test-dir "$BUILD" --output-on-failure -j2 --timeout 900 ${PARTFS_CTEST_ARGS:-} \
   2>&1 | tee "$BUILD/ctest.log"; then
@@ -99,7 +100,7 @@ export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 export TSAN_OPTIONS=${TSAN_OPTIONS:-halt_on_error=1:second_deadlock_stack=1}
 sanitizer_pass "ASan+UBSan" address "$ASAN_BUILD" || failed=1
 # TSan on the concurrent part: the upload pipeline, cache budget, journal and recovery.
-sanitizer_pass "TSan" thread "${BUILD%/}-tsan" -R '^(Cache|Recovery)' || failed=1
+sanitizer_pass "TSan" thread "${BUILD%/}-tsan" -R '^(Cache|Recovery|CrashSafety)' || failed=1
 
 step "done"
 grep -h -E '^[0-9]+% tests passed|tests failed out of' "$BUILD/ctest.log" "$ASAN_BUILD/ctest.log" \

@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <cassert>
 #include <cctype>
+#include <chrono>
 #include <cstring>
 
 namespace partfs::testing {
@@ -46,6 +47,12 @@ int ConnectLoopback(int port) {
   timeval tv{30, 0};  // bounded waits on the server side
   setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
   return fd;
+}
+
+// Makes close(fd) send a RST instead of a FIN.
+void SetResetOnClose(int fd) {
+  linger lg{1, 0};
+  setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
 }
 
 std::string Lower(std::string s) {
@@ -146,6 +153,52 @@ void FaultProxy::PassThrough() {
   fail_all_ = false;
   match_all_.clear();
   match_pass_ = 0;
+  random_on_ = false;
+  outage_ = false;
+  delay_ = std::chrono::milliseconds(0);
+  delay_match_.clear();
+}
+
+void FaultProxy::DelayRequestsMatching(std::vector<std::string> substrings,
+                                       std::chrono::milliseconds delay) {
+  std::lock_guard<std::mutex> lock(mu_);
+  delay_match_ = std::move(substrings);
+  delay_ = delay;
+}
+
+std::chrono::milliseconds FaultProxy::DelayFor(const std::string& head) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (delay_.count() <= 0) return std::chrono::milliseconds(0);
+  const std::string line = head.substr(0, head.find("\r\n"));
+  for (const std::string& s : delay_match_) {
+    if (line.find(s) == std::string::npos) return std::chrono::milliseconds(0);
+  }
+  return delay_;
+}
+
+void FaultProxy::FaultRandomly(const RandomFaults& faults) {
+  std::lock_guard<std::mutex> lock(mu_);
+  random_ = faults;
+  random_on_ = faults.probability > 0;
+  random_stalls_ = 0;
+  random_engine_.seed(faults.seed);
+}
+
+FaultProxy::RandomFaultCounts FaultProxy::random_fault_counts() const {
+  RandomFaultCounts c;
+  c.slow_down_503 = random_503_.load();
+  c.internal_error_500 = random_500_.load();
+  c.reset = random_reset_.load();
+  c.stall = random_stall_.load();
+  return c;
+}
+
+void FaultProxy::SetOutage(bool on) {
+  std::lock_guard<std::mutex> lock(mu_);
+  outage_ = on;
+  if (on) {
+    for (int fd : open_fds_) shutdown(fd, SHUT_RDWR);  // requests in flight fail
+  }
 }
 
 FaultProxy::Action FaultProxy::NextRequestAction(const std::string& head, uint64_t* cut_after,
@@ -179,6 +232,45 @@ FaultProxy::Action FaultProxy::NextRequestAction(const std::string& head, uint64
   if (drop_next_ > 0) {
     --drop_next_;
     return Action::kDrop;
+  }
+  if (random_on_) {
+    std::uniform_real_distribution<double> unit(0.0, 1.0);
+    if (unit(random_engine_) < random_.probability) {
+      const int w503 = std::max(0, random_.weight_503), w500 = std::max(0, random_.weight_500);
+      const int wreset = std::max(0, random_.weight_reset);
+      const int wstall = std::max(0, random_.weight_stall);
+      const int sum = w503 + w500 + wreset + wstall;
+      int pick = sum > 0 ? static_cast<int>(random_engine_() % static_cast<uint64_t>(sum)) : 0;
+      if (sum == 0 || pick < w503) {
+        random_503_++;
+        *fail_status = 503;
+        *fail_code = "SlowDown";
+        return Action::kFail;
+      }
+      pick -= w503;
+      if (pick < w500) {
+        random_500_++;
+        *fail_status = 500;
+        *fail_code = "InternalError";
+        return Action::kFail;
+      }
+      pick -= w500;
+      if (pick < wreset) {
+        const uint64_t total = head.size() + ContentLength(head);
+        *cut_after = random_engine_() % (total + 1);
+        random_reset_++;
+        return Action::kReset;
+      }
+      if (random_stalls_ < random_.max_stalls) {
+        ++random_stalls_;
+        random_stall_++;
+        return Action::kStall;
+      }
+      random_503_++;
+      *fail_status = 503;
+      *fail_code = "SlowDown";
+      return Action::kFail;
+    }
   }
   return Action::kPass;
 }
@@ -214,6 +306,13 @@ void FaultProxy::AcceptLoop() {
     if (fd < 0) continue;
     if (TakeConnectionCut()) {
       faults_injected_++;
+      close(fd);
+      continue;
+    }
+    if (outage_.load()) {
+      faults_injected_++;
+      outage_refusals_++;
+      SetResetOnClose(fd);
       close(fd);
       continue;
     }
@@ -307,6 +406,34 @@ void FaultProxy::Serve(Connection* conn) {
       if (keep > head.size()) pump(keep - head.size(), -1);
       break;
     }
+    if (action == Action::kReset) {
+      faults_injected_++;
+      // The head is already read; read on to the cut point, then reset.
+      const uint64_t keep = std::min(cut_after, head.size() + body_len);
+      if (keep > head.size()) pump(keep - head.size(), -1);
+      SetResetOnClose(client);
+      break;
+    }
+    if (action == Action::kStall) {
+      faults_injected_++;
+      // Read (and discard) whatever comes, answer nothing, until the client
+      // gives up, the stall is over or the proxy stops.
+      std::chrono::seconds stall_for;
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        stall_for = random_.stall_for;
+      }
+      const auto until = std::chrono::steady_clock::now() + stall_for;
+      while (!stopping_.load() && std::chrono::steady_clock::now() < until) {
+        pollfd pfd{client, POLLIN, 0};
+        const int ready = poll(&pfd, 1, 200);
+        if (ready < 0 && errno != EINTR) break;
+        if (ready <= 0) continue;
+        ssize_t n = recv(client, tmp.data(), tmp.size(), 0);
+        if (n == 0 || (n < 0 && errno != EINTR && errno != EAGAIN)) break;
+      }
+      break;
+    }
     if (action == Action::kDrop) {
       faults_injected_++;
       // A separate server connection that closes after its one response, so
@@ -320,6 +447,14 @@ void FaultProxy::Serve(Connection* conn) {
       }
       close(fresh);
       break;
+    }
+    const auto delay = DelayFor(head);
+    if (delay.count() > 0) {
+      delayed_++;
+      const auto until = std::chrono::steady_clock::now() + delay;
+      while (!stopping_.load() && std::chrono::steady_clock::now() < until) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      }
     }
     if (server < 0) {
       server = ConnectLoopback(target_port_);

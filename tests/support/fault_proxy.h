@@ -19,6 +19,8 @@
 //                            all of the substrings `s` with an error (e.g.
 //                            {"POST ", "uploadId="}: CompleteMultipartUpload),
 //                            optionally after letting the first k through.
+// and, for the fault and soak tests, a random mix of faults (FaultRandomly), an
+// outage (SetOutage) and slowed requests (DelayRequestsMatching): see those.
 // Requests are assumed to carry Content-Length bodies (as curl sends them).
 //
 // Thread-safe. One thread accepts; each connection gets a thread for each
@@ -28,9 +30,11 @@
 #define PARTFS_TESTS_SUPPORT_FAULT_PROXY_H_
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <random>
 #include <set>
 #include <string>
 #include <thread>
@@ -63,7 +67,52 @@ class FaultProxy {
                             int http_status = 503, const std::string& code = "SlowDown");
   // Requests that matched FailRequestsMatching's substrings so far (passed or failed).
   int matching_requests_seen() const { return matching_seen_.load(); }
-  void PassThrough();  // disarms every fault
+  void PassThrough();  // disarms every fault (also the random mix and an outage)
+
+  // The random mix: each request not claimed by an armed fault above is, with
+  // `probability`, answered by one fault kind chosen by the weights:
+  //   503 SlowDown, 500 InternalError (answered by the proxy, body discarded);
+  //   reset: a random part of the head+body is read, then the connection is
+  //          reset (RST), the server never sees the request;
+  //   stall: the request is read and never answered; the connection is held
+  //          until the client gives up (closes) or `stall_for` passed. At most
+  //          `max_stalls` stalls in all (a stall costs the client its whole
+  //          low-speed timeout); further draws of "stall" become 503s.
+  // Deterministic for `seed` in the order requests arrive.
+  struct RandomFaults {
+    double probability = 0.1;
+    uint64_t seed = 1;
+    int weight_503 = 1;
+    int weight_500 = 1;
+    int weight_reset = 1;
+    int weight_stall = 0;
+    int max_stalls = 0;
+    std::chrono::seconds stall_for{60};
+  };
+  void FaultRandomly(const RandomFaults& faults);
+  // Faults the random mix injected so far, by kind.
+  struct RandomFaultCounts {
+    int slow_down_503 = 0;
+    int internal_error_500 = 0;
+    int reset = 0;
+    int stall = 0;
+    int total() const { return slow_down_503 + internal_error_500 + reset + stall; }
+  };
+  RandomFaultCounts random_fault_counts() const;
+
+  // An outage (a stopped server, from the client's view): while on, every new
+  // connection is reset as soon as it is accepted, and turning it on resets
+  // every open connection (requests in flight fail). Counted in
+  // faults_injected() and outage_refusals().
+  void SetOutage(bool on);
+  int outage_refusals() const { return outage_refusals_.load(); }
+
+  // Slow uploads without failing them: every request whose request line
+  // contains all of `substrings` (and that no fault claims) is held `delay`
+  // before it is forwarded; the client sees no answer meanwhile (keep it under
+  // the client's low-speed timeout). A zero delay or PassThrough() ends it.
+  void DelayRequestsMatching(std::vector<std::string> substrings, std::chrono::milliseconds delay);
+  int delayed_requests() const { return delayed_.load(); }
 
   int requests_seen() const { return requests_seen_.load(); }
   // The head (request line and headers) of the latest request received.
@@ -73,7 +122,7 @@ class FaultProxy {
   void Stop();
 
  private:
-  enum class Action { kPass, kFail, kCut, kDrop };
+  enum class Action { kPass, kFail, kCut, kDrop, kReset, kStall };
   struct Connection;
 
   void AcceptLoop();
@@ -81,6 +130,7 @@ class FaultProxy {
   Action NextRequestAction(const std::string& head, uint64_t* cut_after, int* fail_status,
                            std::string* fail_code);
   bool TakeConnectionCut();
+  std::chrono::milliseconds DelayFor(const std::string& head);
   void Track(int fd);
   void Untrack(int fd);
 
@@ -107,6 +157,21 @@ class FaultProxy {
   std::string last_head_;
   std::vector<std::unique_ptr<Connection>> connections_;
 
+  RandomFaults random_{};
+  bool random_on_ = false;
+  int random_stalls_ = 0;
+  std::mt19937_64 random_engine_;
+
+  std::vector<std::string> delay_match_;
+  std::chrono::milliseconds delay_{0};
+  std::atomic<int> delayed_{0};
+
+  std::atomic<bool> outage_{false};
+  std::atomic<int> outage_refusals_{0};
+  std::atomic<int> random_503_{0};
+  std::atomic<int> random_500_{0};
+  std::atomic<int> random_reset_{0};
+  std::atomic<int> random_stall_{0};
   std::atomic<int> requests_seen_{0};
   std::atomic<int> faults_injected_{0};
   std::atomic<int> matching_seen_{0};

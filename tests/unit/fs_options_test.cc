@@ -88,6 +88,8 @@ TEST(FsOptionsTest, AllOptions) {
   EXPECT_EQ(client.bucket, "bkt");
   EXPECT_FALSE(client.path_style);
   EXPECT_EQ(client.retry.max_total.count(), 7000);
+  // Time, not a count of attempts, bounds a request's retries.
+  EXPECT_GE(client.retry.max_attempts, 1000u);
   CacheOptions cache = c->CacheOptionsFor(nullptr);
   EXPECT_EQ(cache.part_size, 64ull << 20);
   EXPECT_EQ(cache.bucket, "bkt");
