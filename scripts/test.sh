@@ -29,38 +29,9 @@ step "dependencies and build"
 bash scripts/build.sh
 
 # ---- the shared S3 server ---------------------------------------------------
-port_busy() {  # something listens on 127.0.0.1:$1
-  (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
-}
-block_free() {
-  local p
-  for ((p = $1; p < $1 + 5; p++)); do
-    if port_busy "$p"; then return 1; fi
-  done
-}
-PORT=${PARTFS_TEST_S3_PORT:-18080}
-for ((i = 0; i < 20; i++)); do
-  block_free "$PORT" && break
-  PORT=$((PORT + 10))
-done
-S3_DIR=$(mktemp -d /tmp/partfs-test-s3-XXXXXX)
-cleanup() {
-  local rc=$?
-  bash scripts/s3-server.sh stop "$S3_DIR" >/dev/null 2>&1 || true
-  if [[ $rc -ne 0 && -f $S3_DIR/log/swift.log ]]; then
-    cp "$S3_DIR/log/swift.log" "$BUILD/test-s3-server.log" 2>/dev/null &&
-      echo "test.sh: server log kept in $BUILD/test-s3-server.log"
-  fi
-  rm -rf "$S3_DIR"
-  exit $rc
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-step "starting the shared S3 server on port $PORT"
-bash scripts/s3-server.sh start "$S3_DIR" "$PORT"
-export PARTFS_TEST_S3_ENDPOINT=http://127.0.0.1:$PORT
-export PARTFS_TEST_S3_LOG=$S3_DIR/log/swift.log
+# shellcheck source=scripts/lib/test-server.sh
+source scripts/lib/test-server.sh
+start_test_server test 18080
 
 # ---- the tests ------------------------------------------------------------------
 failed=0
