@@ -220,6 +220,14 @@ Status FileWriterImpl::EnsureUpload() {
 }
 
 Status FileWriterImpl::HandOff(uint32_t number, std::shared_ptr<PartFile> file, uint64_t size) {
+  if (Retired()) {
+    // Unlinked or replaced while still being written: its data dies with its
+    // last close, so full parts are dropped instead of uploaded.
+    Status unlinked = file->Unlink();
+    if (!unlinked.ok()) ctx_.logger->Warn(unlinked.ToString());
+    ctx_.budget->Release(file->size());
+    return Status::OK();
+  }
   PARTFS_RETURN_IF_ERROR(EnsureUpload());
   MutexLock lock(&mu_);
   while (in_flight_ >= ctx_.max_parts_in_flight) cv_.Wait();
@@ -359,7 +367,10 @@ Status FileWriterImpl::Truncate(uint64_t size) {
   }
   // Recovery treats part files shorter than the journaled (fsync'd) size as
   // damage, so a shrink below it must be journaled before it can be lost.
-  if (shrinks_durable_size) return PersistRecord();
+  if (shrinks_durable_size) {
+    Status persisted = PersistRecord();
+    if (!IsRetired(persisted)) return persisted;
+  }
   return Status::OK();
 }
 
@@ -367,7 +378,8 @@ Status FileWriterImpl::Sync() {
   MutexLock op(&op_mu_);
   {
     MutexLock lock(&mu_);
-    if (finished_) return Status::OK();
+    // Nothing of an unlinked or replaced file needs to survive a crash.
+    if (finished_ || retired_) return Status::OK();
   }
   // A size grown by truncate is made real in part files before it is journaled.
   PARTFS_RETURN_IF_ERROR(MaterializeSize());
@@ -391,7 +403,9 @@ bool FileWriterImpl::SetMetadata(const UserMetadata& metadata) {
     record_.metadata = metadata;
   }
   Status status = PersistRecord();
-  if (!status.ok()) ctx_.logger->Warn("journal update failed: " + status.ToString());
+  if (!status.ok() && !IsRetired(status)) {
+    ctx_.logger->Warn("journal update failed: " + status.ToString());
+  }
   return true;
 }
 

@@ -75,8 +75,8 @@ class GatedStore : public CountingStore {
     const auto deadline = std::chrono::steady_clock::now() + timeout;
     MutexLock lock(&mu_);
     while (held_ == 0) {
-      auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline -
-                                                               std::chrono::steady_clock::now());
+      auto left =
+          std::chrono::ceil<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
       if (left <= std::chrono::milliseconds(0)) return false;
       cv_.WaitFor(left);
     }

@@ -112,8 +112,8 @@ TEST_F(CrashSafetyRecoveryTest, JournaledPartTheServerLacksIsNotResentFromOtherB
   UploadedPart(id, "p", upload, 1, PartBytes(data, 1));
   const std::string part2 = PartBytes(data, 2);
   // Journaled as uploaded, but the server never got it (or lost it).
-  ASSERT_TRUE(journal_->PutPart(id, PartRecord{2, part2.size(), HexEncode(Md5(part2)), Md5(part2)})
-                  .ok());
+  ASSERT_TRUE(
+      journal_->PutPart(id, PartRecord{2, part2.size(), HexEncode(Md5(part2)), Md5(part2)}).ok());
   CachedPart(id, 2, TestBytes(part2.size(), 99));  // a leftover with other bytes
   CachedPart(id, 3, PartBytes(data, 3));
 
@@ -135,8 +135,8 @@ TEST_F(CrashSafetyRecoveryTest, JournaledPartTheServerLacksIsResentFromTheSameBy
   const uint64_t id = NewRecord("p", upload);
   UploadedPart(id, "p", upload, 1, PartBytes(data, 1));
   const std::string part2 = PartBytes(data, 2);
-  ASSERT_TRUE(journal_->PutPart(id, PartRecord{2, part2.size(), HexEncode(Md5(part2)), Md5(part2)})
-                  .ok());
+  ASSERT_TRUE(
+      journal_->PutPart(id, PartRecord{2, part2.size(), HexEncode(Md5(part2)), Md5(part2)}).ok());
   CachedPart(id, 2, part2);  // crash between PutPart and unlink, server lost it
   CachedPart(id, 3, PartBytes(data, 3));
 
@@ -176,7 +176,7 @@ TEST_F(CrashSafetyRecoveryTest, UntrackedUploadCreatedSinceTheIntentIsAborted) {
 // the minute of clock slack) is not this record's: kept.
 TEST_F(CrashSafetyRecoveryTest, UploadInitiatedBeforeTheIntentIsKept) {
   const uint64_t id = NewRecord("u");
-  const std::string older = Create("u");  // initiated now ...
+  const std::string older = Create("u");     // initiated now ...
   SetIntent(id, std::time(nullptr) + 3600);  // ... an hour before the intent
   CachedPart(id, 1, TestBytes(1000, 6));
 
