@@ -73,37 +73,48 @@ class LmdbJournal : public Journal {
     return (*txn)->Commit();
   }
 
-  Result<uint64_t> BeginRename(const RenameRecord& rename, const std::vector<uint64_t>& keep_key,
-                               std::vector<uint64_t>* retired) override {
+  Result<uint64_t> BeginRename(const RenameRecord& rename,
+                               const std::vector<uint64_t>& keep_key) override {
     auto txn = Write();
     if (!txn.ok()) return txn.status();
-    auto id = NextId(**txn);
-    if (!id.ok()) return id.status();
-    RenameRecord record = rename;
-    record.id = *id;
-    PARTFS_RETURN_IF_ERROR(
-        RetireLocked(**txn, record.endpoint, record.bucket, record.to, 0, retired));
-    PARTFS_RETURN_IF_ERROR(DropRenamesOfLocked(**txn, record.endpoint, record.bucket, record.from));
-    // Pending versions of the source follow it to its new name.
-    auto moved = RecordsOfKey(**txn, record.endpoint, record.bucket, record.from, 0);
-    if (!moved.ok()) return moved.status();
-    for (auto& file : *moved) {
+    auto pending = RecordsOfKey(**txn, rename.endpoint, rename.bucket, rename.from, 0);
+    if (!pending.ok()) return pending.status();
+    for (const auto& file : *pending) {
       if (std::find(keep_key.begin(), keep_key.end(), file.file_id) != keep_key.end()) continue;
       if (!file.upload_id.empty() || file.upload_intent_at != 0) {
         // A multipart upload belongs to its key and cannot follow the rename.
-        return Status::Busy("'" + record.from +
+        return Status::Busy("'" + rename.from +
                             "' has an unfinished multipart upload in the cache; "
                             "rename it once that upload completes");
       }
     }
-    for (auto& file : *moved) {
-      if (std::find(keep_key.begin(), keep_key.end(), file.file_id) != keep_key.end()) continue;
-      file.key = record.to;
-      PARTFS_RETURN_IF_ERROR((*txn)->Put(files_, FileKey(file.file_id), EncodeFileRecord(file)));
-    }
+    auto id = NextId(**txn);
+    if (!id.ok()) return id.status();
+    RenameRecord record = rename;
+    record.id = *id;
+    PARTFS_RETURN_IF_ERROR(DropRenamesOfLocked(**txn, record.endpoint, record.bucket, record.from));
+    PARTFS_RETURN_IF_ERROR(DropRenamesOfLocked(**txn, record.endpoint, record.bucket, record.to));
     PARTFS_RETURN_IF_ERROR((*txn)->Put(renames_, FileKey(record.id), EncodeRenameRecord(record)));
     PARTFS_RETURN_IF_ERROR((*txn)->Commit());
     return record.id;
+  }
+
+  Status CommitRename(const RenameRecord& rename, const std::vector<uint64_t>& keep_key,
+                      std::vector<uint64_t>* retired) override {
+    auto txn = Write();
+    if (!txn.ok()) return txn.status();
+    PARTFS_RETURN_IF_ERROR(RetireLocked(**txn, rename.endpoint, rename.bucket, rename.to, 0,
+                                        retired, /*drop_renames=*/false));
+    // Pending versions of the source follow it to its new name.
+    auto moved = RecordsOfKey(**txn, rename.endpoint, rename.bucket, rename.from, 0);
+    if (!moved.ok()) return moved.status();
+    for (auto& file : *moved) {
+      if (std::find(keep_key.begin(), keep_key.end(), file.file_id) != keep_key.end()) continue;
+      if (!file.upload_id.empty() || file.upload_intent_at != 0) continue;  // checked at Begin
+      file.key = rename.to;
+      PARTFS_RETURN_IF_ERROR((*txn)->Put(files_, FileKey(file.file_id), EncodeFileRecord(file)));
+    }
+    return (*txn)->Commit();
   }
 
   Status EndRename(uint64_t rename_id) override {
@@ -273,7 +284,8 @@ class LmdbJournal : public Journal {
   // Marks every readable record of endpoint/bucket/key except `keep_id` as
   // kRetired within `txn`.
   Status RetireLocked(LmdbTxn& txn, const std::string& endpoint, const std::string& bucket,
-                      const std::string& key, uint64_t keep_id, std::vector<uint64_t>* retired) {
+                      const std::string& key, uint64_t keep_id, std::vector<uint64_t>* retired,
+                      bool drop_renames = true) {
     auto to_retire = RecordsOfKey(txn, endpoint, bucket, key, keep_id);
     if (!to_retire.ok()) return to_retire.status();
     for (auto& record : *to_retire) {
@@ -281,7 +293,7 @@ class LmdbJournal : public Journal {
       PARTFS_RETURN_IF_ERROR(txn.Put(files_, FileKey(record.file_id), EncodeFileRecord(record)));
       if (retired != nullptr) retired->push_back(record.file_id);
     }
-    return DropRenamesOfLocked(txn, endpoint, bucket, key);
+    return drop_renames ? DropRenamesOfLocked(txn, endpoint, bucket, key) : Status::OK();
   }
 
   // An unfinished rename from or onto `key` is superseded by a newer operation

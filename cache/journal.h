@@ -116,12 +116,17 @@ class Journal {
   // Retires every record of the key (unlink).
   virtual Status RetireKey(const std::string& endpoint, const std::string& bucket,
                            const std::string& key, std::vector<uint64_t>* retired) = 0;
-  // Journals a rename of a closed object, retires the records of `rename.to`
-  // and moves the unretired records of `rename.from` whose ids are not in
-  // `keep_key` to `rename.to`. Returns the rename's id (rename.id is ignored).
+  // Journals a rename of a closed object before its copy (dropping older
+  // unfinished renames of both keys). Busy when `rename.from` has a record with
+  // a multipart upload that is not in `keep_key` (it cannot follow the rename).
+  // Returns the rename's id (rename.id is ignored).
   virtual Result<uint64_t> BeginRename(const RenameRecord& rename,
-                                       const std::vector<uint64_t>& keep_key,
-                                       std::vector<uint64_t>* retired) = 0;
+                                       const std::vector<uint64_t>& keep_key) = 0;
+  // Once the copy exists: retires the records of `rename.to` and moves the
+  // unretired records of `rename.from` not in `keep_key` to `rename.to`
+  // (pending versions follow the file). Idempotent; recovery calls it again.
+  virtual Status CommitRename(const RenameRecord& rename, const std::vector<uint64_t>& keep_key,
+                              std::vector<uint64_t>* retired) = 0;
   virtual Status EndRename(uint64_t rename_id) = 0;
   virtual Result<std::vector<RenameRecord>> ListRenames() = 0;
 

@@ -496,6 +496,14 @@ uint32_t RecoveryRunner::FinishRenames() {
       continue;
     }
     KeyLocks::Guard guard = key_locks_->LockPair(rename.from, rename.to);
+    // Rolling forward: the target's pending versions are superseded (again, if
+    // the crash came after the commit).
+    Status committed = journal_.CommitRename(rename, {}, nullptr);
+    if (!committed.ok()) {
+      logger_->Error("recovery: rename '" + rename.from + "' -> '" + rename.to +
+                     "' not finished: " + committed.ToString());
+      continue;
+    }
     // The source still there means the delete (and maybe the copy) did not happen.
     auto source = store_.HeadObject(rename.from);
     if (!source.ok() && !source.status().IsNotFound()) {

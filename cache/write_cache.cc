@@ -167,24 +167,14 @@ class WriteCacheImpl : public WriteCache {
   }
 
   Result<uint64_t> BeginRename(const std::string& from, const std::string& to) override {
-    RenameRecord rename;
-    rename.endpoint = options_.endpoint;
-    rename.bucket = options_.bucket;
-    rename.from = from;
-    rename.to = to;
-    rename.created_at = static_cast<int64_t>(time(nullptr));
-    std::vector<uint64_t> live_ids;
-    {
-      MutexLock lock(&live_mu_);
-      for (const auto& [id, writer] : live_) {
-        if (!writer.expired()) live_ids.push_back(id);
-      }
-    }
+    return journal_->BeginRename(RenameOf(from, to), LiveIds());
+  }
+
+  Status CommitRename(const std::string& from, const std::string& to) override {
     std::vector<uint64_t> retired;
-    auto id = journal_->BeginRename(rename, live_ids, &retired);
-    if (!id.ok()) return id.status();
+    PARTFS_RETURN_IF_ERROR(journal_->CommitRename(RenameOf(from, to), LiveIds(), &retired));
     MarkRetired(retired);
-    return id;
+    return Status::OK();
   }
 
   Status EndRename(uint64_t rename_id) override { return journal_->EndRename(rename_id); }
@@ -321,6 +311,25 @@ class WriteCacheImpl : public WriteCache {
     ctx.on_retired = [this](const std::vector<uint64_t>& ids) { MarkRetired(ids); };
     ctx.on_failed_abandoned = [this](uint64_t file_id) { ScheduleRetry(file_id); };
     return ctx;
+  }
+
+  RenameRecord RenameOf(const std::string& from, const std::string& to) const {
+    RenameRecord rename;
+    rename.endpoint = options_.endpoint;
+    rename.bucket = options_.bucket;
+    rename.from = from;
+    rename.to = to;
+    rename.created_at = static_cast<int64_t>(time(nullptr));
+    return rename;
+  }
+
+  std::vector<uint64_t> LiveIds() {
+    std::vector<uint64_t> ids;
+    MutexLock lock(&live_mu_);
+    for (const auto& [id, writer] : live_) {
+      if (!writer.expired()) ids.push_back(id);
+    }
+    return ids;
   }
 
   // Tells the live writers among `ids` that their records were retired.

@@ -122,11 +122,12 @@ class WriteCache {
   // Unlink of `key`: retires (durably) every journal record of it; a live
   // writer of it aborts its upload at Finish instead of completing.
   virtual Status RetireKey(const std::string& key) = 0;
-  // Rename of a closed object: journaled before CopyObject (retiring the
-  // records of `to`, moving records no writer owns from `from` to `to`) and
-  // ended after DeleteObject; a crash in between is rolled forward at the
-  // next mount. Returns the rename's id for EndRename.
+  // Rename of a closed object: journaled before CopyObject, committed after it
+  // (retiring the records of `to`, moving records no writer owns from `from`
+  // to `to`), ended after DeleteObject; a crash in between is rolled forward
+  // at the next mount. A failed copy just ends it: nothing changed.
   virtual Result<uint64_t> BeginRename(const std::string& from, const std::string& to) = 0;
+  virtual Status CommitRename(const std::string& from, const std::string& to) = 0;
   virtual Status EndRename(uint64_t rename_id) = 0;
   // OK while the journal works; else its fatal error (the mount must stop).
   virtual Status JournalHealth() const = 0;

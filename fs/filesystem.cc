@@ -441,7 +441,9 @@ Result<RenameOutcome> Filesystem::RenameFile(const std::string& from, const std:
   if (!rename_id.ok()) return rename_id.status();
   auto copied = store_->CopyObject(from_key, to_key, MetadataDirective::kCopy, {});
   Status done = copied.status();
-  if (copied.ok()) {
+  // Only once the copy exists do the target's pending versions retire.
+  if (done.ok()) done = cache_->CommitRename(from_key, to_key);
+  if (done.ok()) {
     done = store_->DeleteObject(from_key);
     if (done.IsNotFound()) done = Status::OK();
   }

@@ -49,11 +49,10 @@ Status FaultyJournal::RetireKey(const std::string& endpoint, const std::string& 
 }
 
 Result<uint64_t> FaultyJournal::BeginRename(const RenameRecord& rename,
-                                            const std::vector<uint64_t>& keep_key,
-                                            std::vector<uint64_t>* retired) {
+                                            const std::vector<uint64_t>& keep_key) {
   Status injected = Take(Method::kBeginRename);
   if (!injected.ok()) return injected;
-  return inner_->BeginRename(rename, keep_key, retired);
+  return inner_->BeginRename(rename, keep_key);
 }
 
 Status FaultyJournal::EndRename(uint64_t rename_id) {

@@ -43,8 +43,12 @@ class FaultyJournal : public Journal {
   }
   Status RetireKey(const std::string& endpoint, const std::string& bucket, const std::string& key,
                    std::vector<uint64_t>* retired) override;
-  Result<uint64_t> BeginRename(const RenameRecord& rename, const std::vector<uint64_t>& keep_key,
-                               std::vector<uint64_t>* retired) override;
+  Result<uint64_t> BeginRename(const RenameRecord& rename,
+                               const std::vector<uint64_t>& keep_key) override;
+  Status CommitRename(const RenameRecord& rename, const std::vector<uint64_t>& keep_key,
+                      std::vector<uint64_t>* retired) override {
+    return inner_->CommitRename(rename, keep_key, retired);
+  }
   Status EndRename(uint64_t rename_id) override;
   Result<std::vector<RenameRecord>> ListRenames() override { return inner_->ListRenames(); }
   Status Health() const override { return inner_->Health(); }

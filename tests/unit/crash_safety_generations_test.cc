@@ -405,5 +405,29 @@ TEST_F(CrashSafetyGenerationsTest, UnfinishedRenameIsDroppedByANewerWriteOfItsTa
   EXPECT_EQ(store_.ObjectData("a"), "old a");
 }
 
+// A rename whose CopyObject fails changes nothing: the target's pending version
+// is not retired and the source's pending version does not move.
+TEST_F(CrashSafetyGenerationsTest, RenameWhoseCopyFailsLeavesPendingVersionsAlone) {
+  OpenCache();
+  ASSERT_TRUE(store_.PutObjectFromString("a", "object a", {}).ok());
+  const uint64_t b_id = FailedSmallWrite("b", "pending b");
+  {
+    auto guard = cache_->LockKeys("a", "b");
+    auto id = cache_->BeginRename("a", "b");
+    ASSERT_TRUE(id.ok()) << id.status().ToString();
+    // CopyObject failed: the FUSE layer ends the rename without committing it.
+    ASSERT_TRUE(cache_->EndRename(*id).ok());
+  }
+  auto record = cache_->journal().GetFile(b_id);
+  ASSERT_TRUE(record.ok());
+  EXPECT_NE(record->state, UploadState::kRetired);
+  EXPECT_EQ(record->key, "b");
+  EXPECT_TRUE(cache_->journal().ListRenames()->empty());
+
+  RemountAndRecover();
+  EXPECT_EQ(store_.ObjectData("b"), "pending b");
+  EXPECT_EQ(store_.ObjectData("a"), "object a");
+}
+
 }  // namespace
 }  // namespace partfs::testing
