@@ -12,10 +12,14 @@ namespace partfs {
 namespace {
 const char* LevelName(LogLevel level) {
   switch (level) {
-    case LogLevel::kDebug: return "DEBUG";
-    case LogLevel::kInfo: return "INFO";
-    case LogLevel::kWarn: return "WARN";
-    case LogLevel::kError: return "ERROR";
+    case LogLevel::kDebug:
+      return "DEBUG";
+    case LogLevel::kInfo:
+      return "INFO";
+    case LogLevel::kWarn:
+      return "WARN";
+    case LogLevel::kError:
+      return "ERROR";
   }
   return "?";
 }
@@ -28,8 +32,9 @@ void Logger::Log(LogLevel level, std::string_view msg) {
   struct tm tm;
   gmtime_r(&tv.tv_sec, &tm);
   char prefix[128];
-  std::snprintf(prefix, sizeof(prefix), "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ %s partfs: ",
-                tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+  std::snprintf(prefix, sizeof(prefix),
+                "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ %s partfs: ", tm.tm_year + 1900,
+                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
                 static_cast<long>(tv.tv_usec / 1000), LevelName(level));
   std::string line(prefix);
   line.append(msg);

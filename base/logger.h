@@ -15,7 +15,8 @@ enum class LogLevel { kDebug = 0, kInfo = 1, kWarn = 2, kError = 3 };
 
 class Logger {
  public:
-  explicit Logger(int fd = 2, LogLevel min_level = LogLevel::kInfo) : fd_(fd), min_level_(min_level) {}
+  explicit Logger(int fd = 2, LogLevel min_level = LogLevel::kInfo)
+      : fd_(fd), min_level_(min_level) {}
   Logger(const Logger&) = delete;
   Logger& operator=(const Logger&) = delete;
 

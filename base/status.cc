@@ -40,19 +40,32 @@ Status Status::WithContext(std::string_view context) const {
 
 std::string_view Status::CodeName(Code code) {
   switch (code) {
-    case Code::kOk: return "OK";
-    case Code::kNotFound: return "NotFound";
-    case Code::kAlreadyExists: return "AlreadyExists";
-    case Code::kInvalidArgument: return "InvalidArgument";
-    case Code::kPermissionDenied: return "PermissionDenied";
-    case Code::kIOError: return "IOError";
-    case Code::kUnavailable: return "Unavailable";
-    case Code::kNoSpace: return "NoSpace";
-    case Code::kTooLarge: return "TooLarge";
-    case Code::kCorruption: return "Corruption";
-    case Code::kNotSupported: return "NotSupported";
-    case Code::kBusy: return "Busy";
-    case Code::kAborted: return "Aborted";
+    case Code::kOk:
+      return "OK";
+    case Code::kNotFound:
+      return "NotFound";
+    case Code::kAlreadyExists:
+      return "AlreadyExists";
+    case Code::kInvalidArgument:
+      return "InvalidArgument";
+    case Code::kPermissionDenied:
+      return "PermissionDenied";
+    case Code::kIOError:
+      return "IOError";
+    case Code::kUnavailable:
+      return "Unavailable";
+    case Code::kNoSpace:
+      return "NoSpace";
+    case Code::kTooLarge:
+      return "TooLarge";
+    case Code::kCorruption:
+      return "Corruption";
+    case Code::kNotSupported:
+      return "NotSupported";
+    case Code::kBusy:
+      return "Busy";
+    case Code::kAborted:
+      return "Aborted";
   }
   return "Unknown";
 }

@@ -74,7 +74,7 @@ class Status {
   bool ok() const { return code_ == Code::kOk; }
   Code code() const { return code_; }
   const std::string& message() const { return message_; }
-  int http_status() const { return http_status_; }          // 0 when not from a server
+  int http_status() const { return http_status_; }                 // 0 when not from a server
   const std::string& remote_code() const { return remote_code_; }  // "" when not from a server
 
   bool IsNotFound() const { return code_ == Code::kNotFound; }
@@ -100,7 +100,7 @@ class Status {
 template <typename T>
 class Result {
  public:
-  Result(T value) : value_(std::move(value)) {}  // NOLINT: implicit by design
+  Result(T value) : value_(std::move(value)) {}         // NOLINT: implicit by design
   Result(Status status) : status_(std::move(status)) {  // NOLINT: implicit by design
     assert(!status_.ok() && "Result built from an OK Status without a value");
   }
@@ -123,10 +123,10 @@ class Result {
 }  // namespace partfs
 
 // Returns early from the enclosing function when `expr` yields a non-OK Status.
-#define PARTFS_RETURN_IF_ERROR(expr)          \
-  do {                                        \
-    ::partfs::Status _st = (expr);            \
-    if (!_st.ok()) return _st;                \
+#define PARTFS_RETURN_IF_ERROR(expr) \
+  do {                               \
+    ::partfs::Status _st = (expr);   \
+    if (!_st.ok()) return _st;       \
   } while (0)
 
 #endif  // PARTFS_BASE_STATUS_H_

@@ -4,7 +4,8 @@
 //     LOCK                  flock()ed by the mount that owns the directory
 //     journal/              the LMDB environment (data.mdb, lock.mdb)
 //     files/<id>/part-<n>   part files (0600) of the file with journal id <id>
-//     lost+found/<id>/      part files of uploads that could not be completed, kept for the operator
+//     lost+found/<id>/      part files of uploads that could not be completed, kept for the
+//     operator
 //
 // Pure path arithmetic; thread-compatible.
 #ifndef PARTFS_CACHE_CACHE_LAYOUT_H_

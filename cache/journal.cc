@@ -59,8 +59,8 @@ class LmdbJournal : public Journal {
   Status PutFileRetiringOthers(const FileRecord& record, std::vector<uint64_t>* retired) override {
     auto txn = Write();
     if (!txn.ok()) return txn.status();
-    PARTFS_RETURN_IF_ERROR(RetireLocked(**txn, record.endpoint, record.bucket, record.key,
-                                        record.file_id, retired));
+    PARTFS_RETURN_IF_ERROR(
+        RetireLocked(**txn, record.endpoint, record.bucket, record.key, record.file_id, retired));
     PARTFS_RETURN_IF_ERROR((*txn)->Put(files_, FileKey(record.file_id), EncodeFileRecord(record)));
     return (*txn)->Commit();
   }
@@ -240,13 +240,12 @@ class LmdbJournal : public Journal {
     auto txn = LmdbTxn::Begin(*env_, true);
     if (!txn.ok()) return txn.status();
     std::vector<uint64_t> ids;
-    PARTFS_RETURN_IF_ERROR(
-        ScanDb(**txn, files_, [&](std::string_view key, std::string_view value) {
-          if (DecodeFileRecord(value).ok()) return true;
-          auto id = ParseFileKey(key);
-          ids.push_back(id.ok() ? *id : 0);
-          return true;
-        }));
+    PARTFS_RETURN_IF_ERROR(ScanDb(**txn, files_, [&](std::string_view key, std::string_view value) {
+      if (DecodeFileRecord(value).ok()) return true;
+      auto id = ParseFileKey(key);
+      ids.push_back(id.ok() ? *id : 0);
+      return true;
+    }));
     return ids;
   }
 
@@ -334,7 +333,8 @@ Status CheckSchema(LmdbTxn& txn, MDB_dbi meta, bool read_only) {
   }
   auto version = DecodeU64(**value);
   if (!version.ok()) return version.status();
-  if (*version == 1 && !read_only) return txn.Put(meta, kSchemaVersionKey, EncodeU64(kSchemaVersion));
+  if (*version == 1 && !read_only)
+    return txn.Put(meta, kSchemaVersionKey, EncodeU64(kSchemaVersion));
   if (*version != kSchemaVersion && !(read_only && *version == 1)) {
     return Status::NotSupported("journal schema version " + std::to_string(*version) +
                                 " is not supported (expected " + std::to_string(kSchemaVersion) +
@@ -373,9 +373,9 @@ Result<std::unique_ptr<Journal>> Journal::Open(const std::string& dir, bool read
   PARTFS_RETURN_IF_ERROR(CheckSchema(**txn, *meta, read_only).WithContext(dir));
   // Committing makes the handles usable by later transactions.
   PARTFS_RETURN_IF_ERROR((*txn)->Commit());
-  return std::unique_ptr<Journal>(new LmdbJournal(std::move(*env), *files, *parts, *meta,
-                                                  renames.ok() ? std::optional<MDB_dbi>(*renames)
-                                                               : std::nullopt));
+  return std::unique_ptr<Journal>(
+      new LmdbJournal(std::move(*env), *files, *parts, *meta,
+                      renames.ok() ? std::optional<MDB_dbi>(*renames) : std::nullopt));
 }
 
 }  // namespace partfs

@@ -38,21 +38,21 @@ std::string_view UploadStateName(UploadState state);
 
 struct FileRecord {
   uint64_t file_id = 0;
-  std::string endpoint;   // identity of the store this upload belongs to
+  std::string endpoint;  // identity of the store this upload belongs to
   std::string bucket;
-  std::string key;        // current object key (changes on rename)
-  std::string upload_id;  // empty until CreateMultipartUpload (small files never get one)
-  uint64_t base_part_size = 0;   // part-size schedule, stored so resume never recomputes it
-  uint32_t parts_per_step = 0;   //   (see cache/part_schedule.h)
+  std::string key;              // current object key (changes on rename)
+  std::string upload_id;        // empty until CreateMultipartUpload (small files never get one)
+  uint64_t base_part_size = 0;  // part-size schedule, stored so resume never recomputes it
+  uint32_t parts_per_step = 0;  //   (see cache/part_schedule.h)
   UploadState state = UploadState::kWriting;
-  uint64_t size = 0;      // bytes written so far that are durable in parts + cache
-  int64_t created_at = 0;   // seconds since the epoch
+  uint64_t size = 0;       // bytes written so far that are durable in parts + cache
+  int64_t created_at = 0;  // seconds since the epoch
   int64_t updated_at = 0;
-  std::string last_error;   // last failure, for `partfs status`
-  UserMetadata metadata;    // sent with Create/Put
+  std::string last_error;  // last failure, for `partfs status`
+  UserMetadata metadata;   // sent with Create/Put
   // Schema version 2:
-  uint64_t accepted_size = 0;  // bytes close() accepted (set when the writer finishes)
-  std::string boot_id;         // kernel boot id when accepted_size was journaled
+  uint64_t accepted_size = 0;    // bytes close() accepted (set when the writer finishes)
+  std::string boot_id;           // kernel boot id when accepted_size was journaled
   int64_t upload_intent_at = 0;  // set before CreateMultipartUpload (orphan discovery)
   std::string completed_etag;    // ETag Complete/PutObject returned (state kCompleted)
   uint32_t retries = 0;          // in-mount retries of a failed record so far

@@ -179,8 +179,7 @@ Result<FileRecord> DecodeFileRecord(std::string_view data) {
   uint8_t version = 0, state = 0;
   uint32_t meta_count = 0;
   bool ok = r.U8(&version) && (version == 1 || version == kFileRecordVersion) &&
-            r.U64(&rec.file_id) &&
-            r.Str(&rec.endpoint) && r.Str(&rec.bucket) && r.Str(&rec.key) &&
+            r.U64(&rec.file_id) && r.Str(&rec.endpoint) && r.Str(&rec.bucket) && r.Str(&rec.key) &&
             r.Str(&rec.upload_id) && r.U64(&rec.base_part_size) && r.U32(&rec.parts_per_step) &&
             r.U8(&state) && r.U64(&rec.size) && r.I64(&rec.created_at) && r.I64(&rec.updated_at) &&
             r.Str(&rec.last_error) && r.U32(&meta_count);

@@ -153,8 +153,8 @@ Status RecoveryRunner::FileJob::RunSteps() {
     }
     r_.logger_->Error("recovery: " + Name() + ": " + local_.gap + "; completing the first " +
                       std::to_string(local_.total_size) + " bytes (at least the last fsync); " +
-                      std::to_string(local_.fragments.size()) + " part files after the gap kept in " +
-                      where);
+                      std::to_string(local_.fragments.size()) +
+                      " part files after the gap kept in " + where);
   }
   // The data is validated: record what the file is now (status shows it).
   if (record_.state != UploadState::kPendingComplete || record_.size != local_.total_size) {
@@ -212,10 +212,10 @@ Status RecoveryRunner::FileJob::DropRetired() {
   if (record_.accepted_size > 0 && files > 0) {
     // Data close() had accepted but never landed, replaced by a newer version.
     auto parts = r_.journal_.GetParts(record_.file_id);
-    auto moved = MoveToLostFound(r_.layout_, record_,
-                                 parts.ok() ? *parts : std::vector<PartRecord>{},
-                                 "superseded by a newer write, rename or unlink of the key "
-                                 "before its upload completed");
+    auto moved =
+        MoveToLostFound(r_.layout_, record_, parts.ok() ? *parts : std::vector<PartRecord>{},
+                        "superseded by a newer write, rename or unlink of the key "
+                        "before its upload completed");
     if (!moved.ok()) return moved.status().WithContext("moving superseded data to lost+found");
     kept = *moved;
   }
@@ -243,9 +243,9 @@ Status RecoveryRunner::FileJob::FinishCompleted() {
     auto copied = r_.store_.CopyObject(record_.key, record_.key, MetadataDirective::kReplace,
                                        record_.metadata);
     if (!copied.ok()) {
-      r_.logger_->Warn("recovery: metadata of " + Name() +
-                       " could not be applied (the data is complete): " +
-                       copied.status().ToString());
+      r_.logger_->Warn(
+          "recovery: metadata of " + Name() +
+          " could not be applied (the data is complete): " + copied.status().ToString());
     }
   }
   local_.total_size = info.ok() ? info->size : 0;

@@ -6,8 +6,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <cerrno>
 #include <algorithm>
+#include <cerrno>
 #include <cstdio>
 #include <ctime>
 #include <filesystem>
@@ -231,11 +231,10 @@ Result<LocalFile> ScanLocalFile(const CacheLayout& layout, const FileRecord& rec
                               " bytes were journaled as durable (a part file was lost)" + why);
   }
   if (!boot_id.empty() && record.boot_id == boot_id && local->total_size < record.accepted_size) {
-    return Status::Corruption("the cache and the server hold " + std::to_string(local->total_size) +
-                              " bytes but close() accepted " +
-                              std::to_string(record.accepted_size) +
-                              " and the machine has not restarted since (part files were removed)" +
-                              why);
+    return Status::Corruption(
+        "the cache and the server hold " + std::to_string(local->total_size) +
+        " bytes but close() accepted " + std::to_string(record.accepted_size) +
+        " and the machine has not restarted since (part files were removed)" + why);
   }
   return local;
 }

@@ -35,14 +35,14 @@ struct FileStatus {
   int64_t updated_at = 0;
   int64_t age_seconds = 0;  // now - created_at
   std::string last_error;
-  uint32_t retries = 0;      // in-mount retries of a failed upload so far
-  int64_t retry_at = 0;      // next retry, seconds since the epoch (0 = none scheduled)
+  uint32_t retries = 0;  // in-mount retries of a failed upload so far
+  int64_t retry_at = 0;  // next retry, seconds since the epoch (0 = none scheduled)
 };
 
 struct StatusReport {
   std::string cache_dir;
-  int mount_pid = 0;              // pid in LOCK when that process is alive, else 0
-  std::vector<FileStatus> files;  // by file id
+  int mount_pid = 0;                      // pid in LOCK when that process is alive, else 0
+  std::vector<FileStatus> files;          // by file id
   std::vector<uint64_t> damaged_records;  // journal records that do not decode: set aside
   uint64_t total_bytes_cached = 0;
   uint64_t total_bytes_uploaded = 0;

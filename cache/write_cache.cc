@@ -396,8 +396,9 @@ class WriteCacheImpl : public WriteCache {
         retry_cv_.Wait();
         continue;
       }
-      auto next = std::min_element(retry_due_.begin(), retry_due_.end(),
-                                   [](const auto& a, const auto& b) { return a.second < b.second; });
+      auto next =
+          std::min_element(retry_due_.begin(), retry_due_.end(),
+                           [](const auto& a, const auto& b) { return a.second < b.second; });
       auto now = std::chrono::steady_clock::now();
       if (next->second > now) {
         retry_cv_.WaitFor(std::chrono::ceil<std::chrono::milliseconds>(next->second - now));
@@ -420,8 +421,7 @@ class WriteCacheImpl : public WriteCache {
     const uint64_t after = DirBytes(dir);
     if (after < before) budget_.Release(before - after);
     FileRecoveryResult result = recovery_->LastResult(file_id);
-    if (result.outcome == RecoveryOutcome::kRetryLater &&
-        status.code() != Status::Code::kAborted) {
+    if (result.outcome == RecoveryOutcome::kRetryLater && status.code() != Status::Code::kAborted) {
       ScheduleRetry(file_id);
       return;
     }
@@ -484,8 +484,8 @@ Result<std::unique_ptr<WriteCache>> WriteCache::Open(const CacheOptions& options
   auto corrupt = opened->CorruptFileIds();
   if (!corrupt.ok()) return corrupt.status();
   if (opts.boot_id.empty()) opts.boot_id = CurrentBootId();
-  return std::unique_ptr<WriteCache>(new WriteCacheImpl(opts, store, std::move(*dir),
-                                                        std::move(opened), *records, *corrupt));
+  return std::unique_ptr<WriteCache>(
+      new WriteCacheImpl(opts, store, std::move(*dir), std::move(opened), *records, *corrupt));
 }
 
 }  // namespace partfs

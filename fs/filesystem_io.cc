@@ -271,9 +271,9 @@ Status Filesystem::FinishSession(FileHandle& handle, bool from_release) NO_THREA
     if (!finished.ok()) session->finish_failed = true;
   }
   if (!finished.ok()) {
-    logger_->Error("upload of " + writer->Key() +
-                   " failed (data kept in the cache, retried in the background): " +
-                   finished.ToString());
+    logger_->Error(
+        "upload of " + writer->Key() +
+        " failed (data kept in the cache, retried in the background): " + finished.ToString());
     return finished;
   }
   return Status::OK();

@@ -33,8 +33,8 @@ namespace partfs {
 struct WriteSession {
   std::shared_ptr<FileWriter> writer;
   UserMetadata metadata;
-  bool mtime_explicit = false;    // set by utimens: keep it instead of the close time
-  bool finish_failed = false;     // Finish already failed once (data kept in the cache)
+  bool mtime_explicit = false;  // set by utimens: keep it instead of the close time
+  bool finish_failed = false;   // Finish already failed once (data kept in the cache)
   uint32_t handles = 0;
 };
 

@@ -75,8 +75,7 @@ class JournalWatchdog {
  public:
   // Runs on the thread that runs the session loop: it is the one woken to end it.
   JournalWatchdog(fuse_session* se, WriteCache* cache, Logger* logger)
-      : loop_thread_(pthread_self()),
-        thread_([this, se, cache, logger] {
+      : loop_thread_(pthread_self()), thread_([this, se, cache, logger] {
           MutexLock lock(&mu_);
           while (!stop_) {
             Status health = cache->JournalHealth();

@@ -10,7 +10,7 @@
 #   PARTFS_TEST_S3_PORT     first port of the shared server's block (default 18080;
 #                           the next free block is taken when it is busy)
 #   PARTFS_SANITIZE_TESTS   0 skips the ASan+UBSan pass
-#   PARTFS_TEST_BUDGET      seconds the whole run may take (default 1800); the
+#   PARTFS_TEST_BUDGET      seconds the whole run may take (default 2100); the
 #                           sanitizer passes are skipped when less than 10 min are left
 #   PARTFS_CTEST_ARGS       extra ctest arguments (e.g. "-L unit")
 #   PARTFS_BUILD_DIR        build directory (default build; the ASan one is <it>-asan)
@@ -18,7 +18,7 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
 START=$SECONDS
-BUDGET=${PARTFS_TEST_BUDGET:-1800}
+BUDGET=${PARTFS_TEST_BUDGET:-2100}
 JOBS=$(nproc)
 BUILD=${PARTFS_BUILD_DIR:-build}
 ASAN_BUILD=${BUILD%/}-asan
@@ -35,6 +35,11 @@ start_test_server test 18080
 
 # ---- the tests ------------------------------------------------------------------
 failed=0
+step "clang-format --dry-run -Werror over the tracked sources"
+if ! git ls-files '*.cc' '*.h' | xargs clang-format --dry-run -Werror; then
+  echo "test.sh: sources differ from .clang-format (run: git ls-files '*.cc' '*.h' | xargs clang-format -i)"
+  failed=1
+fi
 step "ctest (unit, integration, fuse, torture, fault)"
 # shellcheck disable=SC2086
 if ! ctest --test-dir "$BUILD" --output-on-failure -j2 --timeout 900 ${PARTFS_CTEST_ARGS:-} \

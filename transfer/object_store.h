@@ -109,8 +109,7 @@ class ObjectStore {
                                               const std::string& continuation_token,
                                               uint32_t max_keys) = 0;
   // Returns the new object's ETag.
-  virtual Result<std::string> CopyObject(const std::string& source_key,
-                                         const std::string& dest_key,
+  virtual Result<std::string> CopyObject(const std::string& source_key, const std::string& dest_key,
                                          MetadataDirective directive,
                                          const UserMetadata& metadata) = 0;
 

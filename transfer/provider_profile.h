@@ -15,12 +15,12 @@ enum class Provider { kS3, kObs, kOss };
 
 struct ProviderProfile {
   Provider provider = Provider::kS3;
-  std::string_view name;               // "s3", "obs", "oss"
-  uint64_t min_part_size = 0;          // minimum size of a non-last part
-  uint64_t max_part_size = 0;          // maximum size of any part
-  uint32_t max_part_count = 0;         // highest part number
-  uint64_t max_object_size = 0;        // largest object a multipart upload may create
-  std::string_view meta_prefix;        // user metadata header prefix, e.g. "x-amz-meta-"
+  std::string_view name;                   // "s3", "obs", "oss"
+  uint64_t min_part_size = 0;              // minimum size of a non-last part
+  uint64_t max_part_size = 0;              // maximum size of any part
+  uint32_t max_part_count = 0;             // highest part number
+  uint64_t max_object_size = 0;            // largest object a multipart upload may create
+  std::string_view meta_prefix;            // user metadata header prefix, e.g. "x-amz-meta-"
   std::string_view security_token_header;  // session token header
 };
 

@@ -20,10 +20,10 @@
 namespace partfs {
 
 struct RetryOptions {
-  uint32_t max_attempts = 6;                       // including the first try
-  std::chrono::milliseconds base_delay{100};       // full-jitter exponential backoff
+  uint32_t max_attempts = 6;                  // including the first try
+  std::chrono::milliseconds base_delay{100};  // full-jitter exponential backoff
   std::chrono::milliseconds max_delay{5000};
-  std::chrono::milliseconds max_total{60000};      // give up after this much time retrying
+  std::chrono::milliseconds max_total{60000};  // give up after this much time retrying
 };
 
 struct S3ClientOptions {

@@ -164,8 +164,7 @@ TEST(FsJournalTest, ServerDownCloseReturnsEioDataKept) {
   const FileRecord& record = records[0];
   EXPECT_EQ(record.key, "doomed");
   // kFailed, or pending-complete while an in-mount retry is running.
-  EXPECT_TRUE(record.state == UploadState::kFailed ||
-              record.state == UploadState::kPendingComplete)
+  EXPECT_TRUE(record.state == UploadState::kFailed || record.state == UploadState::kPendingComplete)
       << UploadStateName(record.state);
   EXPECT_FALSE(record.last_error.empty());
   // Every byte is either in a journaled part or in a part file in the cache.
@@ -194,9 +193,9 @@ TEST(FsJournalTest, ServerDownCloseReturnsEioDataKept) {
   });
   EXPECT_TRUE(landed) << mount.Log();
   // The record goes right after the object lands.
-  EXPECT_TRUE(testing::PollUntil(std::chrono::seconds(10),
-                                 [&] { return JournalFiles(mount.cache_dir()).empty(); }))
-      << mount.Log();
+  EXPECT_TRUE(testing::PollUntil(std::chrono::seconds(10), [&] {
+    return JournalFiles(mount.cache_dir()).empty();
+  })) << mount.Log();
 }
 
 TEST(FsJournalTest, SecondMountOnSameCacheDirRefused) {
