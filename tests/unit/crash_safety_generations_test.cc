@@ -297,6 +297,7 @@ TEST_F(CrashSafetyGenerationsTest, RetiredUploadWhoseAbortFailsIsRetriedWithBack
     return store_.OpenUploads() == 0 && cache_->journal().ListFiles()->empty();
   })) << "the abort is retried once the store works";
   EXPECT_FALSE(store_.ObjectData("k").has_value());
+  cache_.reset();  // its threads log into `log`: stop them first
 }
 
 // A rename journaled before a crash is rolled forward before the new mount
