@@ -505,19 +505,8 @@ Status FileWriterImpl::AbandonRetired() {
       return Status::OK();
     }
   }
-  {
-    MutexLock record_lock(&record_mu_);
-    MutexLock lock(&mu_);
-    finished_ = true;
-  }
-  Status deleted = ctx_.journal->DeleteFile(file_id_);
-  if (!deleted.ok()) {
-    ctx_.logger->Warn("journal cleanup of superseded " + key + ": " + deleted.ToString());
-    return Status::OK();
-  }
   ctx_.logger->Debug("write of " + key + " was superseded (unlinked or replaced): dropped");
-  RemoveLocalData();
-  return Status::OK();
+  return Cleanup();
 }
 
 Status FileWriterImpl::FinishSingle() {
@@ -664,8 +653,8 @@ Status FileWriterImpl::Cleanup() {
   Status deleted = ctx_.journal->DeleteFile(file_id_);
   if (!deleted.ok()) {
     ctx_.logger->Error("journal cleanup of " + Key() + " failed (" + deleted.ToString() +
-                       "); its part files stay with the record, recovery finishes it");
-    return Status::OK();  // the object exists: close() succeeded
+                       "); its part files stay with the record until recovery handles it");
+    return Status::OK();  // the object exists (or was superseded): close() succeeded
   }
   RemoveLocalData();
   return Status::OK();

@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include <algorithm>
+#include <charconv>
 #include <filesystem>
 #include <map>
 #include <optional>
@@ -51,11 +52,8 @@ std::vector<std::string> ExistingFileDirs(const CacheLayout& layout, const std::
   for (fs::directory_iterator it(layout.FilesDir(), ec), end; !ec && it != end; it.increment(ec)) {
     const std::string name = it->path().filename().string();
     uint64_t id = 0;
-    bool numeric = !name.empty() && name.size() <= 20;
-    for (char c : name) {
-      if (c < '0' || c > '9') numeric = false;
-      if (numeric) id = id * 10 + static_cast<uint64_t>(c - '0');
-    }
+    auto [end_of_id, error] = std::from_chars(name.data(), name.data() + name.size(), id);
+    const bool numeric = error == std::errc() && end_of_id == name.data() + name.size();
     if (numeric && !keep.count(id)) {
       std::error_code rm;
       std::filesystem::remove_all(it->path(), rm);
