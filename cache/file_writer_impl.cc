@@ -59,7 +59,7 @@ bool FileWriterImpl::UploadCreated() const {
 
 bool FileWriterImpl::Finished() const {
   MutexLock lock(&mu_);
-  return finished_;
+  return finished_ || on_server_;
 }
 
 std::string FileWriterImpl::Key() const {
@@ -416,7 +416,10 @@ Status FileWriterImpl::Rekey(const std::string& new_key) {
   FileRecord snapshot;
   {
     MutexLock lock(&mu_);
-    if (finished_) return Status::IOError("upload of " + record_.key + " is already finished");
+    // on_server_: the object exists under the old key; the caller copies it instead.
+    if (finished_ || on_server_) {
+      return Status::IOError("upload of " + record_.key + " is already finished");
+    }
     if (retired_) return Status::Aborted(kRetiredMessage);
     if (!record_.upload_id.empty() || record_.upload_intent_at != 0) {
       return Status::NotSupported("renaming " + record_.key +
@@ -533,6 +536,7 @@ Status FileWriterImpl::FinishSingle() {
     ctx_.logger->Error("PutObject of " + key + " failed: " + etag.status().ToString());
     return etag.status();
   }
+  MarkOnServer();  // still under the key lock: a rename from now on copies the object
   ApplyLateMetadata(std::move(metadata));
   return Status::OK();
 }
@@ -578,6 +582,7 @@ Status FileWriterImpl::FinishMultipart() {
   // The object exists: journal that (with its ETag) before anything changes it,
   // so recovery neither completes it twice nor mistakes the metadata copy's
   // new ETag for damage.
+  MarkOnServer();
   UserMetadata sent;
   {
     MutexLock lock(&mu_);
@@ -640,6 +645,11 @@ Status FileWriterImpl::RecordFailure(const Status& status) {
   Status persisted = PersistRecord();
   if (!persisted.ok()) ctx_.logger->Error("journal update failed: " + persisted.ToString());
   return status;
+}
+
+void FileWriterImpl::MarkOnServer() {
+  MutexLock lock(&mu_);
+  on_server_ = true;
 }
 
 Status FileWriterImpl::Cleanup() {

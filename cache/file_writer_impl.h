@@ -131,6 +131,7 @@ class FileWriterImpl : public FileWriter {
   // seals the metadata so later SetMetadata calls are refused, not lost.
   void ApplyLateMetadata(UserMetadata sent) EXCLUSIVE_LOCKS_REQUIRED(op_mu_);
   Status RecordFailure(const Status& status) EXCLUSIVE_LOCKS_REQUIRED(op_mu_);
+  void MarkOnServer();
   Status Cleanup() EXCLUSIVE_LOCKS_REQUIRED(op_mu_);
   // Takes the key lock of the record's current key (re-taken if a rename
   // changed the key meanwhile); Aborted(kRetiredMessage) when retired.
@@ -165,6 +166,10 @@ class FileWriterImpl : public FileWriter {
   bool metadata_sealed_ GUARDED_BY(mu_) = false;
   uint64_t size_ GUARDED_BY(mu_) = 0;
   bool finished_ GUARDED_BY(mu_) = false;
+  // The object exists on the server (set under the key lock, before Cleanup):
+  // from then on the writer counts as finished, so a rename copies the object
+  // instead of rekeying a write that already landed under the old key.
+  bool on_server_ GUARDED_BY(mu_) = false;
   bool retired_ GUARDED_BY(mu_) = false;
   std::map<uint32_t, Part> parts_ GUARDED_BY(mu_);
   uint32_t in_flight_ GUARDED_BY(mu_) = 0;

@@ -173,6 +173,43 @@ TEST_F(CrashSafetyGenerationsTest, RekeyOntoAKeyRetiresTheWriterOfThatKey) {
   EXPECT_TRUE(cache_->journal().ListFiles()->empty());
 }
 
+// rsync's empty temp file: close() completes nothing (no write), the kernel's
+// asynchronous release PUTs it while rename(2) already waits for the key lock.
+// Once the PUT has landed under the old key the writer counts as finished, so
+// the rename copies the object instead of rekeying a write that is done (the
+// old code rekeyed in the window before Cleanup, deleted the old key and lost
+// the file; seen once in CI). Repeated: the window was a few instructions.
+TEST_F(CrashSafetyGenerationsTest, RenameWaitingForALandedPutCopiesTheObject) {
+  OpenGatedCache();
+  for (int round = 0; round < 20; ++round) {
+    const std::string from = "tmp" + std::to_string(round), to = "f" + std::to_string(round);
+    auto w = Start(from);
+    gated_.Close(Op::kPutObject, from);
+    std::thread release([&] { EXPECT_TRUE(w->Finish().ok()); });
+    ASSERT_TRUE(gated_.WaitUntilHeld()) << "the release never sent its PUT";
+    std::atomic<bool> waiting{false};
+    std::thread rename([&] {
+      waiting = true;
+      auto guard = cache_->LockKeys(from, to);  // held by the PUT until it lands
+      if (!w->Finished()) {
+        ASSERT_TRUE(w->Rekey(to).ok());
+      } else {
+        ASSERT_TRUE(gated_.CopyObject(from, to, MetadataDirective::kCopy, {}).ok());
+      }
+      Status deleted = gated_.DeleteObject(from);
+      EXPECT_TRUE(deleted.ok() || deleted.IsNotFound()) << deleted.ToString();
+    });
+    while (!waiting.load()) std::this_thread::yield();
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    gated_.Open();
+    release.join();
+    rename.join();
+    EXPECT_TRUE(store_.ObjectData(to).has_value()) << "round " << round << ": the file is lost";
+    EXPECT_FALSE(store_.ObjectData(from).has_value());
+  }
+  EXPECT_TRUE(cache_->journal().ListFiles()->empty());
+}
+
 // Recovery of a crashed multipart write of K is held in the middle of its
 // upload (UploadPart of the tail) while the new mount writes K anew: the
 // newer write wins, the old upload is aborted, its record dropped.
