@@ -66,6 +66,12 @@ std::string_view Status::CodeName(Code code) {
       return "Busy";
     case Code::kAborted:
       return "Aborted";
+    case Code::kNotEmpty:
+      return "NotEmpty";
+    case Code::kCrossDevice:
+      return "CrossDevice";
+    case Code::kSuperseded:
+      return "Superseded";
   }
   return "Unknown";
 }

@@ -34,6 +34,9 @@ class Status {
     kNotSupported,      // operation partfs does not implement
     kBusy,              // resource locked by someone else (e.g. cache dir in use)
     kAborted,           // operation cancelled (shutdown)
+    kNotEmpty,          // directory (prefix) still holds entries
+    kCrossDevice,       // a rename partfs does not do in place (EXDEV: mv copies instead)
+    kSuperseded,        // a write overtaken by a newer one of its key (unlink, rewrite, rename)
   };
 
   Status() = default;  // OK
@@ -59,6 +62,9 @@ class Status {
   }
   static Status Busy(std::string msg) { return Status(Code::kBusy, std::move(msg)); }
   static Status Aborted(std::string msg) { return Status(Code::kAborted, std::move(msg)); }
+  static Status NotEmpty(std::string msg) { return Status(Code::kNotEmpty, std::move(msg)); }
+  static Status CrossDevice(std::string msg) { return Status(Code::kCrossDevice, std::move(msg)); }
+  static Status Superseded(std::string msg) { return Status(Code::kSuperseded, std::move(msg)); }
 
   // An error answered by an object-storage server.
   static Status Remote(Code code, int http_status, std::string remote_code, std::string msg) {

@@ -35,6 +35,14 @@ int ToErrno(const Status& status) {
     // signal that the caller could simply restart, so not EINTR.
     case Code::kAborted:
       return EIO;
+    case Code::kNotEmpty:
+      return ENOTEMPTY;
+    case Code::kCrossDevice:
+      return EXDEV;
+    // A superseded write's data dies with it, as on a local disk after unlink;
+    // the operation that hit it did not complete.
+    case Code::kSuperseded:
+      return EIO;
   }
   return EIO;
 }
