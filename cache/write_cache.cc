@@ -433,6 +433,7 @@ class WriteCacheImpl : public WriteCache {
   const std::unique_ptr<Journal> journal_;
   CacheBudget budget_;
   UploadPool pool_;
+  // Written by the constructor only, read-only afterwards (no lock needed).
   uint64_t preexisting_bytes_ = 0;
   std::vector<std::string> preexisting_dirs_;
   std::vector<uint64_t> preexisting_ids_;  // journal records found at Open
@@ -441,8 +442,8 @@ class WriteCacheImpl : public WriteCache {
   const std::unique_ptr<RecoveryRunner> recovery_;  // shared by mount recovery and retries
 
   Mutex mu_;  // guards the recovery members; held while joining (the thread never takes it)
-  bool recovery_started_ = false;
-  std::thread recovery_thread_;
+  bool recovery_started_ GUARDED_BY(mu_) = false;
+  std::thread recovery_thread_ GUARDED_BY(mu_);
 
   // Writers handed out and not destroyed yet, by file id.
   Mutex live_mu_;
@@ -455,7 +456,7 @@ class WriteCacheImpl : public WriteCache {
   bool retry_running_ GUARDED_BY(retry_mu_) = false;
   std::map<uint64_t, uint32_t> retired_attempts_ GUARDED_BY(retry_mu_);
   bool retry_stop_ GUARDED_BY(retry_mu_) = false;
-  std::thread retry_thread_;
+  std::thread retry_thread_;  // started by the constructor, joined by the destructor only
 
   // Records found at Open that recovery has not resumed yet (file id -> key).
   mutable Mutex pending_mu_;

@@ -7,6 +7,14 @@
 // in docs/SEMANTICS.md; fs/fuse_ops.cc turns the Status values into errno.
 //
 // Thread-safe: every method may be called from any FUSE worker thread.
+//
+// Lock order (the one rule; fs/filesystem_io.cc and fs/inode_table.h refer here):
+//   FileHandle::mu  ->  InodeTable::mu_ | Inode::mu | handles_mu_ | the cache's locks
+//   Inode::mu       ->  the cache's locks (FileWriter state, journal)
+// InodeTable::mu_ and handles_mu_ are leaves: nothing is taken while either is
+// held. A handle's mu is the only lock held across a cache call (StartWrite, so
+// that two first writes start one upload); no fs lock is held during
+// object-store requests, Write, Sync, Finish or a reply.
 // Borrows `store` and `cache` (both must outlive the Filesystem); destroying
 // the Filesystem drops every FileWriter it holds, so destroy it before the
 // WriteCache.

@@ -1,9 +1,7 @@
 // Filesystem: file I/O (create, open, read, write, flush, fsync, release).
 //
-// Lock order: FileHandle::mu, then Inode::mu (InodeTable's mutex is never taken
-// while either is held). No lock is held during object-store calls, Write,
-// Sync or Finish, except that a handle's mu covers StartWrite so that two
-// concurrent first writes start one upload.
+// Lock order: see fs/filesystem.h (FileHandle::mu first; Open and Write take
+// the InodeTable's mutex and Inode::mu under it).
 #include <fcntl.h>
 
 #include <algorithm>

@@ -8,8 +8,9 @@
 // on until its last lookup and open are gone. Inode numbers are never reused.
 //
 // Thread-safe: one mutex (mu_) guards the maps and every Entry field.
-// Lock order: InodeTable::mu_ may be held while taking an Inode::mu, never the
-// reverse; no lock is held while calling the object store or replying.
+// mu_ is a leaf: no other lock (not even an Inode::mu) is taken while it is
+// held, so callers may hold a FileHandle::mu around table calls (lock order in
+// fs/filesystem.h).
 #ifndef PARTFS_FS_INODE_TABLE_H_
 #define PARTFS_FS_INODE_TABLE_H_
 

@@ -11,7 +11,7 @@ PACKAGES=(
   # build and test
   cmake g++ pkg-config libfuse3-dev fuse3 libcurl4-openssl-dev libssl-dev
   libpugixml-dev liblmdb-dev lmdb-utils libgtest-dev libgmock-dev
-  rsync python3 python3-boto3 curl attr e2fsprogs util-linux clang-format
+  rsync python3 python3-boto3 curl attr e2fsprogs util-linux clang-format clang
   # local S3 server
   swift-proxy swift-account swift-container swift-object python3-swift memcached
 )

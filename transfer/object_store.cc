@@ -1,6 +1,6 @@
 #include "transfer/object_store.h"
 
-#include <openssl/evp.h>
+#include "transfer/hashing.h"
 
 namespace partfs {
 
@@ -44,17 +44,14 @@ std::string MultipartEtag(const std::vector<std::string>& part_md5s) {
   std::string concatenated;
   concatenated.reserve(part_md5s.size() * 16);
   for (const auto& md5 : part_md5s) concatenated += md5;
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int digest_len = 0;
-  EVP_Digest(concatenated.data(), concatenated.size(), digest, &digest_len, EVP_md5(), nullptr);
-  static const char kHex[] = "0123456789abcdef";
-  std::string out;
-  for (unsigned int i = 0; i < digest_len; ++i) {
-    out.push_back(kHex[digest[i] >> 4]);
-    out.push_back(kHex[digest[i] & 0xf]);
+  return HexEncode(Md5(concatenated)) + "-" + std::to_string(part_md5s.size());
+}
+
+std::string StripEtagQuotes(std::string_view etag) {
+  if (etag.size() >= 2 && etag.front() == '"' && etag.back() == '"') {
+    etag = etag.substr(1, etag.size() - 2);
   }
-  out += "-" + std::to_string(part_md5s.size());
-  return out;
+  return std::string(etag);
 }
 
 }  // namespace partfs

@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "base/status.h"
@@ -152,6 +153,9 @@ Result<std::vector<UploadEntry>> ListAllUploads(ObjectStore& store, const std::s
 // The ETag S3 gives a completed multipart object: hex MD5 of the concatenated
 // binary part MD5s, then "-N". `part_md5s` are raw 16-byte digests in part order.
 std::string MultipartEtag(const std::vector<std::string>& part_md5s);
+
+// An ETag without the double quotes servers put around it (headers and XML).
+std::string StripEtagQuotes(std::string_view etag);
 
 }  // namespace partfs
 

@@ -131,10 +131,7 @@ void S3Client::AddMetadataHeaders(const UserMetadata& metadata, HeaderList* head
 
 Result<std::string> S3Client::ExpectEtag(const HttpResponse& response, const char* operation,
                                          const std::string& key) const {
-  std::string etag = response.Header("etag");
-  if (etag.size() >= 2 && etag.front() == '"' && etag.back() == '"') {
-    etag = etag.substr(1, etag.size() - 2);
-  }
+  std::string etag = StripEtagQuotes(response.Header("etag"));
   if (etag.empty()) {
     return Status::IOError(std::string(operation) + " " + Resource(key) +
                            ": the server's response has no ETag");

@@ -30,13 +30,6 @@ int64_t TimegmOrZero(struct tm* tm) {
 }
 }  // namespace
 
-std::string StripEtagQuotes(std::string_view etag) {
-  if (etag.size() >= 2 && etag.front() == '"' && etag.back() == '"') {
-    etag = etag.substr(1, etag.size() - 2);
-  }
-  return std::string(etag);
-}
-
 int64_t ParseIso8601(std::string_view text) {
   std::string s(text);
   struct tm tm = {};

@@ -15,9 +15,6 @@
 
 namespace partfs {
 
-// "\"abc\"" -> "abc" (also &quot; entities already decoded by the parser).
-std::string StripEtagQuotes(std::string_view etag);
-
 // "2009-10-12T17:50:30.000Z" -> seconds since the epoch; 0 when malformed.
 int64_t ParseIso8601(std::string_view text);
 // "Wed, 12 Oct 2009 17:50:00 GMT" (RFC 7231 IMF-fixdate) -> seconds; 0 when malformed.
