@@ -16,9 +16,9 @@
 #include "cache/cache_layout.h"
 #include "cache/journal.h"
 #include "cache/orphan_gc.h"
-#include "cache/status_report.h"
 #include "fs/cli_commands.h"
 #include "fs/mount_options.h"
+#include "fs/status_format.h"
 #include "transfer/s3_client.h"
 
 namespace partfs {

@@ -22,12 +22,12 @@
 #include "base/logger.h"
 #include "base/mutex.h"
 #include "cache/orphan_gc.h"
-#include "cache/status_report.h"
 #include "cache/write_cache.h"
 #include "fs/cli_commands.h"
 #include "fs/daemon.h"
 #include "fs/filesystem.h"
 #include "fs/mount_options.h"
+#include "fs/status_format.h"
 #include "transfer/s3_client.h"
 
 namespace partfs {

@@ -6,6 +6,7 @@
 
 #include "cache/orphan_gc.h"
 #include "cache/status_report.h"
+#include "fs/status_format.h"
 #include "tests/unit/recovery_fixture.h"
 
 namespace partfs::testing {
@@ -233,7 +234,7 @@ TEST_F(RecoveryStatusTest, ReportsProgressOfEachRecord) {
   ASSERT_TRUE(journal_->PutFile(failed).ok());
   journal_.reset();  // status opens the journal itself (read-only)
 
-  auto report = BuildStatusReport(dir_.path(), options_.profile, 0);
+  auto report = ReadStatusReport(dir_.path(), options_.profile, 0);
   ASSERT_TRUE(report.ok()) << report.status().ToString();
   ASSERT_EQ(report->files.size(), 2u);
   const FileStatus& f = report->files[0];
@@ -271,7 +272,7 @@ TEST_F(RecoveryStatusTest, MissingMiddlePartDoesNotShrinkTheTotal) {
   for (uint32_t n = 3; n <= 6; ++n) CachedPart(id, n, PartBytes(data, n));
   journal_.reset();
 
-  auto report = BuildStatusReport(dir_.path(), options_.profile, 0);
+  auto report = ReadStatusReport(dir_.path(), options_.profile, 0);
   ASSERT_TRUE(report.ok()) << report.status().ToString();
   ASSERT_EQ(report->files.size(), 1u);
   EXPECT_EQ(report->files[0].parts_uploaded, 1u);
@@ -280,13 +281,13 @@ TEST_F(RecoveryStatusTest, MissingMiddlePartDoesNotShrinkTheTotal) {
 
 TEST_F(RecoveryStatusTest, EmptyJournalAndMissingJournal) {
   journal_.reset();
-  auto report = BuildStatusReport(dir_.path(), options_.profile, 0);
+  auto report = ReadStatusReport(dir_.path(), options_.profile, 0);
   ASSERT_TRUE(report.ok());
   EXPECT_TRUE(report->files.empty());
   EXPECT_NE(FormatStatusTable(*report).find("no uploads in flight"), std::string::npos);
   EXPECT_EQ(FormatStatusJson(*report).find("\"files\":[]") != std::string::npos, true);
 
-  auto missing = BuildStatusReport(dir_.Sub("nope"), options_.profile, 0);
+  auto missing = ReadStatusReport(dir_.Sub("nope"), options_.profile, 0);
   EXPECT_TRUE(missing.status().IsNotFound());
 }
 
