@@ -149,7 +149,7 @@ int RunGcCommand(int argc, char** argv) {
     std::fprintf(stderr, "partfs gc: %s\n", client.status().ToString().c_str());
     return kFailureExitCode;
   }
-  auto report = CollectOrphanUploads(**client, tracked, args->options, &logger);
+  auto report = AbortOrphanUploads(**client, tracked, args->options, &logger);
   if (!report.ok()) {
     std::fprintf(stderr, "partfs gc: %s\n", report.status().ToString().c_str());
     return kFailureExitCode;

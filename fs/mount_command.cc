@@ -173,7 +173,7 @@ std::thread StartGcOnMount(const MountConfig& config, ObjectStore* store, WriteC
   options.prefix = config.prefix;
   options.older_than_seconds = config.gc_on_mount->count();
   return std::thread([options, store, cache, logger, bucket = config.bucket] {
-    auto report = CollectOrphanUploads(*store, cache->journal(), options, logger);
+    auto report = AbortOrphanUploads(*store, cache->journal(), options, logger);
     if (!report.ok()) {
       logger->Warn("gc_on_mount: " + report.status().ToString());
       return;

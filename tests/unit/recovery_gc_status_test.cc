@@ -56,7 +56,7 @@ TEST_F(RecoveryGcTest, AbortsOnlyOldUploadsTheJournalDoesNotKnow) {
   GcOptions options;
   options.older_than_seconds = 86400;
   options.now = ::time(nullptr) + kTwoDays;
-  auto report = CollectOrphanUploads(store_, *journal_, options, Logger::Quiet());
+  auto report = AbortOrphanUploads(store_, *journal_, options, Logger::Quiet());
   ASSERT_TRUE(report.ok()) << report.status().ToString();
   EXPECT_EQ(report->aborted, 1u);
   EXPECT_EQ(report->tracked, 1u);
@@ -67,7 +67,7 @@ TEST_F(RecoveryGcTest, KeepsUploadsYoungerThanTheThreshold) {
   const std::string orphan = Create("young");
   GcOptions options;
   options.older_than_seconds = 86400;  // started just now: far younger
-  auto report = CollectOrphanUploads(store_, *journal_, options, Logger::Quiet());
+  auto report = AbortOrphanUploads(store_, *journal_, options, Logger::Quiet());
   ASSERT_TRUE(report.ok());
   EXPECT_EQ(report->too_young, 1u);
   EXPECT_EQ(report->aborted, 0u);
@@ -76,7 +76,7 @@ TEST_F(RecoveryGcTest, KeepsUploadsYoungerThanTheThreshold) {
 
   options.older_than_seconds = kMinGcAgeSeconds;
   options.now = ::time(nullptr) + kMinGcAgeSeconds + 5;
-  report = CollectOrphanUploads(store_, *journal_, options, Logger::Quiet());
+  report = AbortOrphanUploads(store_, *journal_, options, Logger::Quiet());
   ASSERT_TRUE(report.ok());
   EXPECT_EQ(report->aborted, 1u);
 }
@@ -86,7 +86,7 @@ TEST_F(RecoveryGcTest, RefusesAgesBelowTheSafeFloor) {
   GcOptions options;
   options.older_than_seconds = kMinGcAgeSeconds - 1;
   options.now = ::time(nullptr) + kTwoDays;
-  auto report = CollectOrphanUploads(store_, *journal_, options, Logger::Quiet());
+  auto report = AbortOrphanUploads(store_, *journal_, options, Logger::Quiet());
   ASSERT_FALSE(report.ok());
   EXPECT_EQ(report.status().code(), Status::Code::kInvalidArgument);
   EXPECT_NE(report.status().message().find("safe floor of 1h"), std::string::npos)
@@ -112,7 +112,7 @@ TEST_F(RecoveryGcTest, KeepsAnUploadJournaledWhileListing) {
   GcOptions options;
   options.bucket = kRecBucket;
   options.now = ::time(nullptr) + kTwoDays;
-  auto report = CollectOrphanUploads(store, *journal_, options, Logger::Quiet());
+  auto report = AbortOrphanUploads(store, *journal_, options, Logger::Quiet());
   ASSERT_TRUE(report.ok()) << report.status().ToString();
   EXPECT_EQ(report->tracked, 1u);
   EXPECT_EQ(report->aborted, 0u);
@@ -131,7 +131,7 @@ TEST_F(RecoveryGcTest, KeepsAnUploadWhoseKeyAJournalRecordOfTheBucketHas) {
   GcOptions options;
   options.bucket = kRecBucket;
   options.now = ::time(nullptr) + kTwoDays;
-  auto report = CollectOrphanUploads(store_, *journal_, options, Logger::Quiet());
+  auto report = AbortOrphanUploads(store_, *journal_, options, Logger::Quiet());
   ASSERT_TRUE(report.ok()) << report.status().ToString();
   EXPECT_EQ(report->tracked_key, 1u);
   EXPECT_EQ(report->aborted, 1u);
@@ -156,7 +156,7 @@ TEST_F(RecoveryGcTest, ReadsTheJournalAgainBeforeEachAbort) {
   GcOptions options;
   options.bucket = kRecBucket;
   options.now = ::time(nullptr) + kTwoDays;
-  auto report = CollectOrphanUploads(store, *journal_, options, Logger::Quiet());
+  auto report = AbortOrphanUploads(store, *journal_, options, Logger::Quiet());
   ASSERT_TRUE(report.ok()) << report.status().ToString();
   EXPECT_EQ(report->aborted, 1u);
   EXPECT_EQ(report->tracked_key, 1u);
@@ -174,7 +174,7 @@ TEST_F(RecoveryGcTest, NoAbortWhenTheJournalCannotBeReadAgain) {
   };
   GcOptions options;
   options.now = ::time(nullptr) + kTwoDays;
-  auto report = CollectOrphanUploads(store_, source, options, Logger::Quiet());
+  auto report = AbortOrphanUploads(store_, source, options, Logger::Quiet());
   ASSERT_TRUE(report.ok()) << report.status().ToString();
   EXPECT_EQ(report->failed, 1u);
   ASSERT_EQ(report->entries.size(), 1u);
@@ -189,7 +189,7 @@ TEST_F(RecoveryGcTest, DryRunChangesNothing) {
   GcOptions options;
   options.dry_run = true;
   options.now = ::time(nullptr) + kTwoDays;
-  auto report = CollectOrphanUploads(store_, *journal_, options, Logger::Quiet());
+  auto report = AbortOrphanUploads(store_, *journal_, options, Logger::Quiet());
   ASSERT_TRUE(report.ok());
   EXPECT_EQ(report->would_abort, 2u);
   EXPECT_EQ(report->aborted, 0u);
@@ -203,7 +203,7 @@ TEST_F(RecoveryGcTest, StaysUnderThePrefix) {
   GcOptions options;
   options.prefix = "photos/";
   options.now = ::time(nullptr) + kTwoDays;
-  auto report = CollectOrphanUploads(store_, *journal_, options, Logger::Quiet());
+  auto report = AbortOrphanUploads(store_, *journal_, options, Logger::Quiet());
   ASSERT_TRUE(report.ok());
   EXPECT_EQ(report->aborted, 1u);
   EXPECT_EQ(OpenUploads(fake_), std::set<std::string>{outside});
@@ -215,7 +215,7 @@ TEST_F(RecoveryGcTest, NeverAbortsAFailedRecordsUpload) {
   NewRecord("failed", upload, UploadState::kFailed);
   GcOptions options;
   options.now = ::time(nullptr) + kTwoDays;
-  auto report = CollectOrphanUploads(store_, *journal_, options, Logger::Quiet());
+  auto report = AbortOrphanUploads(store_, *journal_, options, Logger::Quiet());
   ASSERT_TRUE(report.ok());
   EXPECT_EQ(report->tracked, 1u);
   EXPECT_EQ(store_.aborts.load(), 0);
