@@ -113,8 +113,8 @@ void AbortUnlessTracked(ObjectStore& store, const TrackedSource& tracked_source,
 
 }  // namespace
 
-Result<GcReport> CollectOrphanUploads(ObjectStore& store, const TrackedSource& tracked_source,
-                                      const GcOptions& options, Logger* logger) {
+Result<GcReport> AbortOrphanUploads(ObjectStore& store, const TrackedSource& tracked_source,
+                                    const GcOptions& options, Logger* logger) {
   PARTFS_RETURN_IF_ERROR(CheckGcAge("gc age " + std::to_string(options.older_than_seconds) + "s",
                                     options.older_than_seconds));
   auto uploads = ListAllUploads(store, options.prefix);
@@ -145,9 +145,9 @@ Result<GcReport> CollectOrphanUploads(ObjectStore& store, const TrackedSource& t
   return report;
 }
 
-Result<GcReport> CollectOrphanUploads(ObjectStore& store, Journal& journal,
-                                      const GcOptions& options, Logger* logger) {
-  return CollectOrphanUploads(
+Result<GcReport> AbortOrphanUploads(ObjectStore& store, Journal& journal, const GcOptions& options,
+                                    Logger* logger) {
+  return AbortOrphanUploads(
       store, [&journal] { return ReadTrackedUploads(journal); }, options, logger);
 }
 

@@ -87,20 +87,20 @@ struct TrackedUploads {
 // Reads every record of `journal`.
 Result<TrackedUploads> ReadTrackedUploads(Journal& journal);
 
-// Reads the journal as it is now. CollectOrphanUploads calls it after the
+// Reads the journal as it is now. AbortOrphanUploads calls it after the
 // listing and again just before each abort (the journal changes meanwhile).
 using TrackedSource = std::function<Result<TrackedUploads>()>;
 
 // Lists, classifies and (unless dry_run) aborts. Fails when the age is below
 // the floor, the listing fails or the journal cannot be read after it; a failed
 // abort (or journal read before it) is reported in its entry. `logger` may be null.
-Result<GcReport> CollectOrphanUploads(ObjectStore& store, const TrackedSource& tracked,
-                                      const GcOptions& options, Logger* logger);
+Result<GcReport> AbortOrphanUploads(ObjectStore& store, const TrackedSource& tracked,
+                                    const GcOptions& options, Logger* logger);
 
 // Convenience for a mount (`gc_on_mount`): the above, reading `journal`.
 // `journal` must stay valid during the call.
-Result<GcReport> CollectOrphanUploads(ObjectStore& store, Journal& journal,
-                                      const GcOptions& options, Logger* logger);
+Result<GcReport> AbortOrphanUploads(ObjectStore& store, Journal& journal, const GcOptions& options,
+                                    Logger* logger);
 
 }  // namespace partfs
 

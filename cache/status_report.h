@@ -1,7 +1,8 @@
 // StatusReport: what `partfs status` shows about a cache directory: every
-// journal record (in-flight, crashed or failed upload) with its progress.
+// journal record (in-flight, crashed or failed upload) with its progress, as a
+// plain struct (fs/status_format.h turns it into text or JSON).
 //
-// Built from a read-only Journal and stat() of part files, so it works while a
+// Read from a read-only Journal and stat() of part files, so it works while a
 // mount holds the directory and after a crash; it never changes anything.
 // Pure value types and functions; thread-compatible.
 #ifndef PARTFS_CACHE_STATUS_REPORT_H_
@@ -51,18 +52,8 @@ struct StatusReport {
 // Opens `cache_dir`'s journal read-only. NotFound when there is no journal.
 // `now` in seconds since the epoch (0 = current time). `profile` supplies the
 // part limits for the part count.
-Result<StatusReport> BuildStatusReport(const std::string& cache_dir, const ProviderProfile& profile,
-                                       int64_t now);
-
-// A table for people: one line per file, an error line under failed files, a summary.
-std::string FormatStatusTable(const StatusReport& report);
-// One JSON object: {"cache_dir":..., "mount_pid":..., "files":[{...}], ...}.
-std::string FormatStatusJson(const StatusReport& report);
-
-// "1.5 GiB", "12 KiB", "512 B".
-std::string HumanBytes(uint64_t bytes);
-// "45s", "3m12s", "2h05m", "3d04h".
-std::string HumanAge(int64_t seconds);
+Result<StatusReport> ReadStatusReport(const std::string& cache_dir, const ProviderProfile& profile,
+                                      int64_t now);
 
 }  // namespace partfs
 

@@ -2,6 +2,7 @@
 // File I/O lives in filesystem_io.cc.
 #include "fs/filesystem.h"
 
+#include <cassert>
 #include <chrono>
 #include <ctime>
 #include <set>
@@ -19,6 +20,12 @@ constexpr blksize_t kBlockSize = 1 << 20;  // hint for large application I/O
 constexpr std::chrono::seconds kRecoveryStatWait{1};
 
 int64_t Now() { return static_cast<int64_t>(std::time(nullptr)); }
+
+// Directories are key prefixes, not renamed in place: EXDEV makes mv(1) copy
+// them file by file.
+Status DirectoryRenameDeclined(const std::string& path) {
+  return Status::CrossDevice("directory rename not done in place: " + path);
+}
 
 // Most pages one directory listing may take (1000 entries each: 10^9 entries).
 constexpr uint64_t kMaxListPages = 1000000;
@@ -190,7 +197,14 @@ Result<struct stat> Filesystem::Lookup(uint64_t parent, const std::string& name)
   return DirAttr(inode->ino);
 }
 
-void Filesystem::Forget(uint64_t ino, uint64_t nlookup) { inodes_.Forget(ino, nlookup); }
+void Filesystem::Forget(uint64_t ino, uint64_t nlookup) {
+  std::optional<uint64_t> had = inodes_.Forget(ino, nlookup);
+  if (!had) return;
+  logger_->Error("inode table: forget of " + std::to_string(nlookup) + " lookup(s) of inode " +
+                 std::to_string(ino) + " which had " + std::to_string(*had) +
+                 "; lookup count clamped to 0");
+  assert(false && "forget exceeded the inode's lookup count");
+}
 
 Result<struct stat> Filesystem::GetAttr(uint64_t ino) {
   auto ref = inodes_.Get(ino);
@@ -351,14 +365,14 @@ Status Filesystem::Rmdir(uint64_t parent, const std::string& name) {
   if (!path.ok()) return path.status();
   for (auto& [child, inode] : inodes_.Below(*path, /*direct_only=*/false)) {
     MutexLock lock(&inode->mu);
-    if (inode->session) return Status::AlreadyExists("directory not empty: " + *path);
+    if (inode->session) return Status::NotEmpty("directory not empty: " + *path);
   }
   const std::string marker = DirPrefix(*path);
   auto page = store_->ListObjects(marker, "/", "", 2);
   if (!page.ok()) return page.status();
-  if (!page->common_prefixes.empty()) return Status::AlreadyExists("directory not empty");
+  if (!page->common_prefixes.empty()) return Status::NotEmpty("directory not empty");
   for (const ListedObject& object : page->objects) {
-    if (object.key != marker) return Status::AlreadyExists("directory not empty: " + *path);
+    if (object.key != marker) return Status::NotEmpty("directory not empty: " + *path);
   }
   PARTFS_RETURN_IF_ERROR(store_->DeleteObject(marker));
   inodes_.Unlink(*path);
@@ -381,17 +395,18 @@ Status Filesystem::Unlink(uint64_t parent, const std::string& name) {
   return Status::OK();
 }
 
-Result<RenameOutcome> Filesystem::Rename(uint64_t parent, const std::string& name,
-                                         uint64_t new_parent, const std::string& new_name,
-                                         bool no_replace) {
+Status Filesystem::Rename(uint64_t parent, const std::string& name, uint64_t new_parent,
+                          const std::string& new_name, RenameFlags flags) {
+  // Two objects cannot trade names atomically.
+  if (flags.exchange) return Status::InvalidArgument("RENAME_EXCHANGE is not supported");
   auto from = ChildPath(parent, name);
   if (!from.ok()) return from.status();
   auto to = ChildPath(new_parent, new_name);
   if (!to.ok()) return to.status();
-  if (*from == *to) return RenameOutcome::kRenamed;
+  if (*from == *to) return Status::OK();
   auto source = inodes_.Find(*from);
-  if (source && source->is_dir) return RenameOutcome::kDirectoryDeclined;
-  if (no_replace) {
+  if (source && source->is_dir) return DirectoryRenameDeclined(*from);
+  if (flags.no_replace) {
     auto target = inodes_.Find(*to);
     bool exists = target != nullptr;
     if (!exists) {
@@ -404,7 +419,7 @@ Result<RenameOutcome> Filesystem::Rename(uint64_t parent, const std::string& nam
   return RenameFile(*from, *to);
 }
 
-Result<RenameOutcome> Filesystem::RenameFile(const std::string& from, const std::string& to) {
+Status Filesystem::RenameFile(const std::string& from, const std::string& to) {
   auto source = inodes_.Find(from);
   std::shared_ptr<WriteSession> session;
   if (source) {
@@ -422,7 +437,7 @@ Result<RenameOutcome> Filesystem::RenameFile(const std::string& from, const std:
       // An older version of the source object (replaced by this write) must go too.
       Status deleted = store_->DeleteObject(from_key);
       if (!deleted.ok() && !deleted.IsNotFound()) return deleted;
-      return RenameOutcome::kRenamed;
+      return Status::OK();
     }
     if (!session->writer->Finished()) return rekeyed;
     // Completed meanwhile: fall through to copying the object.
@@ -432,7 +447,7 @@ Result<RenameOutcome> Filesystem::RenameFile(const std::string& from, const std:
     if (!info.status().IsNotFound()) return info.status();
     auto is_dir = DirectoryExists(from);
     if (!is_dir.ok()) return is_dir.status();
-    if (*is_dir) return RenameOutcome::kDirectoryDeclined;
+    if (*is_dir) return DirectoryRenameDeclined(from);
     return info.status();
   }
   // Journaled before the copy: a crash between copy and delete is rolled
@@ -451,7 +466,7 @@ Result<RenameOutcome> Filesystem::RenameFile(const std::string& from, const std:
   if (!ended.ok()) logger_->Error("journal: rename record not removed: " + ended.ToString());
   if (!done.ok()) return done;
   inodes_.Rename(from, to);
-  return RenameOutcome::kRenamed;
+  return Status::OK();
 }
 
 struct statvfs Filesystem::StatFs() const {

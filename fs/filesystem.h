@@ -77,8 +77,11 @@ struct CreateResult {
   uint64_t fh = 0;
 };
 
-// What Rename did: directories are declined so that mv(1) falls back to copying.
-enum class RenameOutcome { kRenamed, kDirectoryDeclined };
+// renameat2(2) flags, decoded at the FUSE boundary.
+struct RenameFlags {
+  bool no_replace = false;  // RENAME_NOREPLACE: AlreadyExists when the target exists
+  bool exchange = false;    // RENAME_EXCHANGE: not supported (InvalidArgument)
+};
 
 class Filesystem {
  public:
@@ -98,10 +101,12 @@ class Filesystem {
   void ReleaseDir(uint64_t dh);
   Result<struct stat> Mkdir(uint64_t parent, const std::string& name, mode_t mode,
                             const RequestContext& ctx);
+  // NotEmpty while the directory holds entries (or a file being written).
   Status Rmdir(uint64_t parent, const std::string& name);
   Status Unlink(uint64_t parent, const std::string& name);
-  Result<RenameOutcome> Rename(uint64_t parent, const std::string& name, uint64_t new_parent,
-                               const std::string& new_name, bool no_replace);
+  // Renames files only: a directory gives CrossDevice (mv(1) then copies it).
+  Status Rename(uint64_t parent, const std::string& name, uint64_t new_parent,
+                const std::string& new_name, RenameFlags flags);
   struct statvfs StatFs() const;
 
   // File I/O (filesystem_io.cc). `flags` are open(2) flags.
@@ -144,7 +149,7 @@ class Filesystem {
                                   const std::shared_ptr<Inode>& inode);
   Result<struct stat> SetObjectMetadata(uint64_t ino, const std::string& path,
                                         const SetAttrRequest& request);
-  Result<RenameOutcome> RenameFile(const std::string& from, const std::string& to);
+  Status RenameFile(const std::string& from, const std::string& to);
 
   // filesystem_io.cc helpers.
   std::shared_ptr<FileHandle> GetHandle(uint64_t fh) const;

@@ -2,15 +2,13 @@
 
 #include <fcntl.h>
 
-#include <cerrno>
-#include <cstring>
 #include <ctime>
 #include <memory>
 #include <string>
 #include <vector>
 
-#include "fs/errno_mapping.h"
 #include "fs/filesystem.h"
+#include "fs/fuse_reply.h"
 
 namespace partfs {
 
@@ -33,17 +31,6 @@ RequestContext Ctx(fuse_req_t req) {
   return ctx;
 }
 
-void ReplyStatus(fuse_req_t req, const Status& status) { fuse_reply_err(req, ToErrno(status)); }
-
-void ReplyEntry(fuse_req_t req, const struct stat& attr) {
-  fuse_entry_param entry = {};
-  entry.ino = attr.st_ino;
-  entry.attr = attr;
-  entry.attr_timeout = kAttrTimeoutSeconds;
-  entry.entry_timeout = kEntryTimeoutSeconds;
-  fuse_reply_entry(req, &entry);
-}
-
 void OnInit(void*, fuse_conn_info* conn) {
   conn->max_write = kMaxWriteBytes;
   // The kernel must not buffer writes: every error has to reach the writer.
@@ -53,28 +40,33 @@ void OnInit(void*, fuse_conn_info* conn) {
 }
 
 void OnLookup(fuse_req_t req, fuse_ino_t parent, const char* name) {
+  FuseReply reply(req);
   auto attr = Fs(req).Lookup(parent, name);
-  if (!attr.ok()) return ReplyStatus(req, attr.status());
-  ReplyEntry(req, *attr);
+  if (!attr.ok()) return reply.Error(attr.status());
+  reply.Entry(*attr);
 }
 
 void OnForget(fuse_req_t req, fuse_ino_t ino, uint64_t nlookup) {
+  FuseReply reply(req);
   Fs(req).Forget(ino, nlookup);
-  fuse_reply_none(req);
+  reply.None();
 }
 
 void OnForgetMulti(fuse_req_t req, size_t count, fuse_forget_data* forgets) {
+  FuseReply reply(req);
   for (size_t i = 0; i < count; ++i) Fs(req).Forget(forgets[i].ino, forgets[i].nlookup);
-  fuse_reply_none(req);
+  reply.None();
 }
 
 void OnGetAttr(fuse_req_t req, fuse_ino_t ino, fuse_file_info*) {
+  FuseReply reply(req);
   auto attr = Fs(req).GetAttr(ino);
-  if (!attr.ok()) return ReplyStatus(req, attr.status());
-  fuse_reply_attr(req, &*attr, kAttrTimeoutSeconds);
+  if (!attr.ok()) return reply.Error(attr.status());
+  reply.Attr(*attr);
 }
 
 void OnSetAttr(fuse_req_t req, fuse_ino_t ino, struct stat* attr, int to_set, fuse_file_info* fi) {
+  FuseReply reply(req);
   SetAttrRequest request;
   if (to_set & FUSE_SET_ATTR_SIZE) request.size = static_cast<uint64_t>(attr->st_size);
   if (to_set & FUSE_SET_ATTR_MODE) request.mode = attr->st_mode;
@@ -87,114 +79,107 @@ void OnSetAttr(fuse_req_t req, fuse_ino_t ino, struct stat* attr, int to_set, fu
   }
   if (fi != nullptr) request.fh = fi->fh;
   auto result = Fs(req).SetAttr(ino, request);
-  if (!result.ok()) return ReplyStatus(req, result.status());
-  fuse_reply_attr(req, &*result, kAttrTimeoutSeconds);
+  if (!result.ok()) return reply.Error(result.status());
+  reply.Attr(*result);
 }
 
 void OnMkdir(fuse_req_t req, fuse_ino_t parent, const char* name, mode_t mode) {
+  FuseReply reply(req);
   auto attr = Fs(req).Mkdir(parent, name, mode, Ctx(req));
-  if (!attr.ok()) return ReplyStatus(req, attr.status());
-  ReplyEntry(req, *attr);
+  if (!attr.ok()) return reply.Error(attr.status());
+  reply.Entry(*attr);
 }
 
 void OnUnlink(fuse_req_t req, fuse_ino_t parent, const char* name) {
-  ReplyStatus(req, Fs(req).Unlink(parent, name));
+  FuseReply reply(req);
+  reply.Error(Fs(req).Unlink(parent, name));
 }
 
 void OnRmdir(fuse_req_t req, fuse_ino_t parent, const char* name) {
-  Status status = Fs(req).Rmdir(parent, name);
-  // rmdir(2) reports a non-empty directory as ENOTEMPTY.
-  if (status.code() == Status::Code::kAlreadyExists) {
-    fuse_reply_err(req, ENOTEMPTY);
-    return;
-  }
-  ReplyStatus(req, status);
+  FuseReply reply(req);
+  reply.Error(Fs(req).Rmdir(parent, name));
 }
 
 void OnRename(fuse_req_t req, fuse_ino_t parent, const char* name, fuse_ino_t new_parent,
               const char* new_name, unsigned int flags) {
-  if (flags & kRenameExchange) {
-    fuse_reply_err(req, EINVAL);
-    return;
-  }
-  auto outcome =
-      Fs(req).Rename(parent, name, new_parent, new_name, (flags & kRenameNoReplace) != 0);
-  if (!outcome.ok()) return ReplyStatus(req, outcome.status());
-  // Directories are prefixes: EXDEV makes mv(1) copy them file by file.
-  if (*outcome == RenameOutcome::kDirectoryDeclined) {
-    fuse_reply_err(req, EXDEV);
-    return;
-  }
-  fuse_reply_err(req, 0);
+  FuseReply reply(req);
+  RenameFlags rename_flags;
+  rename_flags.no_replace = (flags & kRenameNoReplace) != 0;
+  rename_flags.exchange = (flags & kRenameExchange) != 0;
+  reply.Error(Fs(req).Rename(parent, name, new_parent, new_name, rename_flags));
 }
 
 void OnCreate(fuse_req_t req, fuse_ino_t parent, const char* name, mode_t mode,
               fuse_file_info* fi) {
+  FuseReply reply(req);
   auto created = Fs(req).Create(parent, name, mode, fi->flags, Ctx(req));
-  if (!created.ok()) return ReplyStatus(req, created.status());
-  fuse_entry_param entry = {};
-  entry.ino = created->attr.st_ino;
-  entry.attr = created->attr;
-  entry.attr_timeout = kAttrTimeoutSeconds;
-  entry.entry_timeout = kEntryTimeoutSeconds;
+  if (!created.ok()) return reply.Error(created.status());
   fi->fh = created->fh;
   fi->keep_cache = 0;
   // Write handles bypass the page cache: a writable shared mmap then fails at
   // mmap() (ENODEV) instead of its page writeback being refused later, unseen.
   fi->direct_io = 1;
-  if (fuse_reply_create(req, &entry, fi) != 0) {
+  if (reply.Create(created->attr, fi) != 0) {
     // The kernel dropped the request (interrupted): it will never release this handle.
     Fs(req).Release(created->fh);
   }
 }
 
 void OnOpen(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
+  FuseReply reply(req);
   auto fh = Fs(req).Open(ino, fi->flags, Ctx(req));
-  if (!fh.ok()) return ReplyStatus(req, fh.status());
+  if (!fh.ok()) return reply.Error(fh.status());
   fi->fh = *fh;
   fi->keep_cache = 0;  // the object may have changed since the last open
   fi->direct_io = (fi->flags & O_ACCMODE) != O_RDONLY;  // see OnCreate
-  if (fuse_reply_open(req, fi) != 0) Fs(req).Release(*fh);
+  if (reply.Open(fi) != 0) Fs(req).Release(*fh);
 }
 
 void OnRead(fuse_req_t req, fuse_ino_t, size_t size, off_t off, fuse_file_info* fi) {
+  FuseReply reply(req);
   std::unique_ptr<char[]> buf(new char[size]);
   auto read = Fs(req).Read(fi->fh, static_cast<uint64_t>(off), size, buf.get());
-  if (!read.ok()) return ReplyStatus(req, read.status());
-  fuse_reply_buf(req, buf.get(), *read);
+  if (!read.ok()) return reply.Error(read.status());
+  reply.Buffer(buf.get(), *read);
 }
 
 void OnWrite(fuse_req_t req, fuse_ino_t, const char* data, size_t size, off_t off,
              fuse_file_info* fi) {
+  FuseReply reply(req);
   auto written = Fs(req).Write(fi->fh, static_cast<uint64_t>(off), data, size, Ctx(req));
-  if (!written.ok()) return ReplyStatus(req, written.status());
-  fuse_reply_write(req, *written);
+  if (!written.ok()) return reply.Error(written.status());
+  reply.Write(*written);
 }
 
 void OnFlush(fuse_req_t req, fuse_ino_t, fuse_file_info* fi) {
-  ReplyStatus(req, Fs(req).Flush(fi->fh, Ctx(req)));
+  FuseReply reply(req);
+  reply.Error(Fs(req).Flush(fi->fh, Ctx(req)));
 }
 
 void OnRelease(fuse_req_t req, fuse_ino_t, fuse_file_info* fi) {
+  FuseReply reply(req);
   // The kernel ignores release errors; Filesystem::Release logs them.
   Fs(req).Release(fi->fh);
-  fuse_reply_err(req, 0);
+  reply.Error(Status::OK());
 }
 
 void OnFsync(fuse_req_t req, fuse_ino_t, int, fuse_file_info* fi) {
-  ReplyStatus(req, Fs(req).Fsync(fi->fh));
+  FuseReply reply(req);
+  reply.Error(Fs(req).Fsync(fi->fh));
 }
 
 void OnOpenDir(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
+  FuseReply reply(req);
   auto dh = Fs(req).OpenDir(ino);
-  if (!dh.ok()) return ReplyStatus(req, dh.status());
+  if (!dh.ok()) return reply.Error(dh.status());
   fi->fh = *dh;
-  if (fuse_reply_open(req, fi) != 0) Fs(req).ReleaseDir(*dh);
+  if (reply.Open(fi) != 0) Fs(req).ReleaseDir(*dh);
 }
 
 void OnReadDir(fuse_req_t req, fuse_ino_t, size_t size, off_t off, fuse_file_info* fi) {
+  FuseReply reply(req);
   auto entries = Fs(req).ReadDir(fi->fh);
-  if (!entries.ok()) return ReplyStatus(req, entries.status());
+  if (!entries.ok()) return reply.Error(entries.status());
   std::vector<char> buf(size);
   size_t used = 0;
   const auto& list = **entries;
@@ -207,17 +192,18 @@ void OnReadDir(fuse_req_t req, fuse_ino_t, size_t size, off_t off, fuse_file_inf
     if (need > size - used) break;
     used += need;
   }
-  fuse_reply_buf(req, buf.data(), used);
+  reply.Buffer(buf.data(), used);
 }
 
 void OnReleaseDir(fuse_req_t req, fuse_ino_t, fuse_file_info* fi) {
+  FuseReply reply(req);
   Fs(req).ReleaseDir(fi->fh);
-  fuse_reply_err(req, 0);
+  reply.Error(Status::OK());
 }
 
 void OnStatFs(fuse_req_t req, fuse_ino_t) {
-  struct statvfs st = Fs(req).StatFs();
-  fuse_reply_statfs(req, &st);
+  FuseReply reply(req);
+  reply.StatFs(Fs(req).StatFs());
 }
 
 }  // namespace

@@ -1,7 +1,8 @@
 // The libfuse low-level glue: fills fuse_lowlevel_ops with handlers that unpack
 // each request, call the Filesystem (from fuse_req_userdata) and reply exactly
-// once, turning Status into errno with ToErrno. The only partfs file besides
-// mount_command.cc that sees libfuse types. Handlers are thread-safe as the
+// once through a FuseReply (fs/fuse_reply.h), which turns Status into errno
+// with ToErrno. With fuse_reply.cc and mount_command.cc the only partfs files
+// that see libfuse types. Handlers are thread-safe as the
 // Filesystem is; no state of their own.
 #ifndef PARTFS_FS_FUSE_OPS_H_
 #define PARTFS_FS_FUSE_OPS_H_

@@ -16,9 +16,9 @@
 #include "cache/cache_layout.h"
 #include "cache/journal.h"
 #include "cache/orphan_gc.h"
-#include "cache/status_report.h"
 #include "fs/cli_commands.h"
 #include "fs/mount_options.h"
+#include "fs/status_format.h"
 #include "transfer/s3_client.h"
 
 namespace partfs {
@@ -149,7 +149,7 @@ int RunGcCommand(int argc, char** argv) {
     std::fprintf(stderr, "partfs gc: %s\n", client.status().ToString().c_str());
     return kFailureExitCode;
   }
-  auto report = CollectOrphanUploads(**client, tracked, args->options, &logger);
+  auto report = AbortOrphanUploads(**client, tracked, args->options, &logger);
   if (!report.ok()) {
     std::fprintf(stderr, "partfs gc: %s\n", report.status().ToString().c_str());
     return kFailureExitCode;

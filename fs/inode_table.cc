@@ -47,14 +47,17 @@ std::shared_ptr<Inode> InodeTable::Lookup(const std::string& path, bool is_dir) 
   return inode;
 }
 
-void InodeTable::Forget(uint64_t ino, uint64_t count) {
-  if (ino == kRootIno) return;
+std::optional<uint64_t> InodeTable::Forget(uint64_t ino, uint64_t count) {
+  if (ino == kRootIno) return std::nullopt;
   MutexLock lock(&mu_);
   auto it = by_ino_.find(ino);
-  if (it == by_ino_.end()) return;
+  if (it == by_ino_.end()) return std::nullopt;
   Entry& entry = it->second;
+  std::optional<uint64_t> underflow;
+  if (count > entry.nlookup) underflow = entry.nlookup;
   entry.nlookup = count >= entry.nlookup ? 0 : entry.nlookup - count;
   MaybeEraseLocked(ino);
+  return underflow;
 }
 
 void InodeTable::Opened(uint64_t ino) {

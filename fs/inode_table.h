@@ -73,8 +73,11 @@ class InodeTable {
   // Returns the inode at `path` (creating it) and counts one kernel lookup. An
   // existing inode of the other type is detached first (the object changed).
   std::shared_ptr<Inode> Lookup(const std::string& path, bool is_dir);
-  // Drops `count` kernel lookups.
-  void Forget(uint64_t ino, uint64_t count);
+  // Drops `count` kernel lookups. The kernel never forgets more than it looked
+  // up, so a `count` above the inode's lookup count is a bookkeeping bug: the
+  // count is clamped to zero and the lookup count it had is returned (for the
+  // caller to report); nullopt otherwise (also for an unknown inode).
+  std::optional<uint64_t> Forget(uint64_t ino, uint64_t count);
   void Opened(uint64_t ino);
   void Closed(uint64_t ino);
   // Detaches `path` from its inode (the inode lives on while referenced).

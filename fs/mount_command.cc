@@ -22,12 +22,12 @@
 #include "base/logger.h"
 #include "base/mutex.h"
 #include "cache/orphan_gc.h"
-#include "cache/status_report.h"
 #include "cache/write_cache.h"
 #include "fs/cli_commands.h"
 #include "fs/daemon.h"
 #include "fs/filesystem.h"
 #include "fs/mount_options.h"
+#include "fs/status_format.h"
 #include "transfer/s3_client.h"
 
 namespace partfs {
@@ -173,7 +173,7 @@ std::thread StartGcOnMount(const MountConfig& config, ObjectStore* store, WriteC
   options.prefix = config.prefix;
   options.older_than_seconds = config.gc_on_mount->count();
   return std::thread([options, store, cache, logger, bucket = config.bucket] {
-    auto report = CollectOrphanUploads(*store, cache->journal(), options, logger);
+    auto report = AbortOrphanUploads(*store, cache->journal(), options, logger);
     if (!report.ok()) {
       logger->Warn("gc_on_mount: " + report.status().ToString());
       return;

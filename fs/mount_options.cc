@@ -162,104 +162,244 @@ struct PendingOptions {
   bool cache_size_set = false;
 };
 
+// One "name[=value]" item of a -o list.
+struct OptionArg {
+  std::string name;
+  bool has_value = false;
+  std::string value;
+
+  Status NeedValue() const {
+    if (!has_value || value.empty()) return Bad("option " + name + " needs a value");
+    return Status::OK();
+  }
+  Status NoValue() const {
+    if (has_value) return Bad("option " + name + " takes no value");
+    return Status::OK();
+  }
+};
+
+Status ApplyEndpoint(const OptionArg& arg, MountConfig* config, PendingOptions*) {
+  PARTFS_RETURN_IF_ERROR(arg.NeedValue());
+  PARTFS_RETURN_IF_ERROR(ValidateEndpoint(arg.value));
+  std::string endpoint = arg.value;
+  while (endpoint.size() > 1 && endpoint.back() == '/') endpoint.pop_back();
+  config->endpoint = endpoint;
+  return Status::OK();
+}
+
+Status ApplyRegion(const OptionArg& arg, MountConfig* config, PendingOptions*) {
+  PARTFS_RETURN_IF_ERROR(arg.NeedValue());
+  config->region = arg.value;
+  return Status::OK();
+}
+
+Status ApplyProvider(const OptionArg& arg, MountConfig* config, PendingOptions*) {
+  PARTFS_RETURN_IF_ERROR(arg.NeedValue());
+  auto profile = ProfileByName(arg.value);
+  if (!profile) return Bad("unknown provider '" + arg.value + "' (expected s3, obs or oss)");
+  config->profile = *profile;
+  return Status::OK();
+}
+
+// path_style or virtual_host; the default depends on the endpoint (Finalize).
+Status ApplyAddressingStyle(const OptionArg& arg, MountConfig*, PendingOptions* pending) {
+  PARTFS_RETURN_IF_ERROR(arg.NoValue());
+  bool path_style = arg.name == "path_style";
+  if (pending->path_style && *pending->path_style != path_style) {
+    return Bad("options path_style and virtual_host exclude each other");
+  }
+  pending->path_style = path_style;
+  return Status::OK();
+}
+
+Status ApplyCacheDir(const OptionArg& arg, MountConfig* config, PendingOptions*) {
+  PARTFS_RETURN_IF_ERROR(arg.NeedValue());
+  if (arg.value.front() != '/') {
+    return Bad("cache_dir '" + arg.value + "' must be an absolute path");
+  }
+  config->cache_dir = arg.value;
+  return Status::OK();
+}
+
+Result<uint64_t> ParseSizeOption(const OptionArg& arg) {
+  PARTFS_RETURN_IF_ERROR(arg.NeedValue());
+  auto size = ParseByteSize(arg.value);
+  if (!size.ok()) return Bad("option " + arg.name + ": " + size.status().message());
+  return size;
+}
+
+Status ApplyCacheSize(const OptionArg& arg, MountConfig* config, PendingOptions* pending) {
+  auto size = ParseSizeOption(arg);
+  if (!size.ok()) return size.status();
+  config->cache_size = *size;
+  pending->cache_size_set = true;
+  return Status::OK();
+}
+
+Status ApplyPartSize(const OptionArg& arg, MountConfig* config, PendingOptions*) {
+  auto size = ParseSizeOption(arg);
+  if (!size.ok()) return size.status();
+  config->part_size = *size;
+  return Status::OK();
+}
+
+Status ApplyUploadThreads(const OptionArg& arg, MountConfig* config, PendingOptions*) {
+  auto n = ParseUnsigned(arg.name, arg.value);
+  if (!n.ok()) return n.status();
+  if (*n < 1 || *n > kMaxUploadThreads) {
+    return Bad("upload_threads must be between 1 and " + std::to_string(kMaxUploadThreads));
+  }
+  config->upload_threads = static_cast<uint32_t>(*n);
+  return Status::OK();
+}
+
+Status ApplyRetryTimeout(const OptionArg& arg, MountConfig* config, PendingOptions*) {
+  auto n = ParseUnsigned(arg.name, arg.value);
+  if (!n.ok()) return n.status();
+  if (*n < 1 || *n > kMaxRetryTimeoutSeconds) {
+    return Bad("retry_timeout must be between 1 and " + std::to_string(kMaxRetryTimeoutSeconds) +
+               " seconds");
+  }
+  config->retry_timeout = std::chrono::seconds(*n);
+  return Status::OK();
+}
+
+// Read in Finalize, after the environment is known.
+Status ApplyCredentialsFile(const OptionArg& arg, MountConfig*, PendingOptions* pending) {
+  PARTFS_RETURN_IF_ERROR(arg.NeedValue());
+  pending->credentials_file = arg.value;
+  return Status::OK();
+}
+
+Status ApplyAllowOther(const OptionArg& arg, MountConfig* config, PendingOptions*) {
+  PARTFS_RETURN_IF_ERROR(arg.NoValue());
+  config->allow_other = true;
+  return Status::OK();
+}
+
+// A uid or gid; (uint32_t)-1 means "unchanged" to chown(2), so it is refused.
+Result<uint64_t> ParseId(const OptionArg& arg) {
+  auto n = ParseUnsigned(arg.name, arg.value);
+  if (!n.ok()) return n.status();
+  if (*n > 0xfffffffeull) return Bad("option " + arg.name + ": value out of range");
+  return n;
+}
+
+Status ApplyUid(const OptionArg& arg, MountConfig* config, PendingOptions*) {
+  auto id = ParseId(arg);
+  if (!id.ok()) return id.status();
+  config->uid = static_cast<uid_t>(*id);
+  return Status::OK();
+}
+
+Status ApplyGid(const OptionArg& arg, MountConfig* config, PendingOptions*) {
+  auto id = ParseId(arg);
+  if (!id.ok()) return id.status();
+  config->gid = static_cast<gid_t>(*id);
+  return Status::OK();
+}
+
+Status ApplyUmask(const OptionArg& arg, MountConfig* config, PendingOptions*) {
+  auto n = ParseUnsigned(arg.name, arg.value, 8);
+  if (!n.ok()) return n.status();
+  if (*n > 0777) return Bad("umask must be between 000 and 777 (octal)");
+  config->umask = static_cast<mode_t>(*n);
+  return Status::OK();
+}
+
+Status ApplyGcOnMount(const OptionArg& arg, MountConfig* config, PendingOptions*) {
+  int64_t seconds = kDefaultGcAgeSeconds;
+  if (arg.has_value) {
+    auto parsed = ParseDuration(arg.value);
+    if (!parsed.ok()) return Bad("option gc_on_mount: " + parsed.status().message());
+    seconds = *parsed;
+  }
+  PARTFS_RETURN_IF_ERROR(CheckGcAge("option gc_on_mount=" + arg.value, seconds));
+  config->gc_on_mount = std::chrono::seconds(seconds);
+  return Status::OK();
+}
+
+Status ApplyLogFile(const OptionArg& arg, MountConfig* config, PendingOptions*) {
+  PARTFS_RETURN_IF_ERROR(arg.NeedValue());
+  if (arg.value.front() != '/') {
+    return Bad("log_file '" + arg.value + "' must be an absolute path");
+  }
+  config->log_file = arg.value;
+  return Status::OK();
+}
+
+using ApplyFn = Status (*)(const OptionArg& arg, MountConfig* config, PendingOptions* pending);
+
+struct OptionSpec {
+  std::string_view name;
+  ApplyFn apply;
+  // The usage line: "-o <syntax>" then the help text ('\n' continues it on the
+  // next line); an empty syntax means another entry's line covers this option.
+  std::string_view syntax;
+  std::string_view help;
+};
+
+// Every -o option, in the order `partfs --help` lists them.
+constexpr OptionSpec kOptions[] = {
+    {"endpoint", ApplyEndpoint, "endpoint=URL", "S3 endpoint (default http://127.0.0.1:8080)"},
+    {"region", ApplyRegion, "region=NAME", "signing region (default us-east-1)"},
+    {"provider", ApplyProvider, "provider=s3|obs|oss",
+     "provider limits and conventions (default s3)"},
+    {"path_style", ApplyAddressingStyle, "path_style",
+     "path-style requests (default unless the endpoint is AWS)"},
+    {"virtual_host", ApplyAddressingStyle, "virtual_host",
+     "virtual-hosted-style requests (bucket.host)"},
+    {"cache_dir", ApplyCacheDir, "cache_dir=DIR", "write cache (default /var/cache/partfs/BUCKET)"},
+    {"cache_size", ApplyCacheSize, "cache_size=SIZE",
+     "max part data in the cache, K/M/G suffix (default 4G)"},
+    {"part_size", ApplyPartSize, "part_size=SIZE", "first part size (default 8M)"},
+    {"upload_threads", ApplyUploadThreads, "upload_threads=N",
+     "parallel part uploads, 1..64 (default 4)"},
+    {"retry_timeout", ApplyRetryTimeout, "retry_timeout=SEC",
+     "give up retrying a request after SEC seconds (default 60)"},
+    {"credentials_file", ApplyCredentialsFile, "credentials_file=F",
+     "lines access_key=..., secret_key=..., session_token=... (mode 600);\n"
+     "else AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN"},
+    {"allow_other", ApplyAllowOther, "allow_other", "let other users access the mount"},
+    {"uid", ApplyUid, "uid=N,gid=N,umask=M", "owner and mode of objects without metadata"},
+    {"gid", ApplyGid, "", ""},
+    {"umask", ApplyUmask, "", ""},
+    {"log_file", ApplyLogFile, "log_file=PATH",
+     "where a daemonized partfs logs (default: discarded)"},
+    {"gc_on_mount", ApplyGcOnMount, "gc_on_mount[=AGE]",
+     "at mount, abort untracked uploads under the prefix older than AGE\n"
+     "(2h, 24h, 7d; at least 1h; default 24h), as `partfs gc` does"},
+};
+
+const OptionSpec* FindOption(std::string_view name) {
+  for (const OptionSpec& spec : kOptions) {
+    if (spec.name == name) return &spec;
+  }
+  return nullptr;
+}
+
 // Applies one "name[=value]" option.
 Status ApplyOption(const std::string& opt, MountConfig* config, PendingOptions* pending) {
   size_t eq = opt.find('=');
-  std::string name = opt.substr(0, eq);
-  bool has_value = eq != std::string::npos;
-  std::string value = has_value ? opt.substr(eq + 1) : "";
-  auto need_value = [&]() -> Status {
-    if (!has_value || value.empty()) return Bad("option " + name + " needs a value");
-    return Status::OK();
-  };
-  auto no_value = [&]() -> Status {
-    if (has_value) return Bad("option " + name + " takes no value");
-    return Status::OK();
-  };
+  OptionArg arg;
+  arg.name = opt.substr(0, eq);
+  arg.has_value = eq != std::string::npos;
+  if (arg.has_value) arg.value = opt.substr(eq + 1);
+  const OptionSpec* spec = FindOption(arg.name);
+  if (spec == nullptr) return Bad("unknown option '" + arg.name + "'");
+  return spec->apply(arg, config, pending);
+}
 
-  if (name == "endpoint") {
-    PARTFS_RETURN_IF_ERROR(need_value());
-    PARTFS_RETURN_IF_ERROR(ValidateEndpoint(value));
-    while (value.size() > 1 && value.back() == '/') value.pop_back();
-    config->endpoint = value;
-  } else if (name == "region") {
-    PARTFS_RETURN_IF_ERROR(need_value());
-    config->region = value;
-  } else if (name == "provider") {
-    PARTFS_RETURN_IF_ERROR(need_value());
-    auto profile = ProfileByName(value);
-    if (!profile) return Bad("unknown provider '" + value + "' (expected s3, obs or oss)");
-    config->profile = *profile;
-  } else if (name == "path_style" || name == "virtual_host") {
-    PARTFS_RETURN_IF_ERROR(no_value());
-    bool path_style = name == "path_style";
-    if (pending->path_style && *pending->path_style != path_style) {
-      return Bad("options path_style and virtual_host exclude each other");
-    }
-    pending->path_style = path_style;
-  } else if (name == "cache_dir") {
-    PARTFS_RETURN_IF_ERROR(need_value());
-    if (value.front() != '/') return Bad("cache_dir '" + value + "' must be an absolute path");
-    config->cache_dir = value;
-  } else if (name == "cache_size" || name == "part_size") {
-    PARTFS_RETURN_IF_ERROR(need_value());
-    auto size = ParseByteSize(value);
-    if (!size.ok()) return Bad("option " + name + ": " + size.status().message());
-    if (name == "cache_size") {
-      config->cache_size = *size;
-      pending->cache_size_set = true;
-    } else {
-      config->part_size = *size;
-    }
-  } else if (name == "upload_threads") {
-    auto n = ParseUnsigned(name, value);
-    if (!n.ok()) return n.status();
-    if (*n < 1 || *n > kMaxUploadThreads) {
-      return Bad("upload_threads must be between 1 and " + std::to_string(kMaxUploadThreads));
-    }
-    config->upload_threads = static_cast<uint32_t>(*n);
-  } else if (name == "retry_timeout") {
-    auto n = ParseUnsigned(name, value);
-    if (!n.ok()) return n.status();
-    if (*n < 1 || *n > kMaxRetryTimeoutSeconds) {
-      return Bad("retry_timeout must be between 1 and " + std::to_string(kMaxRetryTimeoutSeconds) +
-                 " seconds");
-    }
-    config->retry_timeout = std::chrono::seconds(*n);
-  } else if (name == "credentials_file") {
-    PARTFS_RETURN_IF_ERROR(need_value());
-    pending->credentials_file = value;
-  } else if (name == "allow_other") {
-    PARTFS_RETURN_IF_ERROR(no_value());
-    config->allow_other = true;
-  } else if (name == "uid" || name == "gid") {
-    auto n = ParseUnsigned(name, value);
-    if (!n.ok()) return n.status();
-    if (*n > 0xfffffffeull) return Bad("option " + name + ": value out of range");
-    if (name == "uid") config->uid = static_cast<uid_t>(*n);
-    if (name == "gid") config->gid = static_cast<gid_t>(*n);
-  } else if (name == "umask") {
-    auto n = ParseUnsigned(name, value, 8);
-    if (!n.ok()) return n.status();
-    if (*n > 0777) return Bad("umask must be between 000 and 777 (octal)");
-    config->umask = static_cast<mode_t>(*n);
-  } else if (name == "gc_on_mount") {
-    int64_t seconds = kDefaultGcAgeSeconds;
-    if (has_value) {
-      auto parsed = ParseDuration(value);
-      if (!parsed.ok()) return Bad("option gc_on_mount: " + parsed.status().message());
-      seconds = *parsed;
-    }
-    PARTFS_RETURN_IF_ERROR(CheckGcAge("option gc_on_mount=" + value, seconds));
-    config->gc_on_mount = std::chrono::seconds(seconds);
-  } else if (name == "log_file") {
-    PARTFS_RETURN_IF_ERROR(need_value());
-    if (value.front() != '/') return Bad("log_file '" + value + "' must be an absolute path");
-    config->log_file = value;
-  } else {
-    return Bad("unknown option '" + name + "'");
+// Usage lines: "  -f", "  -o endpoint=URL", ... with the help text from column 26.
+void AppendUsageLine(std::string_view flag, std::string_view help, std::string* out) {
+  constexpr size_t kHelpColumn = 26;
+  std::string line = "  " + std::string(flag);
+  line.append(line.size() < kHelpColumn ? kHelpColumn - line.size() : 1, ' ');
+  for (char c : help) {
+    line += c;
+    if (c == '\n') line.append(kHelpColumn, ' ');
   }
-  return Status::OK();
+  *out += line + "\n";
 }
 
 std::vector<std::string> SplitComma(const std::string& text) {
@@ -419,30 +559,17 @@ std::string MountConfig::FuseMountOptions() const {
 }
 
 std::string MountUsage() {
-  return R"(usage: partfs BUCKET[:/prefix] MOUNTPOINT [-f] [-d] [-o opt[,opt...]]
+  std::string usage = R"(usage: partfs BUCKET[:/prefix] MOUNTPOINT [-f] [-d] [-o opt[,opt...]]
        partfs gc ...       clean up abandoned uploads (see partfs gc --help)
        partfs status ...   show uploads in flight (see partfs status --help)
 
-  -f                      stay in the foreground
-  -d                      debug logging (implies -f)
-  -o endpoint=URL         S3 endpoint (default http://127.0.0.1:8080)
-  -o region=NAME          signing region (default us-east-1)
-  -o provider=s3|obs|oss  provider limits and conventions (default s3)
-  -o path_style           path-style requests (default unless the endpoint is AWS)
-  -o virtual_host         virtual-hosted-style requests (bucket.host)
-  -o cache_dir=DIR        write cache (default /var/cache/partfs/BUCKET)
-  -o cache_size=SIZE      max part data in the cache, K/M/G suffix (default 4G)
-  -o part_size=SIZE       first part size (default 8M)
-  -o upload_threads=N     parallel part uploads, 1..64 (default 4)
-  -o retry_timeout=SEC    give up retrying a request after SEC seconds (default 60)
-  -o credentials_file=F   lines access_key=..., secret_key=..., session_token=... (mode 600);
-                          else AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN
-  -o allow_other          let other users access the mount
-  -o uid=N,gid=N,umask=M  owner and mode of objects without metadata
-  -o log_file=PATH        where a daemonized partfs logs (default: discarded)
-  -o gc_on_mount[=AGE]    at mount, abort untracked uploads under the prefix older than AGE
-                          (2h, 24h, 7d; at least 1h; default 24h), as `partfs gc` does
 )";
+  AppendUsageLine("-f", "stay in the foreground", &usage);
+  AppendUsageLine("-d", "debug logging (implies -f)", &usage);
+  for (const OptionSpec& spec : kOptions) {
+    if (!spec.syntax.empty()) AppendUsageLine("-o " + std::string(spec.syntax), spec.help, &usage);
+  }
+  return usage;
 }
 
 }  // namespace partfs

@@ -1,5 +1,5 @@
 // `partfs status`: shows the uploads a cache directory's journal tracks (see
-// cache/status_report.h). Read-only; works while mounted and after a crash.
+// cache/status_report.h, fs/status_format.h). Read-only; works while mounted and after a crash.
 //
 // Usage: partfs status [BUCKET] [--cache-dir DIR] [--json] [--provider s3|obs|oss]
 #include <cstdio>
@@ -8,6 +8,7 @@
 #include "cache/status_report.h"
 #include "fs/cli_commands.h"
 #include "fs/mount_options.h"
+#include "fs/status_format.h"
 
 namespace partfs {
 namespace {
@@ -62,7 +63,7 @@ int RunStatusCommand(int argc, char** argv) {
     }
     cache_dir = "/var/cache/partfs/" + bucket.substr(0, bucket.find(':'));
   }
-  auto report = BuildStatusReport(cache_dir, profile, 0);
+  auto report = ReadStatusReport(cache_dir, profile, 0);
   if (!report.ok()) {
     std::fprintf(stderr, "partfs status: %s\n", report.status().ToString().c_str());
     return kFailureExitCode;

@@ -136,6 +136,86 @@ size_t ReadHeader(char* ptr, size_t size, size_t nitems, void* userdata) {
   st->response->headers[name] = std::string(value);
   return n;
 }
+
+// Connection, timeout and buffer settings plus the callbacks, which all get `st`.
+void SetTransferOptions(CURL* curl, const HttpClientOptions& options, CURLSH* share, char* errbuf,
+                        TransferState* st) {
+  curl_easy_setopt(curl, CURLOPT_URL, st->request->url.c_str());
+  curl_easy_setopt(curl, CURLOPT_SHARE, share);
+  curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+  // S3 keys may contain "." and ".." segments: send the path exactly as encoded.
+  curl_easy_setopt(curl, CURLOPT_PATH_AS_IS, 1L);
+  curl_easy_setopt(curl, CURLOPT_TCP_NODELAY, 1L);
+  curl_easy_setopt(curl, CURLOPT_TCP_KEEPALIVE, 1L);
+  curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS,
+                   static_cast<long>(options.connect_timeout.count()));
+  curl_easy_setopt(curl, CURLOPT_LOW_SPEED_LIMIT, static_cast<long>(options.low_speed_bytes));
+  curl_easy_setopt(curl, CURLOPT_LOW_SPEED_TIME, static_cast<long>(options.low_speed_time.count()));
+  curl_easy_setopt(curl, CURLOPT_BUFFERSIZE, kDownloadBufferSize);
+  curl_easy_setopt(curl, CURLOPT_UPLOAD_BUFFERSIZE, kUploadBufferSize);
+  curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, errbuf);
+  curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, &ReadHeader);
+  curl_easy_setopt(curl, CURLOPT_HEADERDATA, st);
+  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, &WriteBody);
+  curl_easy_setopt(curl, CURLOPT_WRITEDATA, st);
+}
+
+// The HTTP method, and for requests with a body the callbacks streaming it.
+void SetMethodAndBody(CURL* curl, TransferState* st) {
+  const HttpRequest& request = *st->request;
+  const bool has_body = request.body_string != nullptr || request.body_file != nullptr;
+  if (request.body_string != nullptr) st->body_length = request.body_string->size();
+  if (request.body_file != nullptr) st->body_length = request.body_file->length;
+  if (request.method == "HEAD") {
+    curl_easy_setopt(curl, CURLOPT_NOBODY, 1L);
+  } else if (has_body || request.method == "PUT" || request.method == "POST") {
+    // Upload mode streams the body through ReadBody with a Content-Length.
+    curl_easy_setopt(curl, CURLOPT_UPLOAD, 1L);
+    curl_easy_setopt(curl, CURLOPT_INFILESIZE_LARGE, static_cast<curl_off_t>(st->body_length));
+    curl_easy_setopt(curl, CURLOPT_READFUNCTION, &ReadBody);
+    curl_easy_setopt(curl, CURLOPT_READDATA, st);
+    curl_easy_setopt(curl, CURLOPT_SEEKFUNCTION, &SeekBody);
+    curl_easy_setopt(curl, CURLOPT_SEEKDATA, st);
+    if (request.method != "PUT") {
+      curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, request.method.c_str());
+    }
+  } else if (request.method != "GET") {
+    curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, request.method.c_str());
+  }
+}
+
+// The request's headers as a curl list, led by an empty "Expect:" that stops
+// curl from waiting for 100-continue on uploads.
+Result<Slist> BuildHeaderList(const HeaderList& request_headers) {
+  Slist headers(curl_slist_append(nullptr, "Expect:"));
+  for (const auto& [name, value] : request_headers) {
+    std::string line = value.empty() ? name + ";" : name + ": " + value;
+    curl_slist* appended = curl_slist_append(headers.get(), line.c_str());
+    if (appended == nullptr) return Status::Unavailable("out of memory building headers");
+    (void)headers.release();
+    headers.reset(appended);
+  }
+  return headers;
+}
+
+// The outcome of a finished curl_easy_perform: the response, or why there is
+// no complete one (a local body read, a full or overflowing buffer, transport).
+Result<HttpResponse> CollectResponse(CURLcode rc, const char* errbuf, const TransferState& st,
+                                     HttpResponse response) {
+  const HttpRequest& request = *st.request;
+  if (!st.local_error.ok()) return st.local_error;
+  if (rc == CURLE_WRITE_ERROR && st.stopped_full) return response;
+  if (st.overflow) {
+    return Status::IOError("response body larger than the " +
+                           std::to_string(request.response_capacity) + "-byte buffer");
+  }
+  if (rc != CURLE_OK) {
+    std::string msg = std::string(curl_easy_strerror(rc));
+    if (errbuf[0] != '\0') msg += ": " + std::string(errbuf);
+    return Status::Unavailable(request.method + " request failed: " + msg);
+  }
+  return response;
+}
 }  // namespace
 
 std::string HttpResponse::Header(const std::string& name) const {
@@ -224,58 +304,12 @@ Result<HttpResponse> HttpClient::Perform(const HttpRequest& request) {
   st.request = &request;
   st.response = &response;
   st.curl = curl;
-  const bool has_body = request.body_string != nullptr || request.body_file != nullptr;
-  if (request.body_string != nullptr) st.body_length = request.body_string->size();
-  if (request.body_file != nullptr) st.body_length = request.body_file->length;
-
   char errbuf[CURL_ERROR_SIZE] = {0};
-  curl_easy_setopt(curl, CURLOPT_URL, request.url.c_str());
-  curl_easy_setopt(curl, CURLOPT_SHARE, share_->get());
-  curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
-  // S3 keys may contain "." and ".." segments: send the path exactly as encoded.
-  curl_easy_setopt(curl, CURLOPT_PATH_AS_IS, 1L);
-  curl_easy_setopt(curl, CURLOPT_TCP_NODELAY, 1L);
-  curl_easy_setopt(curl, CURLOPT_TCP_KEEPALIVE, 1L);
-  curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS,
-                   static_cast<long>(options_.connect_timeout.count()));
-  curl_easy_setopt(curl, CURLOPT_LOW_SPEED_LIMIT, static_cast<long>(options_.low_speed_bytes));
-  curl_easy_setopt(curl, CURLOPT_LOW_SPEED_TIME,
-                   static_cast<long>(options_.low_speed_time.count()));
-  curl_easy_setopt(curl, CURLOPT_BUFFERSIZE, kDownloadBufferSize);
-  curl_easy_setopt(curl, CURLOPT_UPLOAD_BUFFERSIZE, kUploadBufferSize);
-  curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, errbuf);
-  curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, &ReadHeader);
-  curl_easy_setopt(curl, CURLOPT_HEADERDATA, &st);
-  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, &WriteBody);
-  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &st);
-
-  if (request.method == "HEAD") {
-    curl_easy_setopt(curl, CURLOPT_NOBODY, 1L);
-  } else if (has_body || request.method == "PUT" || request.method == "POST") {
-    // Upload mode streams the body through ReadBody with a Content-Length.
-    curl_easy_setopt(curl, CURLOPT_UPLOAD, 1L);
-    curl_easy_setopt(curl, CURLOPT_INFILESIZE_LARGE, static_cast<curl_off_t>(st.body_length));
-    curl_easy_setopt(curl, CURLOPT_READFUNCTION, &ReadBody);
-    curl_easy_setopt(curl, CURLOPT_READDATA, &st);
-    curl_easy_setopt(curl, CURLOPT_SEEKFUNCTION, &SeekBody);
-    curl_easy_setopt(curl, CURLOPT_SEEKDATA, &st);
-    if (request.method != "PUT") {
-      curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, request.method.c_str());
-    }
-  } else if (request.method != "GET") {
-    curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, request.method.c_str());
-  }
-
-  // An empty "Expect:" stops curl from waiting for 100-continue on uploads.
-  Slist headers(curl_slist_append(nullptr, "Expect:"));
-  for (const auto& [name, value] : request.headers) {
-    std::string line = value.empty() ? name + ";" : name + ": " + value;
-    curl_slist* appended = curl_slist_append(headers.get(), line.c_str());
-    if (appended == nullptr) return Status::Unavailable("out of memory building headers");
-    (void)headers.release();
-    headers.reset(appended);
-  }
-  curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers.get());
+  SetTransferOptions(curl, options_, share_->get(), errbuf, &st);
+  SetMethodAndBody(curl, &st);
+  auto headers = BuildHeaderList(request.headers);
+  if (!headers.ok()) return headers.status();
+  curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers->get());
 
   const CURLcode rc = curl_easy_perform(curl);
   long code = 0;
@@ -285,19 +319,7 @@ Result<HttpResponse> HttpClient::Perform(const HttpRequest& request) {
   curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, nullptr);
   curl_easy_setopt(curl, CURLOPT_HTTPHEADER, nullptr);
   Release(std::move(handle));
-
-  if (!st.local_error.ok()) return st.local_error;
-  if (rc == CURLE_WRITE_ERROR && st.stopped_full) return response;
-  if (st.overflow) {
-    return Status::IOError("response body larger than the " +
-                           std::to_string(request.response_capacity) + "-byte buffer");
-  }
-  if (rc != CURLE_OK) {
-    std::string msg = std::string(curl_easy_strerror(rc));
-    if (errbuf[0] != '\0') msg += ": " + std::string(errbuf);
-    return Status::Unavailable(request.method + " request failed: " + msg);
-  }
-  return response;
+  return CollectResponse(rc, errbuf, st, std::move(response));
 }
 
 }  // namespace partfs

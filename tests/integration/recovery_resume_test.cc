@@ -252,7 +252,7 @@ TEST_F(RecoveryIntegrationTest, GcAbortsOrphansButNotTrackedUploads) {
   options.prefix = "gc/";
   options.dry_run = true;
   options.now = ::time(nullptr) + 2 * 86400;
-  auto dry = CollectOrphanUploads(*store_, *journal_, options, Logger::Quiet());
+  auto dry = AbortOrphanUploads(*store_, *journal_, options, Logger::Quiet());
   ASSERT_TRUE(dry.ok()) << dry.status().ToString();
   EXPECT_EQ(dry->would_abort, 1u);
   EXPECT_EQ(dry->tracked, 1u);
@@ -261,7 +261,7 @@ TEST_F(RecoveryIntegrationTest, GcAbortsOrphansButNotTrackedUploads) {
   EXPECT_EQ(all->size(), 3u);
 
   options.dry_run = false;
-  auto real = CollectOrphanUploads(*store_, *journal_, options, Logger::Quiet());
+  auto real = AbortOrphanUploads(*store_, *journal_, options, Logger::Quiet());
   ASSERT_TRUE(real.ok());
   EXPECT_EQ(real->aborted, 1u);
   auto remaining = ListAllUploads(*store_, "");

@@ -21,6 +21,9 @@ TEST(FsErrnoMappingTest, EachCode) {
   EXPECT_EQ(ToErrno(Status::Corruption("x")), EIO);
   EXPECT_EQ(ToErrno(Status::NotSupported("x")), ENOTSUP);
   EXPECT_EQ(ToErrno(Status::Busy("x")), EBUSY);
+  EXPECT_EQ(ToErrno(Status::NotEmpty("x")), ENOTEMPTY);
+  EXPECT_EQ(ToErrno(Status::CrossDevice("x")), EXDEV);
+  EXPECT_EQ(ToErrno(Status::Superseded("x")), EIO);
 }
 
 // An operation cancelled by shutdown was not interrupted by a signal: a caller

@@ -197,21 +197,40 @@ TEST_F(FsFilesystemTest, PrefixIsolatesTheMount) {
 
 TEST_F(FsFilesystemTest, RenameAndUnlink) {
   WriteFile(kRoot, "a", "hello");
-  auto outcome = fs_->Rename(kRoot, "a", kRoot, "b", false);
-  ASSERT_TRUE(outcome.ok()) << outcome.status().ToString();
-  EXPECT_EQ(*outcome, RenameOutcome::kRenamed);
+  Status renamed = fs_->Rename(kRoot, "a", kRoot, "b", RenameFlags{});
+  ASSERT_TRUE(renamed.ok()) << renamed.ToString();
   EXPECT_FALSE(store_.ObjectData("pre/a").has_value());
   EXPECT_EQ(store_.ObjectData("pre/b"), "hello");
   WriteFile(kRoot, "c", "c");
-  EXPECT_EQ(fs_->Rename(kRoot, "b", kRoot, "c", true).status().code(),
+  EXPECT_EQ(fs_->Rename(kRoot, "b", kRoot, "c", RenameFlags{.no_replace = true}).code(),
             Status::Code::kAlreadyExists);
+  EXPECT_EQ(fs_->Rename(kRoot, "b", kRoot, "c", RenameFlags{.exchange = true}).code(),
+            Status::Code::kInvalidArgument);
   ASSERT_TRUE(fs_->Unlink(kRoot, "b").ok());
   EXPECT_FALSE(store_.ObjectData("pre/b").has_value());
   auto dir = fs_->Mkdir(kRoot, "d", 0755, RequestContext{});
   ASSERT_TRUE(dir.ok());
-  auto declined = fs_->Rename(kRoot, "d", kRoot, "e", false);
-  ASSERT_TRUE(declined.ok());
-  EXPECT_EQ(*declined, RenameOutcome::kDirectoryDeclined);
+  EXPECT_EQ(fs_->Rename(kRoot, "d", kRoot, "e", RenameFlags{}).code(), Status::Code::kCrossDevice);
+}
+
+TEST_F(FsFilesystemTest, RmdirOfANonEmptyDirectoryIsNotEmpty) {
+  auto dir = fs_->Mkdir(kRoot, "d", 0755, RequestContext{});
+  ASSERT_TRUE(dir.ok()) << dir.status().ToString();
+  WriteFile(dir->st_ino, "f", "x");
+  EXPECT_EQ(fs_->Rmdir(kRoot, "d").code(), Status::Code::kNotEmpty);
+  ASSERT_TRUE(fs_->Unlink(dir->st_ino, "f").ok());
+  EXPECT_TRUE(fs_->Rmdir(kRoot, "d").ok());
+  EXPECT_FALSE(store_.ObjectData("pre/d/").has_value());
+}
+
+// A forget beyond the lookup count is a bug: asserted in debug builds, clamped
+// (and logged) in release ones.
+TEST_F(FsFilesystemTest, ForgetBeyondTheLookupCountIsABug) {
+  WriteFile(kRoot, "f", "x");
+  auto attr = fs_->Lookup(kRoot, "f");
+  ASSERT_TRUE(attr.ok()) << attr.status().ToString();
+  const uint64_t ino = attr->st_ino;
+  EXPECT_DEBUG_DEATH(fs_->Forget(ino, 5), "lookup count");
 }
 
 }  // namespace

@@ -25,6 +25,17 @@ TEST(FsInodeTableTest, LookupAndForget) {
   EXPECT_TRUE(table.Get(InodeTable::kRootIno).has_value());
 }
 
+TEST(FsInodeTableTest, ForgetBeyondTheLookupCountIsReportedAndClamped) {
+  InodeTable table;
+  auto a = table.Lookup("a", false);
+  table.Lookup("a", false);
+  EXPECT_EQ(table.Forget(a->ino, 1), std::nullopt);
+  EXPECT_EQ(table.Forget(a->ino, 3), std::optional<uint64_t>(1));
+  EXPECT_FALSE(table.Get(a->ino).has_value()) << "clamped to zero and erased";
+  EXPECT_EQ(table.Forget(a->ino, 1), std::nullopt) << "unknown inode";
+  EXPECT_EQ(table.Forget(InodeTable::kRootIno, 5), std::nullopt);
+}
+
 TEST(FsInodeTableTest, UnlinkedOpenFileLivesUntilClosed) {
   InodeTable table;
   auto f = table.Lookup("dir/f", false);

@@ -183,6 +183,33 @@ TEST(FsOptionsTest, BadOptions) {
   ExpectError({"bkt", "/mnt", "-o", "uid=-1"}, "is not a number");
   ExpectError({"bkt", "/mnt", "-o", "retry_timeout=0"}, "retry_timeout must be between");
   ExpectError({"bkt", "/mnt", "-o", "allow_other=yes"}, "takes no value");
+  ExpectError({"bkt", "/mnt", "-o", "region="}, "option region needs a value");
+  ExpectError({"bkt", "/mnt", "-o", "virtual_host=1"}, "option virtual_host takes no value");
+  ExpectError({"bkt", "/mnt", "-o", "part_size=big"}, "option part_size");
+  ExpectError({"bkt", "/mnt", "-o", "uid"}, "option uid needs a value");
+  ExpectError({"bkt", "/mnt", "-o", "uid=4294967295"}, "option uid: value out of range");
+  ExpectError({"bkt", "/mnt", "-o", "gid=x"}, "option gid: 'x' is not a number");
+  ExpectError({"bkt", "/mnt", "-o", "retry_timeout=86401"}, "retry_timeout must be between");
+  ExpectError({"bkt", "/mnt", "-o", "credentials_file"}, "option credentials_file needs a value");
+  ExpectError({"bkt", "/mnt", "-o", "log_file="}, "option log_file needs a value");
+  ExpectError({"bkt", "/mnt", "-o", "log_file=rel.log"}, "must be an absolute path");
+}
+
+TEST(FsOptionsTest, UsageListsEveryOption) {
+  const std::string usage = MountUsage();
+  for (const char* line :
+       {"\n  -f                      stay in the foreground\n",
+        "\n  -o endpoint=URL         S3 endpoint (default http://127.0.0.1:8080)\n",
+        "\n  -o credentials_file=F   lines access_key=..., secret_key=..., session_token=... "
+        "(mode 600);\n                          else AWS_ACCESS_KEY_ID",
+        "\n  -o uid=N,gid=N,umask=M  owner and mode of objects without metadata\n"}) {
+    EXPECT_NE(usage.find(line), std::string::npos) << line;
+  }
+  for (const char* name : {"region=", "provider=", "path_style", "virtual_host",
+                           "cache_dir=", "cache_size=", "part_size=", "upload_threads=",
+                           "retry_timeout=", "allow_other", "log_file=", "gc_on_mount"}) {
+    EXPECT_NE(usage.find(std::string("  -o ") + name), std::string::npos) << name;
+  }
 }
 
 TEST(FsOptionsTest, GcOnMount) {

@@ -6,6 +6,7 @@
 
 #include "cache/orphan_gc.h"
 #include "cache/status_report.h"
+#include "fs/status_format.h"
 #include "tests/unit/recovery_fixture.h"
 
 namespace partfs::testing {
@@ -55,7 +56,7 @@ TEST_F(RecoveryGcTest, AbortsOnlyOldUploadsTheJournalDoesNotKnow) {
   GcOptions options;
   options.older_than_seconds = 86400;
   options.now = ::time(nullptr) + kTwoDays;
-  auto report = CollectOrphanUploads(store_, *journal_, options, Logger::Quiet());
+  auto report = AbortOrphanUploads(store_, *journal_, options, Logger::Quiet());
   ASSERT_TRUE(report.ok()) << report.status().ToString();
   EXPECT_EQ(report->aborted, 1u);
   EXPECT_EQ(report->tracked, 1u);
@@ -66,7 +67,7 @@ TEST_F(RecoveryGcTest, KeepsUploadsYoungerThanTheThreshold) {
   const std::string orphan = Create("young");
   GcOptions options;
   options.older_than_seconds = 86400;  // started just now: far younger
-  auto report = CollectOrphanUploads(store_, *journal_, options, Logger::Quiet());
+  auto report = AbortOrphanUploads(store_, *journal_, options, Logger::Quiet());
   ASSERT_TRUE(report.ok());
   EXPECT_EQ(report->too_young, 1u);
   EXPECT_EQ(report->aborted, 0u);
@@ -75,7 +76,7 @@ TEST_F(RecoveryGcTest, KeepsUploadsYoungerThanTheThreshold) {
 
   options.older_than_seconds = kMinGcAgeSeconds;
   options.now = ::time(nullptr) + kMinGcAgeSeconds + 5;
-  report = CollectOrphanUploads(store_, *journal_, options, Logger::Quiet());
+  report = AbortOrphanUploads(store_, *journal_, options, Logger::Quiet());
   ASSERT_TRUE(report.ok());
   EXPECT_EQ(report->aborted, 1u);
 }
@@ -85,7 +86,7 @@ TEST_F(RecoveryGcTest, RefusesAgesBelowTheSafeFloor) {
   GcOptions options;
   options.older_than_seconds = kMinGcAgeSeconds - 1;
   options.now = ::time(nullptr) + kTwoDays;
-  auto report = CollectOrphanUploads(store_, *journal_, options, Logger::Quiet());
+  auto report = AbortOrphanUploads(store_, *journal_, options, Logger::Quiet());
   ASSERT_FALSE(report.ok());
   EXPECT_EQ(report.status().code(), Status::Code::kInvalidArgument);
   EXPECT_NE(report.status().message().find("safe floor of 1h"), std::string::npos)
@@ -111,7 +112,7 @@ TEST_F(RecoveryGcTest, KeepsAnUploadJournaledWhileListing) {
   GcOptions options;
   options.bucket = kRecBucket;
   options.now = ::time(nullptr) + kTwoDays;
-  auto report = CollectOrphanUploads(store, *journal_, options, Logger::Quiet());
+  auto report = AbortOrphanUploads(store, *journal_, options, Logger::Quiet());
   ASSERT_TRUE(report.ok()) << report.status().ToString();
   EXPECT_EQ(report->tracked, 1u);
   EXPECT_EQ(report->aborted, 0u);
@@ -130,7 +131,7 @@ TEST_F(RecoveryGcTest, KeepsAnUploadWhoseKeyAJournalRecordOfTheBucketHas) {
   GcOptions options;
   options.bucket = kRecBucket;
   options.now = ::time(nullptr) + kTwoDays;
-  auto report = CollectOrphanUploads(store_, *journal_, options, Logger::Quiet());
+  auto report = AbortOrphanUploads(store_, *journal_, options, Logger::Quiet());
   ASSERT_TRUE(report.ok()) << report.status().ToString();
   EXPECT_EQ(report->tracked_key, 1u);
   EXPECT_EQ(report->aborted, 1u);
@@ -155,7 +156,7 @@ TEST_F(RecoveryGcTest, ReadsTheJournalAgainBeforeEachAbort) {
   GcOptions options;
   options.bucket = kRecBucket;
   options.now = ::time(nullptr) + kTwoDays;
-  auto report = CollectOrphanUploads(store, *journal_, options, Logger::Quiet());
+  auto report = AbortOrphanUploads(store, *journal_, options, Logger::Quiet());
   ASSERT_TRUE(report.ok()) << report.status().ToString();
   EXPECT_EQ(report->aborted, 1u);
   EXPECT_EQ(report->tracked_key, 1u);
@@ -173,7 +174,7 @@ TEST_F(RecoveryGcTest, NoAbortWhenTheJournalCannotBeReadAgain) {
   };
   GcOptions options;
   options.now = ::time(nullptr) + kTwoDays;
-  auto report = CollectOrphanUploads(store_, source, options, Logger::Quiet());
+  auto report = AbortOrphanUploads(store_, source, options, Logger::Quiet());
   ASSERT_TRUE(report.ok()) << report.status().ToString();
   EXPECT_EQ(report->failed, 1u);
   ASSERT_EQ(report->entries.size(), 1u);
@@ -188,7 +189,7 @@ TEST_F(RecoveryGcTest, DryRunChangesNothing) {
   GcOptions options;
   options.dry_run = true;
   options.now = ::time(nullptr) + kTwoDays;
-  auto report = CollectOrphanUploads(store_, *journal_, options, Logger::Quiet());
+  auto report = AbortOrphanUploads(store_, *journal_, options, Logger::Quiet());
   ASSERT_TRUE(report.ok());
   EXPECT_EQ(report->would_abort, 2u);
   EXPECT_EQ(report->aborted, 0u);
@@ -202,7 +203,7 @@ TEST_F(RecoveryGcTest, StaysUnderThePrefix) {
   GcOptions options;
   options.prefix = "photos/";
   options.now = ::time(nullptr) + kTwoDays;
-  auto report = CollectOrphanUploads(store_, *journal_, options, Logger::Quiet());
+  auto report = AbortOrphanUploads(store_, *journal_, options, Logger::Quiet());
   ASSERT_TRUE(report.ok());
   EXPECT_EQ(report->aborted, 1u);
   EXPECT_EQ(OpenUploads(fake_), std::set<std::string>{outside});
@@ -214,7 +215,7 @@ TEST_F(RecoveryGcTest, NeverAbortsAFailedRecordsUpload) {
   NewRecord("failed", upload, UploadState::kFailed);
   GcOptions options;
   options.now = ::time(nullptr) + kTwoDays;
-  auto report = CollectOrphanUploads(store_, *journal_, options, Logger::Quiet());
+  auto report = AbortOrphanUploads(store_, *journal_, options, Logger::Quiet());
   ASSERT_TRUE(report.ok());
   EXPECT_EQ(report->tracked, 1u);
   EXPECT_EQ(store_.aborts.load(), 0);
@@ -233,7 +234,7 @@ TEST_F(RecoveryStatusTest, ReportsProgressOfEachRecord) {
   ASSERT_TRUE(journal_->PutFile(failed).ok());
   journal_.reset();  // status opens the journal itself (read-only)
 
-  auto report = BuildStatusReport(dir_.path(), options_.profile, 0);
+  auto report = ReadStatusReport(dir_.path(), options_.profile, 0);
   ASSERT_TRUE(report.ok()) << report.status().ToString();
   ASSERT_EQ(report->files.size(), 2u);
   const FileStatus& f = report->files[0];
@@ -271,7 +272,7 @@ TEST_F(RecoveryStatusTest, MissingMiddlePartDoesNotShrinkTheTotal) {
   for (uint32_t n = 3; n <= 6; ++n) CachedPart(id, n, PartBytes(data, n));
   journal_.reset();
 
-  auto report = BuildStatusReport(dir_.path(), options_.profile, 0);
+  auto report = ReadStatusReport(dir_.path(), options_.profile, 0);
   ASSERT_TRUE(report.ok()) << report.status().ToString();
   ASSERT_EQ(report->files.size(), 1u);
   EXPECT_EQ(report->files[0].parts_uploaded, 1u);
@@ -280,13 +281,13 @@ TEST_F(RecoveryStatusTest, MissingMiddlePartDoesNotShrinkTheTotal) {
 
 TEST_F(RecoveryStatusTest, EmptyJournalAndMissingJournal) {
   journal_.reset();
-  auto report = BuildStatusReport(dir_.path(), options_.profile, 0);
+  auto report = ReadStatusReport(dir_.path(), options_.profile, 0);
   ASSERT_TRUE(report.ok());
   EXPECT_TRUE(report->files.empty());
   EXPECT_NE(FormatStatusTable(*report).find("no uploads in flight"), std::string::npos);
   EXPECT_EQ(FormatStatusJson(*report).find("\"files\":[]") != std::string::npos, true);
 
-  auto missing = BuildStatusReport(dir_.Sub("nope"), options_.profile, 0);
+  auto missing = ReadStatusReport(dir_.Sub("nope"), options_.profile, 0);
   EXPECT_TRUE(missing.status().IsNotFound());
 }
 
