@@ -52,7 +52,7 @@
 #include <vector>
 
 #include "gtest/gtest.h"
-#include "tests/fuse/resume_support.h"
+#include "tests/support/resume_support.h"
 #include "tests/support/mount_fixture.h"
 #include "tests/support/s3_test_server.h"
 #include "tests/torture/torture_model.h"
