@@ -16,9 +16,26 @@ Result<std::string> ReadObject(ObjectStore& store, const std::string& key) {
   return data;
 }
 
-std::string ReadObjectOrError(ObjectStore& store, const std::string& key) {
-  auto data = ReadObject(store, key);
+Result<std::string> ReadObject(const FakeObjectStore& fake, const std::string& key) {
+  auto data = fake.ObjectData(key);
+  if (!data) return Status::NotFound("no object " + key);
+  return *data;
+}
+
+namespace {
+
+std::string OrError(Result<std::string> data) {
   return data.ok() ? *data : "<missing: " + data.status().ToString() + ">";
+}
+
+}  // namespace
+
+std::string ReadObjectOrError(ObjectStore& store, const std::string& key) {
+  return OrError(ReadObject(store, key));
+}
+
+std::string ReadObjectOrError(const FakeObjectStore& fake, const std::string& key) {
+  return OrError(ReadObject(fake, key));
 }
 
 }  // namespace partfs::testing

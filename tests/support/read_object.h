@@ -9,6 +9,7 @@
 #include <string>
 
 #include "base/status.h"
+#include "tests/support/fake_object_store.h"
 #include "transfer/object_store.h"
 
 namespace partfs::testing {
@@ -16,10 +17,15 @@ namespace partfs::testing {
 // The bytes of `key`, or the status of the failed HEAD/GET (NotFound when
 // there is no such object).
 Result<std::string> ReadObject(ObjectStore& store, const std::string& key);
+// The same for the fake store, read from its contents: not counted in its
+// Calls() and past any injected fault, so reading does not change what a test
+// observes. (Chosen over the ObjectStore& overload for a FakeObjectStore.)
+Result<std::string> ReadObject(const FakeObjectStore& fake, const std::string& key);
 
 // The bytes of `key`, or "<missing: STATUS>" when it cannot be read: for
 // comparisons in EXPECT_EQ, where a readable message beats a failed Result.
 std::string ReadObjectOrError(ObjectStore& store, const std::string& key);
+std::string ReadObjectOrError(const FakeObjectStore& fake, const std::string& key);
 
 }  // namespace partfs::testing
 
