@@ -31,25 +31,20 @@
 
 #include "gtest/gtest.h"
 #include "tests/fault/fault_support.h"
-#include "tests/fuse/resume_support.h"
 #include "tests/support/fault_proxy.h"
 #include "tests/support/mount_fixture.h"
+#include "tests/support/resume_fixture.h"
+#include "tests/support/resume_support.h"
 #include "tests/support/run_command.h"
 #include "tests/support/s3_test_server.h"
 #include "tests/support/temp_dir.h"
 #include "tests/torture/torture_model.h"
 
-namespace partfs {
+namespace partfs::testing {
 namespace {
 
 using namespace std::chrono_literals;
-using testing::FaultProxy;
-using testing::GeneratedWrite;
-using testing::Mount;
-using testing::TempDir;
-using testing::TmpfsDir;
 
-constexpr uint64_t kMiB = 1 << 20;
 constexpr uint64_t kHeadroom = 4 * kMiB;  // DESIGN.md kJournalHeadroom
 
 // A one-shot signal between the test and a writer thread; Open() is idempotent.
@@ -83,29 +78,25 @@ class AtExit {
   std::function<void()> fn_;
 };
 
-class FaultCacheDiskTest : public ::testing::Test {
+class FaultCacheDiskTest : public ResumeFixture {
  protected:
-  FaultCacheDiskTest() : server_(testing::SharedS3Server()), proxy_(server_.port) {}
+  FaultCacheDiskTest() : ResumeFixture("fault-cache-disk") {}
 
   void StartMount(int tmpfs_mib, std::vector<std::string> options) {
     if (geteuid() != 0) GTEST_SKIP() << "mounting a tmpfs needs root";
     tmpfs_ = std::make_unique<TmpfsDir>(tmp_.Sub("cache"), tmpfs_mib);
     ASSERT_TRUE(tmpfs_->mounted()) << tmpfs_->error();
-    testing::MountSpec spec = testing::MountSpecThroughProxy(server_, proxy_);
-    spec.cache_dir = tmp_.Sub("cache");
-    spec.options = std::move(options);
-    mount_ = std::make_unique<Mount>(spec);
-    Status started = mount_->Start();
-    ASSERT_TRUE(started.ok()) << started.ToString() << "\n" << testing::LogTail(mount_->Log());
-    direct_ = testing::DirectStore(server_, mount_->bucket());
+    StartMountThroughProxy(std::move(options), tmp_.Sub("cache"));
+    if (HasFatalFailure()) return;
+    direct_ = DirectStore(server_, mount_->bucket());
     ASSERT_NE(direct_, nullptr);
     used_at_mount_ = tmpfs_->UsedBytes();
   }
 
   std::string DiskUsage() {
-    return testing::RunCommand("df -k " + testing::ShellQuote(tmp_.Sub("cache")) + "; ls -lR " +
-                                   testing::ShellQuote(tmp_.Sub("cache")),
-                               10s)
+    return RunCommand("df -k " + ShellQuote(tmp_.Sub("cache")) + "; ls -lR " +
+                          ShellQuote(tmp_.Sub("cache")),
+                      10s)
         .output;
   }
 
@@ -129,17 +120,13 @@ class FaultCacheDiskTest : public ::testing::Test {
   void TearDown() override {
     if (mount_) {
       Status st = mount_->Unmount();
-      EXPECT_TRUE(st.ok()) << st.ToString() << "\n" << testing::LogTail(mount_->Log());
+      EXPECT_TRUE(st.ok()) << st.ToString() << "\n" << LogTail(mount_->Log());
       mount_.reset();
     }
     tmpfs_.reset();  // after the mount is gone
   }
 
-  testing::S3Endpoint server_;
-  FaultProxy proxy_;
-  TempDir tmp_{"fault-cache-disk"};
-  std::unique_ptr<TmpfsDir> tmpfs_;
-  std::unique_ptr<Mount> mount_;  // destroyed (unmounted) before the tmpfs and the proxy
+  std::unique_ptr<TmpfsDir> tmpfs_;  // removed in TearDown, after the mount
   std::unique_ptr<ObjectStore> direct_;
   uint64_t used_at_mount_ = 0;  // the cache disk's use after the mount started (journal)
 };
@@ -157,7 +144,7 @@ TEST_F(FaultCacheDiskTest, CacheSizeMakesWritersWaitInsteadOfFillingTheDisk) {
   std::vector<std::unique_ptr<GeneratedWrite>> writers;
   for (int i = 0; i < kWriters; ++i) {
     writers.push_back(std::make_unique<GeneratedWrite>());
-    writers.back()->key = testing::ContentKey(99, i);
+    writers.back()->key = ContentKey(99, i);
     writers.back()->size = kFileSize;
   }
   const uint64_t used_at_start = tmpfs_->UsedBytes();
@@ -181,7 +168,7 @@ TEST_F(FaultCacheDiskTest, CacheSizeMakesWritersWaitInsteadOfFillingTheDisk) {
   for (auto& d : done) finished = finished && d.wait_for(300s) == std::future_status::ready;
   if (!finished) {
     ADD_FAILURE() << "writers still blocked after 300 s; killing partfs\n"
-                  << testing::LogTail(mount_->Log());
+                  << LogTail(mount_->Log());
     mount_->Kill9();
     for (auto& d : done) d.wait();
   }
@@ -206,9 +193,9 @@ TEST_F(FaultCacheDiskTest, CacheSizeMakesWritersWaitInsteadOfFillingTheDisk) {
     EXPECT_EQ(writers[i]->write_errno, 0)
         << name << " after " << writers[i]->accepted << " bytes (backpressure must block, "
         << "not fail)\n"
-        << DiskUsage() << testing::LogTail(mount_->Log());
-    EXPECT_EQ(writers[i]->close_errno, 0) << name << "\n" << testing::LogTail(mount_->Log());
-    EXPECT_EQ(testing::CompareObject(*direct_, name, writers[i]->key, kFileSize), "");
+        << DiskUsage() << LogTail(mount_->Log());
+    EXPECT_EQ(writers[i]->close_errno, 0) << name << "\n" << LogTail(mount_->Log());
+    EXPECT_EQ(CompareObject(*direct_, name, writers[i]->key, kFileSize), "");
   }
   // The budget held: part data (sampled every 20 ms) never passed cache_size,
   // and the disk never came near full (part data, the journal, and part files
@@ -226,7 +213,7 @@ TEST_F(FaultCacheDiskTest, EnospcOnlyWhenReallyFullAndNotSticky) {
   // Slow uploads: the writer's parts pile up to its in-flight limit.
   proxy_.DelayRequestsMatching({"PUT ", "partNumber="}, 1000ms);
 
-  const uint64_t key = testing::ContentKey(77, 1);
+  const uint64_t key = ContentKey(77, 1);
   const std::string filler = tmp_.Sub("cache/filler");
   Gate at_phase2, phase2_go, enospc_seen, go_on;
   struct Outcome {
@@ -253,7 +240,7 @@ TEST_F(FaultCacheDiskTest, EnospcOnlyWhenReallyFullAndNotSticky) {
         phase2_go.Wait();
       }
       const uint64_t n_want = std::min<uint64_t>(kMiB, kFileSize - offset);
-      testing::FillContent(key, offset, buf.data(), n_want);
+      FillContent(key, offset, buf.data(), n_want);
       const ssize_t n = write(fd, buf.data(), n_want);
       if (n < 0 && errno == ENOSPC) {
         const uint64_t free_now = tmpfs_->FreeBytes();
@@ -301,12 +288,12 @@ TEST_F(FaultCacheDiskTest, EnospcOnlyWhenReallyFullAndNotSticky) {
                                             << DiskUsage();
   ASSERT_TRUE(phase1_done) << "phase 1 (40 MiB with slow uploads) did not finish in 120 s: "
                            << "accepted " << out.accepted << ", errno " << out.other_errno << "\n"
-                           << DiskUsage() << testing::LogTail(mount_->Log());
+                           << DiskUsage() << LogTail(mount_->Log());
   // The writer pauses until its uploaded parts have left the cache (at most the
   // part being filled stays); then another process takes the disk but 8 MiB
   // and uploads stall (nothing drains): the writer's next part cannot fit.
   const bool drained =
-      testing::PollUntil(60s, [&] { return tmpfs_->UsedBytes() <= used_at_mount_ + 6 * kMiB; });
+      PollUntil(60s, [&] { return tmpfs_->UsedBytes() <= used_at_mount_ + 6 * kMiB; });
   ASSERT_TRUE(drained) << "the cache did not drain while the writer paused\n" << DiskUsage();
   proxy_.DelayRequestsMatching({"PUT ", "partNumber="}, 25000ms);
   const uint64_t free_now = tmpfs_->FreeBytes();
@@ -321,7 +308,7 @@ TEST_F(FaultCacheDiskTest, EnospcOnlyWhenReallyFullAndNotSticky) {
   const bool got_enospc = enospc_seen.WaitFor(120s);
   ASSERT_TRUE(got_enospc) << "no ENOSPC 120 s after the disk was filled (accepted " << out.accepted
                           << ", errno " << out.other_errno << ")\n"
-                          << DiskUsage() << testing::LogTail(mount_->Log());
+                          << DiskUsage() << LogTail(mount_->Log());
   std::printf("[FaultCacheDisk] ENOSPC at offset %llu MiB with %.2f MiB free on the cache disk\n",
               static_cast<unsigned long long>(out.first_enospc_offset / kMiB),
               out.free_at_enospc / double(kMiB));
@@ -331,16 +318,15 @@ TEST_F(FaultCacheDiskTest, EnospcOnlyWhenReallyFullAndNotSticky) {
   ASSERT_EQ(unlink(filler.c_str()), 0);
   proxy_.PassThrough();
   go_on.Open();
-  ASSERT_EQ(writer.wait_for(300s), std::future_status::ready) << testing::LogTail(mount_->Log());
+  ASSERT_EQ(writer.wait_for(300s), std::future_status::ready) << LogTail(mount_->Log());
   std::printf("[FaultCacheDisk] writer: accepted %llu MiB, %d ENOSPC, errno %d, close errno %d\n",
               static_cast<unsigned long long>(out.accepted / kMiB), out.enospc_count.load(),
               out.other_errno, out.close_errno);
   EXPECT_EQ(out.other_errno, 0) << "after space was freed\n"
-                                << DiskUsage() << testing::LogTail(mount_->Log());
+                                << DiskUsage() << LogTail(mount_->Log());
   EXPECT_EQ(out.accepted.load(), kFileSize);
-  EXPECT_EQ(out.close_errno, 0) << testing::LogTail(mount_->Log());
-  EXPECT_EQ(testing::CompareObject(*direct_, "full", key, out.accepted), "")
-      << testing::LogTail(mount_->Log());
+  EXPECT_EQ(out.close_errno, 0) << LogTail(mount_->Log());
+  EXPECT_EQ(CompareObject(*direct_, "full", key, out.accepted), "") << LogTail(mount_->Log());
 }
 
 TEST_F(FaultCacheDiskTest, AcceptedBytesSurviveKill9AfterEnospc) {
@@ -348,7 +334,7 @@ TEST_F(FaultCacheDiskTest, AcceptedBytesSurviveKill9AfterEnospc) {
   ASSERT_NO_FATAL_FAILURE(
       StartMount(40, {"part_size=8M", "cache_size=1G", "retry_timeout=2", "upload_threads=2"}));
   proxy_.FailRequestsMatching({"PUT ", "partNumber="});
-  const uint64_t key = testing::ContentKey(55, 1);
+  const uint64_t key = ContentKey(55, 1);
   std::atomic<uint64_t> accepted{0};
   std::atomic<int> failed_errno{0};
   Gate stopped, release;
@@ -361,7 +347,7 @@ TEST_F(FaultCacheDiskTest, AcceptedBytesSurviveKill9AfterEnospc) {
     }
     std::vector<char> buf(kMiB);
     for (uint64_t offset = 0; offset < 200 * kMiB;) {
-      testing::FillContent(key, offset, buf.data(), kMiB);
+      FillContent(key, offset, buf.data(), kMiB);
       const ssize_t n = write(fd, buf.data(), kMiB);
       if (n <= 0) {
         failed_errno = n < 0 ? errno : EIO;
@@ -384,18 +370,18 @@ TEST_F(FaultCacheDiskTest, AcceptedBytesSurviveKill9AfterEnospc) {
   }
   std::printf("[FaultCacheDisk] kill -9 after errno %d with %llu bytes accepted\n",
               failed_errno.load(), static_cast<unsigned long long>(accepted.load()));
-  EXPECT_EQ(failed_errno.load(), ENOSPC) << DiskUsage() << testing::LogTail(mount_->Log());
+  EXPECT_EQ(failed_errno.load(), ENOSPC) << DiskUsage() << LogTail(mount_->Log());
   mount_->Kill9();
   release.Open();
   writer.wait();
   proxy_.PassThrough();
-  ASSERT_NO_FATAL_FAILURE(testing::RemountAndWaitForRecovery(*mount_, 120s));
-  EXPECT_EQ(testing::CompareObject(*direct_, "victim", key, accepted), "")
+  ASSERT_NO_FATAL_FAILURE(RemountAndWaitForRecovery(*mount_, 120s));
+  EXPECT_EQ(CompareObject(*direct_, "victim", key, accepted), "")
       << "not exactly the accepted bytes\n"
-      << testing::LogTail(mount_->Log());
-  EXPECT_TRUE(testing::ReadJournal(mount_->cache_dir()).empty())
-      << testing::PartfsStatus(mount_->cache_dir(), false).output;
+      << LogTail(mount_->Log());
+  EXPECT_TRUE(ReadJournal(mount_->cache_dir()).empty())
+      << PartfsStatus(mount_->cache_dir(), false).output;
 }
 
 }  // namespace
-}  // namespace partfs
+}  // namespace partfs::testing

@@ -22,22 +22,19 @@
 
 #include "gtest/gtest.h"
 #include "tests/fault/fault_support.h"
-#include "tests/fuse/resume_support.h"
 #include "tests/support/fault_proxy.h"
 #include "tests/support/mount_fixture.h"
+#include "tests/support/resume_fixture.h"
+#include "tests/support/resume_support.h"
 #include "tests/support/s3_test_server.h"
 #include "tests/torture/torture_model.h"
 
-namespace partfs {
+namespace partfs::testing {
 namespace {
 
 using namespace std::chrono_literals;
-using testing::FaultProxy;
-using testing::GeneratedWrite;
-using testing::Mount;
 
 constexpr uint64_t kKiB = 1024;
-constexpr uint64_t kMiB = 1024 * kKiB;
 constexpr int kSmallFiles = 500;
 constexpr int kSmallWriters = 3;
 
@@ -46,7 +43,12 @@ uint64_t EnvOr(const char* name, uint64_t fallback) {
   return (v == nullptr || *v == '\0') ? fallback : std::strtoull(v, nullptr, 0);
 }
 
-TEST(FaultMixTest, TenPercentFaultsBigAndSmallFilesArriveIntact) {
+class FaultMixTest : public ResumeFixture {
+ protected:
+  FaultMixTest() : ResumeFixture("fault-mix") {}
+};
+
+TEST_F(FaultMixTest, TenPercentFaultsBigAndSmallFilesArriveIntact) {
   const uint64_t seed = EnvOr("PARTFS_FAULT_SEED", std::random_device{}());
   const uint64_t big_size = EnvOr("PARTFS_FAULT_BIG_MIB", 1024) * kMiB;
   std::printf("[FaultMix] seed %llu (replay: PARTFS_FAULT_SEED=%llu), big file %llu MiB\n",
@@ -54,14 +56,10 @@ TEST(FaultMixTest, TenPercentFaultsBigAndSmallFilesArriveIntact) {
               static_cast<unsigned long long>(big_size / kMiB));
   ::testing::Test::RecordProperty("seed", std::to_string(seed));
 
-  const testing::S3Endpoint server = testing::SharedS3Server();
-  FaultProxy proxy(server.port);
-  testing::MountSpec spec = testing::MountSpecThroughProxy(server, proxy);
-  spec.options = {"retry_timeout=45"};
-  Mount mount(spec);
-  Status started = mount.Start();
-  ASSERT_TRUE(started.ok()) << started.ToString();
-  auto direct = testing::DirectStore(server, mount.bucket());
+  ASSERT_NO_FATAL_FAILURE(StartMountThroughProxy({"retry_timeout=45"}));
+  Mount& mount = *mount_;
+  FaultProxy& proxy = proxy_;
+  auto direct = DirectStore(server_, mount.bucket());
   ASSERT_NE(direct, nullptr);
 
   FaultProxy::RandomFaults faults;
@@ -77,9 +75,9 @@ TEST(FaultMixTest, TenPercentFaultsBigAndSmallFilesArriveIntact) {
   const auto start = std::chrono::steady_clock::now();
 
   ASSERT_EQ(mkdir(mount.File("small").c_str(), 0755), 0)
-      << std::strerror(errno) << testing::LogTail(mount.Log());
+      << std::strerror(errno) << LogTail(mount.Log());
   GeneratedWrite big;
-  big.key = testing::ContentKey(seed, 0);
+  big.key = ContentKey(seed, 0);
   big.size = big_size;
   std::thread big_thread([&] { big.Run(mount.File("big")); });
 
@@ -92,7 +90,7 @@ TEST(FaultMixTest, TenPercentFaultsBigAndSmallFilesArriveIntact) {
     small_threads.emplace_back([&, w] {
       for (int i = w; i < kSmallFiles; i += kSmallWriters) {
         GeneratedWrite file;
-        file.key = testing::ContentKey(seed, 1 + i);
+        file.key = ContentKey(seed, 1 + i);
         file.size = small_sizes[i];
         file.chunk = 16 * kKiB;
         file.Run(mount.File("small/s" + std::to_string(i)));
@@ -112,7 +110,7 @@ TEST(FaultMixTest, TenPercentFaultsBigAndSmallFilesArriveIntact) {
   const FaultProxy::RandomFaultCounts counts = proxy.random_fault_counts();
   const int requests = proxy.requests_seen();
   proxy.PassThrough();
-  const size_t retry_lines = testing::CountOccurrences(mount.Log(), "retrying in");
+  const size_t retry_lines = CountOccurrences(mount.Log(), "retrying in");
   std::printf(
       "[FaultMix] %.1f s for %llu MiB + %d small files; %d requests, faults injected: %d "
       "(503 SlowDown %d, 500 InternalError %d, reset %d, stall %d); partfs logged %zu retries\n",
@@ -124,7 +122,7 @@ TEST(FaultMixTest, TenPercentFaultsBigAndSmallFilesArriveIntact) {
   // Every call succeeded despite the faults.
   EXPECT_EQ(big.open_errno, 0);
   EXPECT_EQ(big.write_errno, 0) << "after " << big.accepted << " bytes";
-  EXPECT_EQ(big.close_errno, 0) << testing::LogTail(mount.Log());
+  EXPECT_EQ(big.close_errno, 0) << LogTail(mount.Log());
   for (const auto& failures : small_failures) {
     for (const std::string& f : failures) ADD_FAILURE() << f;
   }
@@ -137,13 +135,13 @@ TEST(FaultMixTest, TenPercentFaultsBigAndSmallFilesArriveIntact) {
   EXPECT_GT(retry_lines, 0u);
 
   // Byte-identical on the server, read directly.
-  auto big_sha = testing::Sha256OfObject(*direct, "big");
+  auto big_sha = Sha256OfObject(*direct, "big");
   ASSERT_TRUE(big_sha.ok()) << big_sha.status().ToString();
-  EXPECT_EQ(*big_sha, testing::GeneratedSha256(big.key, big_size)) << "big";
+  EXPECT_EQ(*big_sha, GeneratedSha256(big.key, big_size)) << "big";
   int small_bad = 0;
   for (int i = 0; i < kSmallFiles; ++i) {
-    const std::string diff = testing::CompareObject(
-        *direct, "small/s" + std::to_string(i), testing::ContentKey(seed, 1 + i), small_sizes[i]);
+    const std::string diff = CompareObject(*direct, "small/s" + std::to_string(i),
+                                           ContentKey(seed, 1 + i), small_sizes[i]);
     if (!diff.empty() && ++small_bad <= 20) ADD_FAILURE() << diff;
   }
   EXPECT_EQ(small_bad, 0) << "small files differing from what was written";
@@ -156,7 +154,7 @@ TEST(FaultMixTest, TenPercentFaultsBigAndSmallFilesArriveIntact) {
   }
   Status unmounted = mount.Unmount();
   EXPECT_TRUE(unmounted.ok()) << unmounted.ToString();
-  for (const auto& e : testing::ReadJournal(mount.cache_dir())) {
+  for (const auto& e : ReadJournal(mount.cache_dir())) {
     ADD_FAILURE() << "journal record left: " << e.record.key << " "
                   << UploadStateName(e.record.state) << " " << e.record.last_error;
   }
@@ -164,4 +162,4 @@ TEST(FaultMixTest, TenPercentFaultsBigAndSmallFilesArriveIntact) {
 }
 
 }  // namespace
-}  // namespace partfs
+}  // namespace partfs::testing

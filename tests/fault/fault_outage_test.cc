@@ -18,42 +18,36 @@
 
 #include "gtest/gtest.h"
 #include "tests/fault/fault_support.h"
-#include "tests/fuse/resume_support.h"
 #include "tests/support/fault_proxy.h"
 #include "tests/support/mount_fixture.h"
+#include "tests/support/resume_fixture.h"
+#include "tests/support/resume_support.h"
 #include "tests/support/s3_test_server.h"
 #include "tests/torture/torture_model.h"
 
-namespace partfs {
+namespace partfs::testing {
 namespace {
 
 using namespace std::chrono_literals;
-using testing::FaultProxy;
-using testing::GeneratedWrite;
-using testing::Mount;
 
-constexpr uint64_t kMiB = 1 << 20;
 constexpr uint64_t kSize = 64 * kMiB;
 constexpr uint64_t kOutageAt = 16 * kMiB;
 constexpr auto kOutage = 20s;
 constexpr char kKey[] = "outage";
 
-class FaultOutageTest : public ::testing::Test {
+class FaultOutageTest : public ResumeFixture {
  protected:
-  FaultOutageTest() : server_(testing::SharedS3Server()), proxy_(server_.port) {}
+  FaultOutageTest() : ResumeFixture("fault-outage") {}
 
   // Mounts with `retry_timeout`, writes the file with a 20 s outage starting
   // at 16 MiB, and returns when the writer has closed (or 300 s passed).
   void WriteThroughOutage(int retry_timeout) {
-    testing::MountSpec spec = testing::MountSpecThroughProxy(server_, proxy_);
-    spec.options = {"retry_timeout=" + std::to_string(retry_timeout)};
-    mount_ = std::make_unique<Mount>(spec);
-    Status started = mount_->Start();
-    ASSERT_TRUE(started.ok()) << started.ToString();
-    direct_ = testing::DirectStore(server_, mount_->bucket());
+    ASSERT_NO_FATAL_FAILURE(
+        StartMountThroughProxy({"retry_timeout=" + std::to_string(retry_timeout)}));
+    direct_ = DirectStore(server_, mount_->bucket());
     ASSERT_NE(direct_, nullptr);
 
-    writer_.key = testing::ContentKey(retry_timeout, 7);
+    writer_.key = ContentKey(retry_timeout, 7);
     writer_.size = kSize;
     std::promise<void> at_outage_point, outage_on;
     auto outage_on_future = outage_on.get_future();
@@ -67,7 +61,7 @@ class FaultOutageTest : public ::testing::Test {
     const bool reached = at_outage_point.get_future().wait_for(60s) == std::future_status::ready;
     EXPECT_TRUE(reached) << "the writer did not reach 16 MiB in 60 s: accepted " << writer_.accepted
                          << "\n"
-                         << testing::LogTail(mount_->Log());
+                         << LogTail(mount_->Log());
     proxy_.SetOutage(true);
     const auto outage_start = std::chrono::steady_clock::now();
     outage_on.set_value();
@@ -82,7 +76,7 @@ class FaultOutageTest : public ::testing::Test {
         static_cast<unsigned long long>(kSize));
     if (done.wait_for(300s) != std::future_status::ready) {
       ADD_FAILURE() << "the writer is still blocked 300 s after the outage; killing partfs\n"
-                    << testing::LogTail(mount_->Log());
+                    << LogTail(mount_->Log());
       mount_->Kill9();  // unblocks the writer (ENOTCONN)
       done.wait();
     }
@@ -96,9 +90,6 @@ class FaultOutageTest : public ::testing::Test {
     EXPECT_GT(proxy_.outage_refusals(), 0) << "the outage hit no request";
   }
 
-  testing::S3Endpoint server_;
-  FaultProxy proxy_;
-  std::unique_ptr<Mount> mount_;  // destroyed (unmounted) before the proxy
   std::unique_ptr<ObjectStore> direct_;
   GeneratedWrite writer_;
   std::chrono::steady_clock::time_point outage_end_;
@@ -108,16 +99,16 @@ TEST_F(FaultOutageTest, OutageShorterThanRetryTimeoutIsInvisible) {
   WriteThroughOutage(60);
   ASSERT_FALSE(HasFatalFailure());
   EXPECT_EQ(writer_.write_errno, 0) << "after " << writer_.accepted << " bytes\n"
-                                    << testing::LogTail(mount_->Log());
+                                    << LogTail(mount_->Log());
   EXPECT_EQ(writer_.close_errno, 0)
       << "close() failed although the outage (20 s) was shorter than retry_timeout (60 s)\n"
-      << testing::LogTail(mount_->Log());
+      << LogTail(mount_->Log());
   // The object must be there at once; when close() failed, wait a little to
   // tell "late" from "lost" in the message.
-  std::string diff = testing::CompareObject(*direct_, kKey, writer_.key, kSize);
+  std::string diff = CompareObject(*direct_, kKey, writer_.key, kSize);
   if (!diff.empty() && writer_.close_errno != 0) {
-    const bool late = testing::PollUntil(
-        60s, [&] { return testing::CompareObject(*direct_, kKey, writer_.key, kSize).empty(); });
+    const bool late =
+        PollUntil(60s, [&] { return CompareObject(*direct_, kKey, writer_.key, kSize).empty(); });
     const double after =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - outage_end_).count();
     std::printf("[FaultOutage] retry_timeout=60: after the failed close the object %s\n",
@@ -130,7 +121,7 @@ TEST_F(FaultOutageTest, OutageShorterThanRetryTimeoutIsInvisible) {
     auto uploads = ListAllUploads(*direct_, "");
     ASSERT_TRUE(uploads.ok());
     EXPECT_TRUE(uploads->empty()) << uploads->size() << " multipart uploads left";
-    EXPECT_TRUE(testing::ReadJournal(mount_->cache_dir()).empty());
+    EXPECT_TRUE(ReadJournal(mount_->cache_dir()).empty());
   }
 }
 
@@ -140,14 +131,14 @@ TEST_F(FaultOutageTest, OutageLongerThanRetryTimeoutFailsCloseThenCompletesInThe
   // Honest close: the failure reached the writer.
   EXPECT_TRUE(writer_.write_errno == EIO || writer_.close_errno == EIO)
       << "write errno " << writer_.write_errno << ", close errno " << writer_.close_errno << "\n"
-      << testing::LogTail(mount_->Log());
+      << LogTail(mount_->Log());
   const uint64_t accepted = writer_.accepted;
   EXPECT_GE(accepted, kOutageAt);
   // The server is back: the same mount must finish the object by itself, with
   // exactly the accepted bytes (no remount, no new flush).
   std::string diff = "not checked";
-  const bool completed = testing::PollUntil(180s, [&] {
-    diff = testing::CompareObject(*direct_, kKey, writer_.key, accepted);
+  const bool completed = PollUntil(180s, [&] {
+    diff = CompareObject(*direct_, kKey, writer_.key, accepted);
     return diff.empty();
   });
   const double after =
@@ -156,12 +147,11 @@ TEST_F(FaultOutageTest, OutageLongerThanRetryTimeoutFailsCloseThenCompletesInThe
               completed ? "completed" : "NOT completed", after);
   EXPECT_TRUE(completed) << "180 s after the outage the object is still not the accepted "
                          << accepted << " bytes: " << diff << "\njournal:\n"
-                         << testing::PartfsStatus(mount_->cache_dir(), false).output << "\n"
-                         << testing::LogTail(mount_->Log());
+                         << PartfsStatus(mount_->cache_dir(), false).output << "\n"
+                         << LogTail(mount_->Log());
   if (completed) {
-    EXPECT_TRUE(testing::PollUntil(30s, [&] {
-      return testing::ReadJournal(mount_->cache_dir()).empty();
-    })) << testing::PartfsStatus(mount_->cache_dir(), false).output;
+    EXPECT_TRUE(PollUntil(30s, [&] { return ReadJournal(mount_->cache_dir()).empty(); }))
+        << PartfsStatus(mount_->cache_dir(), false).output;
     auto uploads = ListAllUploads(*direct_, "");
     ASSERT_TRUE(uploads.ok());
     EXPECT_TRUE(uploads->empty()) << uploads->size() << " multipart uploads left";
@@ -169,4 +159,4 @@ TEST_F(FaultOutageTest, OutageLongerThanRetryTimeoutFailsCloseThenCompletesInThe
 }
 
 }  // namespace
-}  // namespace partfs
+}  // namespace partfs::testing

@@ -14,6 +14,7 @@
 #include "gtest/gtest.h"
 #include "tests/support/run_command.h"
 #include "tests/torture/torture_model.h"
+#include "transfer/hashing.h"
 #include "transfer/s3_client.h"
 
 namespace partfs::testing {
@@ -76,13 +77,7 @@ std::string GeneratedSha256(uint64_t key, uint64_t len) {
   unsigned size = 0;
   EVP_DigestFinal_ex(ctx, digest, &size);
   EVP_MD_CTX_free(ctx);
-  static const char kDigits[] = "0123456789abcdef";
-  std::string out;
-  for (unsigned i = 0; i < size; ++i) {
-    out.push_back(kDigits[digest[i] >> 4]);
-    out.push_back(kDigits[digest[i] & 15]);
-  }
-  return out;
+  return HexEncode(std::string_view(reinterpret_cast<const char*>(digest), size));
 }
 
 std::string CompareObject(ObjectStore& store, const std::string& key, uint64_t content_key,

@@ -15,25 +15,19 @@
 #include <string>
 
 #include "gtest/gtest.h"
-#include "tests/fuse/resume_support.h"
 #include "tests/support/fault_proxy.h"
 #include "tests/support/mount_fixture.h"
+#include "tests/support/resume_fixture.h"
+#include "tests/support/resume_support.h"
 #include "tests/support/run_command.h"
 #include "tests/support/s3_test_server.h"
 #include "tests/support/temp_dir.h"
 
-namespace partfs {
+namespace partfs::testing {
 namespace {
 
 using namespace std::chrono_literals;
-using testing::ChildProcess;
-using testing::FaultProxy;
-using testing::Mount;
-using testing::RunCommand;
-using testing::ShellQuote;
-using testing::TempDir;
 
-constexpr uint64_t kMiB = 1 << 20;
 constexpr uint64_t kSourceSize = 80 * kMiB;
 constexpr char kKey[] = "big";
 
@@ -99,33 +93,31 @@ int64_t Field(const std::string& text, const std::string& name) {
   return std::stoll(text.substr(pos + name.size() + 1));
 }
 
-class FsCacheFullTest : public ::testing::Test {
+class FsCacheFullTest : public ResumeFixture {
  protected:
-  FsCacheFullTest() : server_(testing::SharedS3Server()), proxy_(server_.port) {}
+  FsCacheFullTest() : ResumeFixture("cache-full") {}
 
   void SetUp() override {
     if (geteuid() != 0) GTEST_SKIP() << "mounting a tmpfs needs root";
     ASSERT_TRUE(tmpfs_.mounted()) << tmpfs_.error();
-    testing::WriteRandomFile(tmp_.Sub("source"), kSourceSize, 4242);
+    WriteRandomFile(tmp_.Sub("source"), kSourceSize, 4242);
     std::ofstream(tmp_.Sub("writer.py")) << kWriter;
-    testing::MountSpec spec = testing::MountSpecThroughProxy(server_, proxy_);
-    spec.cache_dir = tmp_.Sub("cache");
-    spec.options = {"part_size=8M", "cache_size=1G", "retry_timeout=2", "upload_threads=2"};
-    mount_ = std::make_unique<Mount>(spec);
-    Status started = mount_->Start();
-    ASSERT_TRUE(started.ok()) << started.ToString() << "\n" << mount_->Log();
+    StartMountThroughProxy({"part_size=8M", "cache_size=1G", "retry_timeout=2", "upload_threads=2"},
+                           tmp_.Sub("cache"));
   }
+  // The mount goes before the tmpfs it caches on.
+  void TearDown() override { mount_.reset(); }
 
   ChildProcess StartWriter() {
     proxy_.FailRequestsMatching({"PUT ", "partNumber="});
-    return ChildProcess({testing::Python3(), tmp_.Sub("writer.py"), tmp_.Sub("source"),
-                         mount_->File(kKey), tmp_.Sub("go")},
-                        tmp_.Sub("writer.log"));
+    return ChildProcess(
+        {Python3(), tmp_.Sub("writer.py"), tmp_.Sub("source"), mount_->File(kKey), tmp_.Sub("go")},
+        tmp_.Sub("writer.log"));
   }
 
   // Waits until the writer reports its failed write; the bytes it accepted.
   int64_t WriteUntilFull(ChildProcess& writer) {
-    bool reported = testing::PollUntil(180s, [&] {
+    bool reported = PollUntil(180s, [&] {
       return writer.Output().find("accepted=") != std::string::npos || !writer.running();
     });
     EXPECT_TRUE(reported) << "the writer hangs on a full cache disk\n"
@@ -149,9 +141,9 @@ class FsCacheFullTest : public ::testing::Test {
     auto head = mount_->store().HeadObject(kKey);
     ASSERT_TRUE(head.ok()) << head.status().ToString() << mount_->Log();
     EXPECT_EQ(head->size, static_cast<uint64_t>(accepted));
-    auto sha = testing::Sha256OfObject(mount_->store(), kKey);
+    auto sha = Sha256OfObject(mount_->store(), kKey);
     ASSERT_TRUE(sha.ok()) << sha.status().ToString();
-    EXPECT_EQ(*sha, testing::Sha256OfFilePrefix(tmp_.Sub("source"), accepted));
+    EXPECT_EQ(*sha, Sha256OfFilePrefix(tmp_.Sub("source"), accepted));
   }
 
   std::string DiskUsage() {
@@ -161,11 +153,7 @@ class FsCacheFullTest : public ::testing::Test {
         .output;
   }
 
-  testing::S3Endpoint server_;
-  FaultProxy proxy_;
-  TempDir tmp_{"cache-full"};
   TmpfsMount tmpfs_{tmp_.Sub("cache"), 40};
-  std::unique_ptr<Mount> mount_;  // destroyed (unmounted) before the tmpfs and the proxy
 };
 
 TEST_F(FsCacheFullTest, FullCacheDiskGivesEnospcAndKeepsAcceptedBytes) {
@@ -183,7 +171,7 @@ TEST_F(FsCacheFullTest, FullCacheDiskGivesEnospcAndKeepsAcceptedBytes) {
       << writer.Output() << DiskUsage() << mount_->Log();
   ExpectObjectIsPrefix(accepted);
   // Nothing left behind in the cache, and the mount still works.
-  EXPECT_TRUE(testing::ReadJournal(mount_->cache_dir()).empty());
+  EXPECT_TRUE(ReadJournal(mount_->cache_dir()).empty());
   auto r = RunCommand("echo fresh > " + ShellQuote(mount_->File("fresh")) + " && cat " +
                           ShellQuote(mount_->File("fresh")),
                       30s);
@@ -217,10 +205,10 @@ TEST_F(FsCacheFullTest, JournalWithoutSpaceKeepsDataForTheNextMount) {
 
   ASSERT_EQ(unlink(filler.c_str()), 0);
   mount_->Kill9();
-  ASSERT_NO_FATAL_FAILURE(testing::RemountAndWaitForRecovery(*mount_, 120s));
+  ASSERT_NO_FATAL_FAILURE(RemountAndWaitForRecovery(*mount_, 120s));
   ExpectObjectIsPrefix(accepted);
-  EXPECT_TRUE(testing::ReadJournal(mount_->cache_dir()).empty()) << mount_->Log();
+  EXPECT_TRUE(ReadJournal(mount_->cache_dir()).empty()) << mount_->Log();
 }
 
 }  // namespace
-}  // namespace partfs
+}  // namespace partfs::testing

@@ -9,8 +9,8 @@
 #include <thread>
 
 #include "gtest/gtest.h"
-#include "tests/fuse/resume_support.h"
 #include "tests/support/mount_fixture.h"
+#include "tests/support/resume_support.h"
 
 namespace partfs {
 namespace {

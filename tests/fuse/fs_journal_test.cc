@@ -12,19 +12,14 @@
 #include "cache/cache_layout.h"
 #include "cache/journal.h"
 #include "gtest/gtest.h"
-#include "tests/fuse/resume_support.h"
 #include "tests/support/mount_fixture.h"
+#include "tests/support/resume_support.h"
 #include "tests/support/run_command.h"
 #include "tests/support/s3_test_server.h"
 #include "tests/support/temp_dir.h"
 
-namespace partfs {
+namespace partfs::testing {
 namespace {
-
-using testing::Mount;
-using testing::RunCommand;
-using testing::ShellQuote;
-using testing::TempDir;
 
 constexpr uint64_t kMiB = 1 << 20;
 
@@ -57,8 +52,7 @@ class SlowWriter {
     std::string script_path = dir.Sub("writer.py");
     std::ofstream(script_path) << script;
     thread_ = std::thread([this, script_path] {
-      result_ =
-          RunCommand(testing::Python3() + " " + ShellQuote(script_path), std::chrono::seconds(120));
+      result_ = RunCommand(Python3() + " " + ShellQuote(script_path), std::chrono::seconds(120));
     });
   }
   ~SlowWriter() {
@@ -99,7 +93,7 @@ class SlowWriter {
   std::string ready_;
   std::string fifo_;
   bool released_ = false;
-  testing::CommandResult result_;
+  CommandResult result_;
   std::thread thread_;
 };
 
@@ -141,11 +135,11 @@ TEST(FsJournalTest, RecordWhileWritingNoneAfterClose) {
 }
 
 TEST(FsJournalTest, ServerDownCloseReturnsEioDataKept) {
-  testing::PrivateS3Server server;
+  PrivateS3Server server;
   Status up = server.Start();
   ASSERT_TRUE(up.ok()) << up.ToString();
   TempDir work("fs-outage");
-  testing::MountSpec spec;
+  MountSpec spec;
   spec.endpoint = server.endpoint();
   spec.options = {"retry_timeout=3"};
   Mount mount(spec);
@@ -187,13 +181,13 @@ TEST(FsJournalTest, ServerDownCloseReturnsEioDataKept) {
   // Once the server is back, the same mount retries the upload in the background.
   up = server.Start();
   ASSERT_TRUE(up.ok()) << up.ToString();
-  const bool landed = testing::PollUntil(std::chrono::seconds(90), [&] {
+  const bool landed = PollUntil(std::chrono::seconds(90), [&] {
     auto info = mount.store().HeadObject("doomed");
     return info.ok() && info->size == 20 * kMiB;
   });
   EXPECT_TRUE(landed) << mount.Log();
   // The record goes right after the object lands.
-  EXPECT_TRUE(testing::PollUntil(std::chrono::seconds(10), [&] {
+  EXPECT_TRUE(PollUntil(std::chrono::seconds(10), [&] {
     return JournalFiles(mount.cache_dir()).empty();
   })) << mount.Log();
 }
@@ -215,4 +209,4 @@ TEST(FsJournalTest, SecondMountOnSameCacheDirRefused) {
 }
 
 }  // namespace
-}  // namespace partfs
+}  // namespace partfs::testing

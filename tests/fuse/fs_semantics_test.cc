@@ -10,6 +10,7 @@
 #include "fs/file_metadata.h"
 #include "gtest/gtest.h"
 #include "tests/support/mount_fixture.h"
+#include "tests/support/read_object.h"
 #include "tests/support/run_command.h"
 #include "tests/support/temp_dir.h"
 
@@ -57,11 +58,7 @@ class FsSemanticsTest : public ::testing::Test {
 
   bool Exists(const std::string& key) { return mount_.store().HeadObject(key).ok(); }
   std::string Body(const std::string& key) {
-    auto info = mount_.store().HeadObject(key);
-    if (!info.ok()) return "<" + info.status().ToString() + ">";
-    std::string out(info->size, '\0');
-    auto n = mount_.store().GetObject(key, 0, info->size, out.data());
-    return n.ok() ? out.substr(0, *n) : "<" + n.status().ToString() + ">";
+    return testing::ReadObjectOrError(mount_.store(), key);
   }
 
   testing::TempDir work_;

@@ -9,13 +9,8 @@
 #include "tests/support/run_command.h"
 #include "tests/support/temp_dir.h"
 
-namespace partfs {
+namespace partfs::testing {
 namespace {
-
-using testing::Mount;
-using testing::RunCommand;
-using testing::ShellQuote;
-using testing::TempDir;
 
 constexpr uint64_t kMiB = 1 << 20;
 
@@ -26,10 +21,10 @@ class FsToolsTest : public ::testing::Test {
   void SetUp() override {
     src_ = work_.Sub("src");
     ASSERT_EQ(Run("mkdir -p " + ShellQuote(src_ + "/sub/deeper")), "");
-    testing::WriteRandomFile(src_ + "/small.txt", 1000, 1);
-    testing::WriteRandomFile(src_ + "/one-part.bin", 8 * kMiB, 2);
-    testing::WriteRandomFile(src_ + "/sub/two-parts.bin", 8 * kMiB + 12345, 3);
-    testing::WriteRandomFile(src_ + "/sub/deeper/empty", 0, 4);
+    WriteRandomFile(src_ + "/small.txt", 1000, 1);
+    WriteRandomFile(src_ + "/one-part.bin", 8 * kMiB, 2);
+    WriteRandomFile(src_ + "/sub/two-parts.bin", 8 * kMiB + 12345, 3);
+    WriteRandomFile(src_ + "/sub/deeper/empty", 0, 4);
     // Distinct modes and old mtimes, which rsync -a and tar must carry over.
     ASSERT_EQ(
         Run("chmod 640 " + ShellQuote(src_ + "/small.txt") + " && chmod 600 " +
@@ -91,4 +86,4 @@ TEST_F(FsToolsTest, TarExtractAndCpArchive) {
 }
 
 }  // namespace
-}  // namespace partfs
+}  // namespace partfs::testing

@@ -12,13 +12,8 @@
 #include "tests/support/run_command.h"
 #include "tests/support/temp_dir.h"
 
-namespace partfs {
+namespace partfs::testing {
 namespace {
-
-using testing::Mount;
-using testing::RunCommand;
-using testing::ShellQuote;
-using testing::TempDir;
 
 constexpr uint64_t kMiB = 1 << 20;
 constexpr uint64_t kPart = 8 * kMiB;  // the default part_size
@@ -30,7 +25,7 @@ const std::string& OneGiBSource() {
   static TempDir dir("fs-source");  // removed at process exit
   static const std::string path = [] {
     std::string p = dir.Sub("1g");
-    testing::WriteRandomFile(p, 1024 * kMiB, RandomSeed());
+    WriteRandomFile(p, 1024 * kMiB, RandomSeed());
     return p;
   }();
   return path;
@@ -42,9 +37,9 @@ std::string EtagOf(Mount& mount, const std::string& key) {
 }
 
 void ExpectObjectEqualsFile(Mount& mount, const std::string& key, const std::string& file) {
-  auto sha = testing::Sha256OfObject(mount.store(), key);
+  auto sha = Sha256OfObject(mount.store(), key);
   ASSERT_TRUE(sha.ok()) << key << ": " << sha.status().ToString();
-  EXPECT_EQ(*sha, testing::Sha256OfFile(file)) << key;
+  EXPECT_EQ(*sha, Sha256OfFile(file)) << key;
 }
 
 bool EndsWith(const std::string& s, const std::string& suffix) {
@@ -79,7 +74,7 @@ TEST(FsWriteTest, EdgeSizes) {
   for (const Case& c : cases) {
     std::string name = "size-" + std::to_string(c.size);
     std::string source = sources.Sub(name);
-    testing::WriteRandomFile(source, c.size, RandomSeed());
+    WriteRandomFile(source, c.size, RandomSeed());
     auto r = RunCommand("cp " + ShellQuote(source) + " " + ShellQuote(mount.File(name)),
                         std::chrono::seconds(60));
     ASSERT_EQ(r.exit_code, 0) << name << ": " << r.output << mount.Log();
@@ -108,7 +103,7 @@ TEST(FsWriteTest, EightConcurrentWriters) {
   constexpr int kFiles = 8;
   TempDir sources("fs-concurrent");
   for (int i = 0; i < kFiles; ++i) {
-    testing::WriteRandomFile(sources.Sub("f" + std::to_string(i)), 40 * kMiB, RandomSeed());
+    WriteRandomFile(sources.Sub("f" + std::to_string(i)), 40 * kMiB, RandomSeed());
   }
   Mount mount;
   Status started = mount.Start();
@@ -142,4 +137,4 @@ TEST(FsWriteTest, LsShowsFilesAndDirectories) {
 }
 
 }  // namespace
-}  // namespace partfs
+}  // namespace partfs::testing

@@ -12,56 +12,42 @@
 
 #include "cache/cache_layout.h"
 #include "gtest/gtest.h"
-#include "tests/fuse/resume_support.h"
-#include "tests/support/fault_proxy.h"
-#include "tests/support/mount_fixture.h"
+#include "tests/support/resume_fixture.h"
+#include "tests/support/resume_support.h"
 #include "tests/support/run_command.h"
-#include "tests/support/s3_test_server.h"
-#include "tests/support/temp_dir.h"
 
-namespace partfs {
+namespace partfs::testing {
 namespace {
 
 using namespace std::chrono_literals;
-using testing::ChildProcess;
-using testing::FaultProxy;
-using testing::JournalEntry;
-using testing::Mount;
-using testing::RunCommand;
-using testing::S3Endpoint;
-using testing::ShellQuote;
-using testing::TempDir;
 
-constexpr uint64_t kMiB = 1 << 20;
 constexpr uint64_t kSize = 40 * kMiB + 5000;  // 6 parts of 8 MiB
 constexpr char kKey[] = "victim";
 
 // A mount behind a FaultProxy; the server takes the first `uploaded` parts of
 // `kKey` and rejects the others until dd has written everything, then answers
 // 503 so close() keeps retrying; then kill -9. Leaves the proxy disarmed.
-class ResumeFailureTest : public ::testing::Test {
+class ResumeFailureTest : public ResumeFixture {
  protected:
-  ResumeFailureTest() : server_(testing::SharedS3Server()), proxy_(server_.port) {}
+  ResumeFailureTest() : ResumeFixture("resume-failure") {}
 
   void CrashWithPartsUploaded(uint32_t uploaded) {
     proxy_.FailRequestsMatching({"PUT ", "partNumber="}, uploaded, 400, "InvalidRequest");
-    mount_ = std::make_unique<Mount>(testing::MountSpecThroughProxy(server_, proxy_));
-    Status started = mount_->Start();
-    ASSERT_TRUE(started.ok()) << started.ToString();
-    testing::WriteUrandomFile(tmp_.Sub("source"), kSize);
+    ASSERT_NO_FATAL_FAILURE(StartMountThroughProxy());
+    UrandomSource(kSize);
     ASSERT_FALSE(HasFatalFailure());
     ChildProcess dd(
         {"dd", "if=" + tmp_.Sub("source"), "of=" + mount_->File(kKey), "bs=1M", "status=none"},
         tmp_.Sub("dd.log"));
-    ASSERT_TRUE(testing::PollUntil(60s, [&] {
-      auto e = testing::FindJournalEntry(mount_->cache_dir(), kKey);
+    ASSERT_TRUE(PollUntil(60s, [&] {
+      auto e = FindJournalEntry(mount_->cache_dir(), kKey);
       return dd.BytesWritten() >= static_cast<int64_t>(kSize) && e && e->parts.size() >= uploaded;
     })) << mount_->Log();
     proxy_.FailRequestsMatching({"PUT ", "partNumber="});
     mount_->Kill9();
     dd.Wait(30s);
     proxy_.PassThrough();
-    auto entry = testing::FindJournalEntry(mount_->cache_dir(), kKey);
+    auto entry = FindJournalEntry(mount_->cache_dir(), kKey);
     ASSERT_TRUE(entry.has_value()) << mount_->Log();
     entry_ = *entry;
     ASSERT_EQ(entry_.parts.size(), uploaded);
@@ -70,14 +56,14 @@ class ResumeFailureTest : public ::testing::Test {
 
   // Remounts and waits for recovery; then checks what every failure case shares.
   void RemountAndExpectFailure(const std::string& error_words) {
-    ASSERT_NO_FATAL_FAILURE(testing::RemountAndWaitForRecovery(*mount_, 60s));
+    ASSERT_NO_FATAL_FAILURE(RemountAndWaitForRecovery(*mount_, 60s));
 
     // No object, in particular not a truncated or reassembled one.
     auto head = mount_->store().HeadObject(kKey);
     EXPECT_FALSE(head.ok()) << "an object was completed: " << head->size << " bytes\n"
                             << mount_->Log();
     // The record stays, failed, with the reason.
-    auto entry = testing::FindJournalEntry(mount_->cache_dir(), kKey);
+    auto entry = FindJournalEntry(mount_->cache_dir(), kKey);
     ASSERT_TRUE(entry.has_value()) << mount_->Log();
     EXPECT_EQ(entry->record.state, UploadState::kFailed);
     EXPECT_NE(entry->record.last_error.find(error_words), std::string::npos)
@@ -91,7 +77,7 @@ class ResumeFailureTest : public ::testing::Test {
       EXPECT_TRUE(std::filesystem::exists(lost + "/part-" + std::to_string(n))) << n;
     }
     // `partfs status` names the file, its failed state and the error.
-    auto status = testing::PartfsStatus(mount_->cache_dir(), false);
+    auto status = PartfsStatus(mount_->cache_dir(), false);
     EXPECT_EQ(status.exit_code, 0) << status.output;
     EXPECT_NE(status.output.find(kKey), std::string::npos) << status.output;
     EXPECT_NE(status.output.find("failed"), std::string::npos) << status.output;
@@ -99,7 +85,7 @@ class ResumeFailureTest : public ::testing::Test {
     EXPECT_NE(status.output.find(error_words), std::string::npos) << status.output;
     std::printf("[ResumeFailure] partfs status:\n%s", status.output.c_str());
     // No crash, and the mount still takes new files.
-    EXPECT_TRUE(testing::ProcessAlive(mount_->pid())) << mount_->Log();
+    EXPECT_TRUE(ProcessAlive(mount_->pid())) << mount_->Log();
     auto r = RunCommand("echo fresh > " + ShellQuote(mount_->File("fresh")) + " && cat " +
                             ShellQuote(mount_->File("fresh")),
                         std::chrono::seconds(30));
@@ -107,10 +93,6 @@ class ResumeFailureTest : public ::testing::Test {
     EXPECT_TRUE(mount_->store().HeadObject("fresh").ok());
   }
 
-  S3Endpoint server_;
-  FaultProxy proxy_;
-  TempDir tmp_{"resume-failure"};
-  std::unique_ptr<Mount> mount_;  // destroyed (unmounted) before the proxy
   JournalEntry entry_;
   std::vector<uint32_t> kept_parts_;  // part files expected in lost+found
 };
@@ -118,7 +100,7 @@ class ResumeFailureTest : public ::testing::Test {
 TEST_F(ResumeFailureTest, MissingPartFileFailsCleanly) {
   CrashWithPartsUploaded(1);
   ASSERT_FALSE(HasFatalFailure());
-  auto cached = testing::CachedParts(mount_->cache_dir(), entry_.record.file_id);
+  auto cached = CachedParts(mount_->cache_dir(), entry_.record.file_id);
   ASSERT_EQ(cached, (std::vector<uint32_t>{2, 3, 4, 5, 6}));
   // Lose part 3: parts 4..6 lie beyond a hole.
   ASSERT_EQ(::unlink(CacheLayout(mount_->cache_dir()).PartPath(entry_.record.file_id, 3).c_str()),
@@ -131,7 +113,7 @@ TEST_F(ResumeFailureTest, UploadAbortedBehindOurBackFailsCleanly) {
   CrashWithPartsUploaded(2);
   ASSERT_FALSE(HasFatalFailure());
   // Abort the upload directly on the server while partfs is dead.
-  auto client = CreateS3Client(testing::ClientOptions(server_, mount_->bucket()));
+  auto client = CreateS3Client(ClientOptions(server_, mount_->bucket()));
   ASSERT_TRUE(client.ok()) << client.status().ToString();
   Status aborted = (*client)->AbortMultipartUpload(kKey, entry_.record.upload_id);
   ASSERT_TRUE(aborted.ok()) << aborted.ToString();
@@ -140,4 +122,4 @@ TEST_F(ResumeFailureTest, UploadAbortedBehindOurBackFailsCleanly) {
 }
 
 }  // namespace
-}  // namespace partfs
+}  // namespace partfs::testing

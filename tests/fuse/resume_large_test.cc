@@ -9,22 +9,16 @@
 #include <string>
 
 #include "gtest/gtest.h"
-#include "tests/fuse/resume_support.h"
 #include "tests/support/fault_proxy.h"
 #include "tests/support/mount_fixture.h"
+#include "tests/support/resume_support.h"
 #include "tests/support/s3_test_server.h"
 #include "tests/support/temp_dir.h"
 
-namespace partfs {
+namespace partfs::testing {
 namespace {
 
 using namespace std::chrono_literals;
-using testing::ChildProcess;
-using testing::FaultProxy;
-using testing::Mount;
-using testing::MountSpec;
-using testing::S3Endpoint;
-using testing::TempDir;
 
 constexpr uint64_t kMiB = 1 << 20;
 constexpr uint64_t kSize = 1024 * kMiB;
@@ -39,8 +33,8 @@ const Source& OneGiBSource() {
   static TempDir dir("resume-source");  // removed at process exit
   static const Source source = [] {
     Source s{dir.Sub("1g"), ""};
-    testing::WriteUrandomFile(s.path, kSize);
-    s.sha256 = testing::Sha256OfFilePrefix(s.path, kSize);
+    WriteUrandomFile(s.path, kSize);
+    s.sha256 = Sha256OfFilePrefix(s.path, kSize);
     return s;
   }();
   return source;
@@ -62,13 +56,13 @@ void CrashAndResume(Mount& mount, const S3Endpoint& server, uint32_t min_parts,
   ChildProcess dd({"dd", "if=" + source.path, "of=" + mount.File("big"), "bs=1M", "status=none"},
                   tmp.Sub("dd.log"));
   const auto dd_start = std::chrono::steady_clock::now();
-  const bool written = testing::PollUntil(
+  const bool written = PollUntil(
       150s, [&] { return dd.BytesWritten() >= static_cast<int64_t>(kSize) || !dd.running(); });
   const double dd_seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - dd_start).count();
   if (after_written) after_written();
-  const bool some_parts = testing::PollUntil(60s, [&] {
-    auto e = testing::FindJournalEntry(mount.cache_dir(), "big");
+  const bool some_parts = PollUntil(60s, [&] {
+    auto e = FindJournalEntry(mount.cache_dir(), "big");
     return e && e->parts.size() >= min_parts;
   });
   ASSERT_TRUE(some_parts) << mount.Log();
@@ -78,11 +72,11 @@ void CrashAndResume(Mount& mount, const S3Endpoint& server, uint32_t min_parts,
   EXPECT_NE(dd.Wait(30s), 0) << "dd's close() cannot succeed once partfs is dead";
 
   // The exact state at the kill: read after it (one part may have been in flight).
-  auto entry = testing::FindJournalEntry(mount.cache_dir(), "big");
+  auto entry = FindJournalEntry(mount.cache_dir(), "big");
   ASSERT_TRUE(entry.has_value()) << "no journal record after the kill\n" << mount.Log();
   const uint32_t journaled = entry->parts.size();
-  const auto cached = testing::CachedParts(mount.cache_dir(), entry->record.file_id);
-  const int server_parts = testing::CountUploadPartRequests(server, mount.bucket());
+  const auto cached = CachedParts(mount.cache_dir(), entry->record.file_id);
+  const int server_parts = CountUploadPartRequests(server, mount.bucket());
   ASSERT_GE(server_parts, static_cast<int>(journaled));
   // A part whose UploadPart succeeded but whose PutPart did not commit: recovery
   // adopts it from ListParts (by MD5) instead of sending it again.
@@ -95,15 +89,15 @@ void CrashAndResume(Mount& mount, const S3Endpoint& server, uint32_t min_parts,
   if (before_remount) before_remount();
 
   const auto remount_start = std::chrono::steady_clock::now();
-  ASSERT_NO_FATAL_FAILURE(testing::RemountAndWaitForRecovery(mount, 90s));
+  ASSERT_NO_FATAL_FAILURE(RemountAndWaitForRecovery(mount, 90s));
   const double resume_seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - remount_start).count();
-  EXPECT_TRUE(testing::ReadJournal(mount.cache_dir()).empty()) << mount.Log();
+  EXPECT_TRUE(ReadJournal(mount.cache_dir()).empty()) << mount.Log();
 
   auto info = mount.store().HeadObject("big");
   ASSERT_TRUE(info.ok()) << info.status().ToString() << "\n" << mount.Log();
-  const uint32_t total = testing::PartsFor(entry->record, info->size);
-  const int resent = testing::CountUploadPartRequests(server, mount.bucket()) - server_parts;
+  const uint32_t total = PartsFor(entry->record, info->size);
+  const int resent = CountUploadPartRequests(server, mount.bucket()) - server_parts;
   std::printf(
       "[ResumeLarge] object %llu bytes in %u parts; the remount sent %d parts (%u not "
       "journaled at the kill, %d adopted); recovery done %.1f s after the remount\n",
@@ -112,7 +106,7 @@ void CrashAndResume(Mount& mount, const S3Endpoint& server, uint32_t min_parts,
   EXPECT_EQ(resent, static_cast<int>(total - journaled) - adopted) << mount.Log();
   EXPECT_EQ(info->etag.substr(info->etag.find('-') + 1), std::to_string(total)) << info->etag;
 
-  auto object_sha = testing::Sha256OfObject(mount.store(), "big");
+  auto object_sha = Sha256OfObject(mount.store(), "big");
   ASSERT_TRUE(object_sha.ok()) << object_sha.status().ToString();
   if (written && dd_bytes >= static_cast<int64_t>(kSize)) {
     EXPECT_EQ(info->size, kSize);
@@ -123,9 +117,9 @@ void CrashAndResume(Mount& mount, const S3Endpoint& server, uint32_t min_parts,
     std::printf("[ResumeLarge] dd had written only %lld bytes at the kill\n",
                 static_cast<long long>(dd_bytes));
     EXPECT_GT(info->size, 0u);
-    EXPECT_EQ(*object_sha, testing::Sha256OfFilePrefix(source.path, info->size));
+    EXPECT_EQ(*object_sha, Sha256OfFilePrefix(source.path, info->size));
   }
-  EXPECT_TRUE(testing::ProcessAlive(mount.pid())) << mount.Log();
+  EXPECT_TRUE(ProcessAlive(mount.pid())) << mount.Log();
 }
 
 // Natural lag: one upload thread against dd writing into a large cache.
@@ -143,10 +137,10 @@ TEST(ResumeLargeTest, OneGiBKilledWhileUploadsLag) {
 // The remount goes through the same proxy URL (the journal ties records to their
 // endpoint) with the faults disarmed.
 TEST(ResumeLargeTest, OneGiBKilledWithMostPartsPending) {
-  const S3Endpoint server = testing::SharedS3Server();
+  const S3Endpoint server = SharedS3Server();
   FaultProxy proxy(server.port);
   proxy.FailRequestsMatching({"PUT ", "partNumber="}, /*pass_first=*/16, 400, "InvalidRequest");
-  MountSpec spec = testing::MountSpecThroughProxy(server, proxy);
+  MountSpec spec = MountSpecThroughProxy(server, proxy);
   spec.options = {"upload_threads=1", "cache_size=2G", "retry_timeout=600"};
   Mount mount(spec);
   CrashAndResume(
@@ -161,4 +155,4 @@ TEST(ResumeLargeTest, OneGiBKilledWithMostPartsPending) {
 }
 
 }  // namespace
-}  // namespace partfs
+}  // namespace partfs::testing

@@ -7,53 +7,44 @@
 #include <vector>
 
 #include "gtest/gtest.h"
-#include "tests/fuse/resume_support.h"
-#include "tests/support/fault_proxy.h"
-#include "tests/support/mount_fixture.h"
-#include "tests/support/s3_test_server.h"
-#include "tests/support/temp_dir.h"
+#include "tests/support/resume_fixture.h"
+#include "tests/support/resume_support.h"
 
-namespace partfs {
+namespace partfs::testing {
 namespace {
 
 using namespace std::chrono_literals;
-using testing::ChildProcess;
-using testing::Mount;
-using testing::MountSpec;
-using testing::TempDir;
 
-constexpr uint64_t kMiB = 1 << 20;
 constexpr int kFiles = 8;
 
-TEST(ResumeParallelTest, EightWritersKilledAllRecovered) {
-  TempDir tmp("resume-parallel");
+class ResumeParallelTest : public ResumeFixture {
+ protected:
+  ResumeParallelTest() : ResumeFixture("resume-parallel") {}
+};
+
+TEST_F(ResumeParallelTest, EightWritersKilledAllRecovered) {
   std::vector<uint64_t> sizes;
   for (int i = 0; i < kFiles; ++i) {
     sizes.push_back(28 * kMiB + 4099 * (i + 1));  // 4 parts of 8 MiB, the last 4 MiB + a bit
-    testing::WriteUrandomFile(tmp.Sub("src" + std::to_string(i)), sizes[i]);
+    UrandomSource(sizes[i], "src" + std::to_string(i));
     ASSERT_FALSE(HasFatalFailure());
   }
   // One upload thread for 8 writers: parts queue up behind each other. Behind
   // a FaultProxy that refuses every CompleteMultipartUpload (503, retried), so
   // no file can complete before the kill, whatever the timing.
-  const testing::S3Endpoint server = testing::SharedS3Server();
-  testing::FaultProxy proxy(server.port);
-  proxy.FailRequestsMatching({"POST ", "uploadId="});
-  MountSpec spec = testing::MountSpecThroughProxy(server, proxy);
-  spec.options = {"upload_threads=1", "cache_size=1G"};
-  Mount mount(spec);
-  Status started = mount.Start();
-  ASSERT_TRUE(started.ok()) << started.ToString();
+  proxy_.FailRequestsMatching({"POST ", "uploadId="});
+  ASSERT_NO_FATAL_FAILURE(StartMountThroughProxy({"upload_threads=1", "cache_size=1G"}));
+  Mount& mount = *mount_;
 
   std::vector<std::unique_ptr<ChildProcess>> dds;
   for (int i = 0; i < kFiles; ++i) {
     const std::string n = std::to_string(i);
     dds.push_back(std::make_unique<ChildProcess>(
-        std::vector<std::string>{"dd", "if=" + tmp.Sub("src" + n), "of=" + mount.File("par-" + n),
+        std::vector<std::string>{"dd", "if=" + tmp_.Sub("src" + n), "of=" + mount.File("par-" + n),
                                  "bs=1M", "status=none"},
-        tmp.Sub("dd" + n + ".log")));
+        tmp_.Sub("dd" + n + ".log")));
   }
-  const bool written = testing::PollUntil(120s, [&] {
+  const bool written = PollUntil(120s, [&] {
     for (int i = 0; i < kFiles; ++i) {
       if (dds[i]->running() && dds[i]->BytesWritten() < static_cast<int64_t>(sizes[i])) {
         return false;
@@ -70,13 +61,13 @@ TEST(ResumeParallelTest, EightWritersKilledAllRecovered) {
   mount.Kill9();
   for (auto& dd : dds) dd->Wait(30s);
 
-  const auto entries = testing::ReadJournal(mount.cache_dir());
+  const auto entries = ReadJournal(mount.cache_dir());
   uint32_t journaled = 0, pending = 0;
   for (const auto& e : entries) {
     journaled += e.parts.size();
-    pending += testing::CachedParts(mount.cache_dir(), e.record.file_id).size();
+    pending += CachedParts(mount.cache_dir(), e.record.file_id).size();
   }
-  const int server_parts = testing::CountUploadPartRequests(server, mount.bucket());
+  const int server_parts = CountUploadPartRequests(server_, mount.bucket());
   std::printf(
       "[ResumeParallel] at the kill: %d dd still in write/close, %zu records, %u parts "
       "journaled, %u part files cached, server holds %d parts\n",
@@ -84,24 +75,24 @@ TEST(ResumeParallelTest, EightWritersKilledAllRecovered) {
   EXPECT_GT(pending, 0u) << "the kill came after every upload";
 
   // Remount through the same (now disarmed) proxy URL: records are tied to their endpoint.
-  proxy.PassThrough();
-  ASSERT_NO_FATAL_FAILURE(testing::RemountAndWaitForRecovery(mount, 60s));
-  EXPECT_TRUE(testing::ReadJournal(mount.cache_dir()).empty()) << mount.Log();
+  proxy_.PassThrough();
+  ASSERT_NO_FATAL_FAILURE(RemountAndWaitForRecovery(mount, 60s));
+  EXPECT_TRUE(ReadJournal(mount.cache_dir()).empty()) << mount.Log();
 
   for (int i = 0; i < kFiles; ++i) {
     const std::string key = "par-" + std::to_string(i);
-    auto sha = testing::Sha256OfObject(mount.store(), key);
+    auto sha = Sha256OfObject(mount.store(), key);
     ASSERT_TRUE(sha.ok()) << key << ": " << sha.status().ToString() << "\n" << mount.Log();
-    EXPECT_EQ(*sha, testing::Sha256OfFile(tmp.Sub("src" + std::to_string(i)))) << key;
+    EXPECT_EQ(*sha, Sha256OfFile(tmp_.Sub("src" + std::to_string(i)))) << key;
   }
-  const int resent = testing::CountUploadPartRequests(server, mount.bucket()) - server_parts;
+  const int resent = CountUploadPartRequests(server_, mount.bucket()) - server_parts;
   std::printf("[ResumeParallel] the remount sent %d parts (%d not on the server at the kill)\n",
               resent, static_cast<int>(kFiles * 4) - server_parts);
   // Every part not on the server is sent once; parts the server holds (journaled,
   // or finished just before the kill and adopted) are not.
   EXPECT_EQ(resent, kFiles * 4 - server_parts) << mount.Log();
-  EXPECT_TRUE(testing::ProcessAlive(mount.pid()));
+  EXPECT_TRUE(ProcessAlive(mount.pid()));
 }
 
 }  // namespace
-}  // namespace partfs
+}  // namespace partfs::testing

@@ -6,20 +6,15 @@
 #include <string>
 
 #include "gtest/gtest.h"
-#include "tests/fuse/resume_support.h"
 #include "tests/support/mount_fixture.h"
+#include "tests/support/resume_support.h"
 #include "tests/support/run_command.h"
 #include "tests/support/temp_dir.h"
 
-namespace partfs {
+namespace partfs::testing {
 namespace {
 
 using namespace std::chrono_literals;
-using testing::ChildProcess;
-using testing::Mount;
-using testing::RunCommand;
-using testing::ShellQuote;
-using testing::TempDir;
 
 constexpr uint64_t kMiB = 1 << 20;
 constexpr uint64_t kWritten = 44 * kMiB;  // 5 full 8 MiB parts + a 4 MiB tail
@@ -29,7 +24,7 @@ constexpr uint64_t kWritten = 44 * kMiB;  // 5 full 8 MiB parts + a 4 MiB tail
 // <parts_total> <bytes_cached> <last_error empty?>" for the first file.
 std::string StatusJsonSummary(const std::string& cache_dir) {
   auto r = RunCommand(std::string(PARTFS_BINARY) + " status --json --cache-dir " +
-                          ShellQuote(cache_dir) + " | " + testing::Python3() +
+                          ShellQuote(cache_dir) + " | " + Python3() +
                           " -c 'import json,sys; d=json.load(sys.stdin); f=d[\"files\"]; "
                           "print(len(f), d[\"mounted\"], *([f[0][k] for k in (\"key\", \"state\", "
                           "\"parts_uploaded\", \"parts_total\", \"bytes_cached\")] if f else []))'",
@@ -40,7 +35,7 @@ std::string StatusJsonSummary(const std::string& cache_dir) {
 
 TEST(ResumeStatusTest, StatusWhileWritingAfterCrashAndAfterRecovery) {
   TempDir tmp("resume-status");
-  testing::WriteUrandomFile(tmp.Sub("source"), kWritten);
+  WriteUrandomFile(tmp.Sub("source"), kWritten);
   ASSERT_FALSE(HasFatalFailure());
   Mount mount;
   Status started = mount.Start();
@@ -55,17 +50,17 @@ TEST(ResumeStatusTest, StatusWhileWritingAfterCrashAndAfterRecovery) {
                            "while view:\n"
                            "    view = view[os.write(fd, view[:1 << 20]):]\n"
                            "time.sleep(600)\n";
-  ChildProcess writer({testing::Python3(), script, tmp.Sub("source"), mount.File("growing")},
+  ChildProcess writer({Python3(), script, tmp.Sub("source"), mount.File("growing")},
                       tmp.Sub("writer.log"));
-  ASSERT_TRUE(testing::PollUntil(60s,
-                                 [&] {
-                                   auto e = testing::FindJournalEntry(mount.cache_dir(), "growing");
-                                   return writer.BytesWritten() >= static_cast<int64_t>(kWritten) &&
-                                          e && e->parts.size() == 5;
-                                 }))
+  ASSERT_TRUE(PollUntil(60s,
+                        [&] {
+                          auto e = FindJournalEntry(mount.cache_dir(), "growing");
+                          return writer.BytesWritten() >= static_cast<int64_t>(kWritten) && e &&
+                                 e->parts.size() == 5;
+                        }))
       << mount.Log() << writer.Output();
 
-  auto table = testing::PartfsStatus(mount.cache_dir(), false);
+  auto table = PartfsStatus(mount.cache_dir(), false);
   std::printf("[ResumeStatus] while writing:\n%s", table.output.c_str());
   EXPECT_EQ(table.exit_code, 0);
   EXPECT_NE(table.output.find("mounted (pid " + std::to_string(mount.pid()) + ")"),
@@ -80,7 +75,7 @@ TEST(ResumeStatusTest, StatusWhileWritingAfterCrashAndAfterRecovery) {
   mount.Kill9();
   writer.Kill();
   writer.Wait(30s);
-  table = testing::PartfsStatus(mount.cache_dir(), false);
+  table = PartfsStatus(mount.cache_dir(), false);
   std::printf("[ResumeStatus] after the crash:\n%s", table.output.c_str());
   EXPECT_EQ(table.exit_code, 0);
   EXPECT_NE(table.output.find("not mounted"), std::string::npos) << table.output;
@@ -89,15 +84,15 @@ TEST(ResumeStatusTest, StatusWhileWritingAfterCrashAndAfterRecovery) {
   EXPECT_EQ(StatusJsonSummary(mount.cache_dir()),
             "1 False growing writing 5 6 " + std::to_string(4 * kMiB) + "\n");
 
-  ASSERT_NO_FATAL_FAILURE(testing::RemountAndWaitForRecovery(mount, 60s));
-  table = testing::PartfsStatus(mount.cache_dir(), false);
+  ASSERT_NO_FATAL_FAILURE(RemountAndWaitForRecovery(mount, 60s));
+  table = PartfsStatus(mount.cache_dir(), false);
   EXPECT_NE(table.output.find("no uploads in flight"), std::string::npos) << table.output;
   EXPECT_EQ(StatusJsonSummary(mount.cache_dir()), "0 True\n");
   // The crashed write's bytes became the object.
-  auto sha = testing::Sha256OfObject(mount.store(), "growing");
+  auto sha = Sha256OfObject(mount.store(), "growing");
   ASSERT_TRUE(sha.ok()) << sha.status().ToString() << "\n" << mount.Log();
-  EXPECT_EQ(*sha, testing::Sha256OfFile(tmp.Sub("source")));
+  EXPECT_EQ(*sha, Sha256OfFile(tmp.Sub("source")));
 }
 
 }  // namespace
-}  // namespace partfs
+}  // namespace partfs::testing

@@ -8,6 +8,7 @@
 
 #include "cache/write_cache.h"
 #include "tests/integration/transfer_test_fixture.h"
+#include "tests/support/read_object.h"
 #include "tests/support/s3_test_server.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/test_data.h"
@@ -67,18 +68,7 @@ class CacheS3WriteTest : public ::testing::Test {
     ASSERT_TRUE(finished.ok()) << finished.ToString();
   }
 
-  std::string ReadObject(const std::string& key, uint64_t size) {
-    std::string buf(size, '\0');
-    uint64_t done = 0;
-    while (done < size) {
-      auto n = store_->GetObject(key, done, size - done, buf.data() + done);
-      EXPECT_TRUE(n.ok()) << n.status().ToString();
-      if (!n.ok() || *n == 0) break;
-      done += *n;
-    }
-    buf.resize(done);
-    return buf;
-  }
+  std::string Read(const std::string& key) { return ReadObjectOrError(*store_, key); }
 
   // The ETag S3 gives the object made of `data` cut by this test's schedule.
   static std::string ExpectedMultipartEtag(const std::string& data, uint64_t part) {
@@ -108,7 +98,7 @@ TEST_F(CacheS3WriteTest, SixtyFourMiBStreamedInFiveMiBParts) {
   EXPECT_EQ(info->size, data.size());
   EXPECT_EQ(info->etag, ExpectedMultipartEtag(data, 5 * kMiB));  // 12 x 5 MiB + 4 MiB
   EXPECT_EQ(info->user_metadata["mode"], "33188");
-  EXPECT_EQ(Sha256Hex(ReadObject("cache/big.bin", data.size())), Sha256Hex(data));
+  EXPECT_EQ(Sha256Hex(Read("cache/big.bin")), Sha256Hex(data));
   EXPECT_EQ(CountUploadPartRequests(endpoint_, bucket_), 13);
   EXPECT_TRUE(cache_->journal().ListFiles()->empty());
   EXPECT_EQ(cache_->CachedBytes(), 0u);
@@ -121,7 +111,7 @@ TEST_F(CacheS3WriteTest, SmallFileIsOnePutObject) {
   ASSERT_TRUE(info.ok()) << info.status().ToString();
   EXPECT_EQ(info->etag, HexEncode(Md5(data)));
   EXPECT_EQ(info->user_metadata["mode"], "33188");
-  EXPECT_EQ(ReadObject("cache/small.txt", data.size()), data);
+  EXPECT_EQ(Read("cache/small.txt"), data);
   EXPECT_EQ(CountUploadPartRequests(endpoint_, bucket_), 0);
 }
 
@@ -140,7 +130,7 @@ TEST_F(CacheS3WriteTest, OneByteLastPartNeverHitsEntityTooSmall) {
   auto info = store_->HeadObject("cache/tail.bin");
   ASSERT_TRUE(info.ok()) << info.status().ToString();
   EXPECT_EQ(info->etag, ExpectedMultipartEtag(data, 5 * kMiB));
-  EXPECT_EQ(ReadObject("cache/tail.bin", data.size()), data);
+  EXPECT_EQ(Read("cache/tail.bin"), data);
 }
 
 }  // namespace

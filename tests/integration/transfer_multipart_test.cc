@@ -12,6 +12,7 @@
 #include <gtest/gtest.h>
 
 #include "tests/integration/transfer_test_fixture.h"
+#include "tests/support/read_object.h"
 #include "tests/support/temp_dir.h"
 #include "transfer/hashing.h"
 
@@ -126,11 +127,10 @@ TEST_F(TransferMultipartTest, UploadListCompleteWithMetadata) {
   EXPECT_EQ(info->etag, expected);
   EXPECT_EQ(info->user_metadata, (UserMetadata{{"mode", "100600"}}));
 
-  std::string back(size, '\0');
-  auto n = store_->GetObject(key, 0, size, back.data());
-  ASSERT_TRUE(n.ok());
-  ASSERT_EQ(*n, size);
-  EXPECT_TRUE(back == file.Read(0, size));
+  auto back = ReadObject(*store_, key);
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  ASSERT_EQ(back->size(), size);
+  EXPECT_TRUE(*back == file.Read(0, size));
 
   // Completing again (a retry after a lost response, or after a crash)
   // succeeds because the object carries the expected ETag.
@@ -230,10 +230,9 @@ TEST_F(TransferMultipartTest, UploadPartCopyRange) {
   ASSERT_TRUE(p2.ok());
   auto etag = store_->CompleteMultipartUpload("assembled", *id, {{1, *c1}, p2->part}, "");
   ASSERT_TRUE(etag.ok()) << etag.status().ToString();
-  std::string back(5 * kMiB + 1000, '\0');
-  auto n = store_->GetObject("assembled", 0, back.size(), back.data());
-  ASSERT_TRUE(n.ok());
-  EXPECT_TRUE(back == file.Read(0, 5 * kMiB) + file.Read(100, 1000));
+  auto back = ReadObject(*store_, "assembled");
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  EXPECT_TRUE(*back == file.Read(0, 5 * kMiB) + file.Read(100, 1000));
 
   auto missing = store_->UploadPartCopy("assembled2", *id, 1, "no-such-source", 0, 10);
   EXPECT_FALSE(missing.ok());
@@ -285,15 +284,14 @@ TEST_F(TransferMultipartTest, HundredMegabytesFromFile) {
               100.0 / secs);
   EXPECT_EQ(*etag, MultipartEtag(md5s));
 
-  std::string back(size, '\0');
   const auto get_start = std::chrono::steady_clock::now();
-  auto n = store_->GetObject(key, 0, size, back.data());
+  auto back = ReadObject(*store_, key);
   const double get_secs =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - get_start).count();
-  ASSERT_TRUE(n.ok()) << n.status().ToString();
-  ASSERT_EQ(*n, size);
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  ASSERT_EQ(back->size(), size);
   std::printf("[transfer] 100 MiB GetObject: %.2f s, %.1f MiB/s\n", get_secs, 100.0 / get_secs);
-  EXPECT_EQ(Sha256Hex(back), Sha256Hex(file.Read(0, size)));
+  EXPECT_EQ(Sha256Hex(*back), Sha256Hex(file.Read(0, size)));
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <functional>
 #include <string>
 
 #include <gtest/gtest.h>
@@ -64,11 +65,41 @@ TEST_F(TransferRetryTest, SlowDownThenSuccess) {
   EXPECT_EQ(proxy_->faults_injected(), 5);
 }
 
-TEST_F(TransferRetryTest, InternalErrorThenSuccess) {
-  proxy_->FailNextRequests(1, 500, "InternalError");
-  EXPECT_TRUE(proxied_->HeadBucket().ok());
-  EXPECT_EQ(proxy_->faults_injected(), 1);
+// Transient faults the proxy injects, and a request that gets through them by retrying.
+struct TransientFaultCase {
+  const char* name;
+  std::function<void(FaultProxy&)> arm;
+  std::function<Status(ObjectStore&)> request;
+  int faults;
+};
+
+class TransferRetryTransientTest : public TransferRetryTest,
+                                   public ::testing::WithParamInterface<TransientFaultCase> {};
+
+TEST_P(TransferRetryTransientTest, SucceedsAfterTheFaults) {
+  GetParam().arm(*proxy_);
+  Status st = GetParam().request(*proxied_);
+  EXPECT_TRUE(st.ok()) << st.ToString();
+  EXPECT_EQ(proxy_->faults_injected(), GetParam().faults);
 }
+
+INSTANTIATE_TEST_SUITE_P(
+    Faults, TransferRetryTransientTest,
+    ::testing::Values(TransientFaultCase{"InternalErrorThenSuccess",
+                                         [](FaultProxy& proxy) {
+                                           proxy.FailNextRequests(1, 500, "InternalError");
+                                         },
+                                         [](ObjectStore& store) { return store.HeadBucket(); }, 1},
+                      TransientFaultCase{
+                          "CutConnectionsThenSuccess",
+                          [](FaultProxy& proxy) { proxy.CutNextConnections(2); },
+                          [](ObjectStore& store) {
+                            return store.PutObjectFromString("cut", "payload", {}).status();
+                          },
+                          2}),
+    [](const ::testing::TestParamInfo<TransientFaultCase>& info) {
+      return std::string(info.param.name);
+    });
 
 TEST_F(TransferRetryTest, PermanentSlowDownGivesUpBounded) {
   proxy_->FailAllRequests();
@@ -100,13 +131,6 @@ TEST_F(TransferRetryTest, TotalTimeBoundsRetries) {
   EXPECT_TRUE(s.IsUnavailable()) << s.ToString();
   EXPECT_LT(elapsed, std::chrono::milliseconds(2000));
   EXPECT_LT(proxy_->requests_seen(), 1000);
-}
-
-TEST_F(TransferRetryTest, CutConnectionsThenSuccess) {
-  proxy_->CutNextConnections(2);
-  auto etag = proxied_->PutObjectFromString("cut", "payload", {});
-  ASSERT_TRUE(etag.ok()) << etag.status().ToString();
-  EXPECT_EQ(proxy_->faults_injected(), 2);
 }
 
 TEST_F(TransferRetryTest, CutMidUploadResendsTheWholeBody) {

@@ -52,8 +52,9 @@
 #include <vector>
 
 #include "gtest/gtest.h"
-#include "tests/fuse/resume_support.h"
 #include "tests/support/mount_fixture.h"
+#include "tests/support/read_object.h"
+#include "tests/support/resume_support.h"
 #include "tests/support/s3_test_server.h"
 #include "tests/torture/torture_model.h"
 
@@ -382,23 +383,14 @@ void TortureRound::CheckBucket(ObjectStore& store) {
       Violate("unexpected object in the bucket: " + key);
       continue;
     }
-    auto info = store.HeadObject(key);
-    if (!info.ok()) {
-      Violate("HEAD " + key + " failed: " + info.status().ToString());
+    auto bytes = testing::ReadObject(store, key);
+    if (!bytes.ok()) {
+      Violate("reading " + key + " failed: " + bytes.status().ToString());
       continue;
     }
     Found f;
     f.present = true;
-    f.bytes.resize(info->size);
-    for (uint64_t offset = 0; offset < info->size;) {
-      auto n = store.GetObject(key, offset, info->size - offset, f.bytes.data() + offset);
-      if (!n.ok() || *n == 0) {
-        Violate("GET " + key + " failed at " + std::to_string(offset) + ": " +
-                (n.ok() ? std::string("short read") : n.status().ToString()));
-        break;
-      }
-      offset += *n;
-    }
+    f.bytes = std::move(*bytes);
     found[key] = std::move(f);
   }
   for (const Violation& v : model_.Check(found)) Violate(v.message);

@@ -1,10 +1,10 @@
 #include "tests/torture/torture_model.h"
 
-#include <openssl/evp.h>
-
 #include <algorithm>
 #include <cstring>
 #include <sstream>
+
+#include "transfer/hashing.h"
 
 namespace partfs::testing {
 
@@ -38,19 +38,6 @@ void FillContent(uint64_t key, uint64_t offset, char* buf, size_t len) {
     offset += take;
     len -= take;
   }
-}
-
-std::string Sha256Hex(const std::string& data) {
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned size = 0;
-  EVP_Digest(data.data(), data.size(), digest, &size, EVP_sha256(), nullptr);
-  static const char kDigits[] = "0123456789abcdef";
-  std::string out;
-  for (unsigned i = 0; i < size; ++i) {
-    out.push_back(kDigits[digest[i] >> 4]);
-    out.push_back(kDigits[digest[i] & 15]);
-  }
-  return out;
 }
 
 const char* OpTypeName(OpType type) {

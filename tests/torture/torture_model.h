@@ -24,8 +24,6 @@ namespace partfs::testing {
 uint64_t ContentKey(uint64_t seed, uint64_t op_id);
 // Bytes [offset, offset + len) of the content with `key` into `buf`.
 void FillContent(uint64_t key, uint64_t offset, char* buf, size_t len);
-// Lowercase hex SHA-256 of `data`.
-std::string Sha256Hex(const std::string& data);
 
 // One content written by a create/overwrite (the version id is the op id).
 struct Version {

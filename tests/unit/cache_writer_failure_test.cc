@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include "tests/support/read_object.h"
 #include "tests/unit/cache_writer_fixture.h"
 
 namespace partfs::testing {
@@ -44,7 +45,7 @@ TEST_F(CacheWriterFailureTest, BackpressureKeepsTheCacheWithinBudget) {
   EXPECT_GT(max_cached.load(), 0u);
   // 10 parts through a 2-part cache must have waited for several 30 ms uploads.
   EXPECT_GE(elapsed, std::chrono::milliseconds(90));
-  EXPECT_EQ(store_.ObjectData("bp"), data);
+  EXPECT_EQ(ReadObjectOrError(store_, "bp"), data);
   EXPECT_EQ(cache_->CachedBytes(), 0u);
 }
 
@@ -71,13 +72,13 @@ TEST_F(CacheWriterFailureTest, PermanentPartFailureKeepsDataAndRetriesOnFinish) 
   EXPECT_FALSE(Exists(PartPath(id, 1)));
   auto parts = cache_->journal().GetParts(id);
   EXPECT_EQ(parts->size(), 3u);  // 1, 3 and the tail 4 went through
-  EXPECT_FALSE(store_.ObjectData("flaky").has_value());
+  EXPECT_FALSE(ReadObject(store_, "flaky").ok());
   EXPECT_GE(cache_->CachedBytes(), kTestPart);
 
   store_.ClearFaults();
   Status second = w->Finish();
   ASSERT_TRUE(second.ok()) << second.ToString();
-  EXPECT_EQ(store_.ObjectData("flaky"), data);
+  EXPECT_EQ(ReadObjectOrError(store_, "flaky"), data);
   EXPECT_TRUE(cache_->journal().ListFiles()->empty());
   EXPECT_EQ(cache_->CachedBytes(), 0u);
 }
@@ -91,7 +92,7 @@ TEST_F(CacheWriterFailureTest, CompleteFailureIsRetried) {
   EXPECT_EQ(w->Finish().code(), Status::Code::kUnavailable);
   EXPECT_EQ(cache_->journal().ListFiles()->at(0).state, UploadState::kFailed);
   ASSERT_TRUE(w->Finish().ok());
-  EXPECT_EQ(store_.ObjectData("complete"), data);
+  EXPECT_EQ(ReadObjectOrError(store_, "complete"), data);
   EXPECT_EQ(store_.Calls(Op::kUploadPart), 3);  // no part sent twice
 }
 
@@ -105,7 +106,7 @@ TEST_F(CacheWriterFailureTest, PutObjectFailureKeepsTheSmallFile) {
   EXPECT_TRUE(Exists(PartPath(id, 1)));
   EXPECT_EQ(cache_->journal().GetFile(id)->state, UploadState::kFailed);
   ASSERT_TRUE(w->Finish().ok());
-  EXPECT_EQ(store_.ObjectData("small"), "data");
+  EXPECT_EQ(ReadObjectOrError(store_, "small"), "data");
 }
 
 TEST_F(CacheWriterFailureTest, CreateFailureFailsTheWriteThatNeedsIt) {
@@ -119,7 +120,7 @@ TEST_F(CacheWriterFailureTest, CreateFailureFailsTheWriteThatNeedsIt) {
   // Nothing of the failed write was accepted; the same write succeeds on retry.
   ASSERT_TRUE(w->Write(kTestPart, data.data() + kTestPart, kTestPart).ok());
   ASSERT_TRUE(w->Finish().ok());
-  EXPECT_EQ(store_.ObjectData("create"), data);
+  EXPECT_EQ(ReadObjectOrError(store_, "create"), data);
 }
 
 TEST_F(CacheWriterFailureTest, UnfinishedWriterLeavesRecordForRecovery) {
@@ -145,7 +146,7 @@ TEST_F(CacheWriterFailureTest, UnfinishedWriterLeavesRecordForRecovery) {
   EXPECT_EQ(cache_->CachedBytes(), 10u);
   ASSERT_TRUE(cache_->StartRecovery().ok());
   cache_->WaitForRecovery();
-  EXPECT_EQ(store_.ObjectData("abandoned"), data);
+  EXPECT_EQ(ReadObjectOrError(store_, "abandoned"), data);
   EXPECT_TRUE(cache_->journal().ListFiles()->empty());
   EXPECT_EQ(cache_->CachedBytes(), 0u);
 }

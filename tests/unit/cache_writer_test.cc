@@ -2,6 +2,7 @@
 // journal contents, positional rules (gaps, truncate, out-of-order writes).
 #include <gtest/gtest.h>
 
+#include "tests/support/read_object.h"
 #include "tests/unit/cache_writer_fixture.h"
 
 namespace partfs::testing {
@@ -32,7 +33,7 @@ TEST_F(CacheWriterTest, StreamsPartsWhileWritingAndCompletes) {
 
   ASSERT_TRUE(w->Finish().ok());
   EXPECT_TRUE(w->Finished());
-  EXPECT_EQ(store_.ObjectData("dir/big.bin"), data);
+  EXPECT_EQ(ReadObjectOrError(store_, "dir/big.bin"), data);
   EXPECT_EQ(store_.ObjectMetadata("dir/big.bin")->at("mode"), "33188");
   auto info = store_.HeadObject("dir/big.bin");
   ASSERT_TRUE(info.ok());
@@ -47,7 +48,7 @@ TEST_F(CacheWriterTest, EmptyFileIsOnePutObject) {
   OpenCache();
   auto w = Start("empty");
   ASSERT_TRUE(w->Finish().ok());
-  EXPECT_EQ(store_.ObjectData("empty"), "");
+  EXPECT_EQ(ReadObjectOrError(store_, "empty"), "");
   EXPECT_EQ(store_.Calls(Op::kPutObject), 1);
   EXPECT_EQ(store_.Calls(Op::kCreateMultipartUpload), 0);
   EXPECT_TRUE(cache_->journal().ListFiles()->empty());
@@ -60,7 +61,7 @@ TEST_F(CacheWriterTest, OneByteFileIsOnePutObjectWithMetadata) {
   ASSERT_TRUE(w->Write(0, "x", 1).ok());
   EXPECT_EQ(w->Size(), 1u);
   ASSERT_TRUE(w->Finish().ok());
-  EXPECT_EQ(store_.ObjectData("one"), "x");
+  EXPECT_EQ(ReadObjectOrError(store_, "one"), "x");
   EXPECT_EQ(store_.ObjectMetadata("one")->at("mtime"), "17");
   EXPECT_EQ(store_.Calls(Op::kCreateMultipartUpload), 0);
 }
@@ -71,7 +72,7 @@ TEST_F(CacheWriterTest, ExactlyOnePartIsStillOnePutObject) {
   std::string data = TestBytes(kTestPart);
   ASSERT_TRUE(WriteAll(*w, data).ok());
   ASSERT_TRUE(w->Finish().ok());
-  EXPECT_EQ(store_.ObjectData("exact"), data);
+  EXPECT_EQ(ReadObjectOrError(store_, "exact"), data);
   EXPECT_EQ(store_.Calls(Op::kPutObject), 1);
   EXPECT_EQ(store_.Calls(Op::kCreateMultipartUpload), 0);
 }
@@ -82,7 +83,7 @@ TEST_F(CacheWriterTest, OnePartPlusOneByteIsTwoParts) {
   std::string data = TestBytes(kTestPart + 1);
   ASSERT_TRUE(WriteAll(*w, data).ok());
   ASSERT_TRUE(w->Finish().ok());
-  EXPECT_EQ(store_.ObjectData("plus1"), data);
+  EXPECT_EQ(ReadObjectOrError(store_, "plus1"), data);
   EXPECT_EQ(store_.Calls(Op::kUploadPart), 2);
   EXPECT_EQ(store_.Calls(Op::kCompleteMultipartUpload), 1);
   EXPECT_EQ(store_.Calls(Op::kPutObject), 0);
@@ -125,7 +126,7 @@ TEST_F(CacheWriterTest, SyncMakesJournalSizeCurrent) {
   EXPECT_EQ(cache_->journal().GetFile(id)->size, data.size());
   EXPECT_EQ(cache_->journal().GetParts(id)->size(), 2u);  // every full handed-off part
   ASSERT_TRUE(w->Finish().ok());
-  EXPECT_EQ(store_.ObjectData("synced"), data);
+  EXPECT_EQ(ReadObjectOrError(store_, "synced"), data);
 }
 
 TEST_F(CacheWriterTest, WriteBeforeCurrentPartIsNotSupported) {
@@ -139,7 +140,7 @@ TEST_F(CacheWriterTest, WriteBeforeCurrentPartIsNotSupported) {
   auto s = w->Write(10, "zz", 2);
   EXPECT_EQ(s.status().code(), Status::Code::kNotSupported);
   ASSERT_TRUE(w->Finish().ok());
-  EXPECT_EQ(store_.ObjectData("seq"), data);
+  EXPECT_EQ(ReadObjectOrError(store_, "seq"), data);
 }
 
 TEST_F(CacheWriterTest, OutOfOrderWritesInsideAPartKeepCorrectMd5) {
@@ -151,7 +152,7 @@ TEST_F(CacheWriterTest, OutOfOrderWritesInsideAPartKeepCorrectMd5) {
   ASSERT_TRUE(w->Write(0, data.data(), 1000).ok());
   ASSERT_TRUE(w->Write(kTestPart, data.data() + kTestPart, data.size() - kTestPart).ok());
   ASSERT_TRUE(w->Finish().ok());  // the fake checks Content-MD5 of every part
-  EXPECT_EQ(store_.ObjectData("ooo"), data);
+  EXPECT_EQ(ReadObjectOrError(store_, "ooo"), data);
 }
 
 TEST_F(CacheWriterTest, GapsAreZeroFilled) {
@@ -164,7 +165,7 @@ TEST_F(CacheWriterTest, GapsAreZeroFilled) {
   ASSERT_TRUE(w->Write(3 * kTestPart, "tail!", 5).ok());  // skips parts 2 and 3 entirely
   EXPECT_EQ(w->Size(), data.size());
   ASSERT_TRUE(w->Finish().ok());
-  EXPECT_EQ(store_.ObjectData("sparse"), data);
+  EXPECT_EQ(ReadObjectOrError(store_, "sparse"), data);
   EXPECT_EQ(store_.Calls(Op::kUploadPart), 4);
 }
 
@@ -180,7 +181,7 @@ TEST_F(CacheWriterTest, TruncateWithinAndBeyondTheCurrentPart) {
   EXPECT_EQ(w->Size(), data.size());
   EXPECT_EQ(w->Truncate(10).code(), Status::Code::kNotSupported);
   ASSERT_TRUE(w->Finish().ok());
-  EXPECT_EQ(store_.ObjectData("trunc"), data);
+  EXPECT_EQ(ReadObjectOrError(store_, "trunc"), data);
 }
 
 TEST_F(CacheWriterTest, TruncateToZeroBeforeAnyUploadResets) {
@@ -192,7 +193,7 @@ TEST_F(CacheWriterTest, TruncateToZeroBeforeAnyUploadResets) {
   EXPECT_EQ(w->Size(), 0u);
   ASSERT_TRUE(w->Write(0, "fresh", 5).ok());
   ASSERT_TRUE(w->Finish().ok());
-  EXPECT_EQ(store_.ObjectData("reset"), "fresh");
+  EXPECT_EQ(ReadObjectOrError(store_, "reset"), "fresh");
   EXPECT_EQ(cache_->CachedBytes(), 0u);
 }
 
@@ -204,8 +205,8 @@ TEST_F(CacheWriterTest, RekeyBeforeCreateOnly) {
   EXPECT_EQ(w->Key(), "final");
   EXPECT_EQ(cache_->journal().ListFiles()->at(0).key, "final");
   ASSERT_TRUE(w->Finish().ok());
-  EXPECT_EQ(store_.ObjectData("final"), "hello");
-  EXPECT_FALSE(store_.ObjectData("tmp.partial").has_value());
+  EXPECT_EQ(ReadObjectOrError(store_, "final"), "hello");
+  EXPECT_FALSE(ReadObject(store_, "tmp.partial").ok());
 
   auto big = Start("big.partial");
   ASSERT_TRUE(WriteAll(*big, TestBytes(kTestPart + 1)).ok());
@@ -248,8 +249,8 @@ TEST_F(CacheWriterTest, UploadsRunInParallelAcrossTheSharedPool) {
   ASSERT_TRUE(WriteAll(*b, db).ok());
   ASSERT_TRUE(a->Finish().ok());
   ASSERT_TRUE(b->Finish().ok());
-  EXPECT_EQ(store_.ObjectData("a"), da);
-  EXPECT_EQ(store_.ObjectData("b"), db);
+  EXPECT_EQ(ReadObjectOrError(store_, "a"), da);
+  EXPECT_EQ(ReadObjectOrError(store_, "b"), db);
   EXPECT_GE(store_.MaxConcurrentUploads(), 2);
   EXPECT_LE(store_.MaxConcurrentUploads(), 3);
 }
@@ -286,7 +287,7 @@ TEST_F(CacheWriterTest, TruncateBelowTheSyncedSizeIsJournaledAtOnce) {
   ASSERT_TRUE(w->Truncate(kTestPart + 100).ok());
   EXPECT_EQ(cache_->journal().GetFile(id)->size, kTestPart + 100);
   ASSERT_TRUE(w->Finish().ok());
-  EXPECT_EQ(store_.ObjectData("shrink"), data.substr(0, kTestPart + 100));
+  EXPECT_EQ(ReadObjectOrError(store_, "shrink"), data.substr(0, kTestPart + 100));
 }
 
 }  // namespace
@@ -308,7 +309,7 @@ TEST_F(CacheWriterTest, MetadataChangedAfterCreateIsAppliedByOneCopyAfterComplet
   auto metadata = store_.ObjectMetadata("late-meta");
   ASSERT_TRUE(metadata.has_value());
   EXPECT_EQ((*metadata)["mtime"], "981173106");
-  EXPECT_EQ(store_.ObjectData("late-meta"), data);
+  EXPECT_EQ(ReadObjectOrError(store_, "late-meta"), data);
 }
 
 TEST_F(CacheWriterTest, UnchangedMetadataCostsNoCopy) {

@@ -389,10 +389,24 @@ TEST_F(CrashSafetyGenerationsTest, RenameRolledForwardAtMountKeepsANewerWriteOfT
   EXPECT_EQ(store_.ObjectData("m"), "old z");
 }
 
-// A rename left unfinished in a running mount (its EndRename failed after the
-// copy and the delete) is superseded by a newer write of its source: the next
-// mount must not move that new file to the rename's target.
-TEST_F(CrashSafetyGenerationsTest, UnfinishedRenameIsDroppedByANewerWriteOfItsSource) {
+// A rename of a to b left unfinished in a running mount (its EndRename failed)
+// is superseded by a newer write of one of its keys: the next mount must not
+// move the new file to the target (source rewritten; the copy and the delete
+// had happened) nor copy the old source over it (target rewritten; the copy
+// had failed).
+struct UnfinishedRenameCase {
+  const char* name;
+  bool copied;            // CopyObject + DeleteObject done before EndRename failed
+  const char* rewritten;  // the key written anew afterwards
+  const char* other;      // the other key, which must end up holding "old a"
+};
+
+class UnfinishedRenameTest : public CrashSafetyGenerationsTest,
+                             public ::testing::WithParamInterface<UnfinishedRenameCase> {};
+
+TEST_P(UnfinishedRenameTest, IsDroppedByANewerWrite) {
+  const UnfinishedRenameCase& c = GetParam();
+  const std::string new_bytes = std::string("new ") + c.rewritten;
   UseFaultyJournal();
   OpenCache();
   ASSERT_TRUE(store_.PutObjectFromString("a", "old a", {}).ok());
@@ -400,48 +414,31 @@ TEST_F(CrashSafetyGenerationsTest, UnfinishedRenameIsDroppedByANewerWriteOfItsSo
     auto guard = cache_->LockKeys("a", "b");
     auto id = cache_->BeginRename("a", "b");
     ASSERT_TRUE(id.ok());
-    ASSERT_TRUE(store_.CopyObject("a", "b", MetadataDirective::kCopy, {}).ok());
-    ASSERT_TRUE(store_.DeleteObject("a").ok());
+    if (c.copied) {
+      ASSERT_TRUE(store_.CopyObject("a", "b", MetadataDirective::kCopy, {}).ok());
+      ASSERT_TRUE(store_.DeleteObject("a").ok());
+    }
     faulty_->Fail(FaultyJournal::Method::kEndRename, Status::IOError("injected"), 1);
     ASSERT_FALSE(cache_->EndRename(*id).ok());
   }
   ASSERT_EQ(cache_->journal().ListRenames()->size(), 1u);
-  auto w = Start("a");  // a new file named a
-  ASSERT_TRUE(w->Write(0, "new a", 5).ok());
+  auto w = Start(c.rewritten);
+  ASSERT_TRUE(w->Write(0, new_bytes.data(), new_bytes.size()).ok());
   ASSERT_TRUE(w->Finish().ok());
   EXPECT_TRUE(cache_->journal().ListRenames()->empty());
   w.reset();
 
   RemountAndRecover();
-  EXPECT_EQ(store_.ObjectData("a"), "new a");
-  EXPECT_EQ(store_.ObjectData("b"), "old a");
+  EXPECT_EQ(store_.ObjectData(c.rewritten), new_bytes);
+  EXPECT_EQ(store_.ObjectData(c.other), "old a");
 }
 
-// The same on the target: the rename's copy and EndRename failed, then a new
-// file was written to the target: the next mount must not copy the old source
-// over it.
-TEST_F(CrashSafetyGenerationsTest, UnfinishedRenameIsDroppedByANewerWriteOfItsTarget) {
-  UseFaultyJournal();
-  OpenCache();
-  ASSERT_TRUE(store_.PutObjectFromString("a", "old a", {}).ok());
-  {
-    auto guard = cache_->LockKeys("a", "b");
-    auto id = cache_->BeginRename("a", "b");
-    ASSERT_TRUE(id.ok());
-    // CopyObject failed (rename() got EIO), and so did EndRename.
-    faulty_->Fail(FaultyJournal::Method::kEndRename, Status::IOError("injected"), 1);
-    ASSERT_FALSE(cache_->EndRename(*id).ok());
-  }
-  auto w = Start("b");
-  ASSERT_TRUE(w->Write(0, "new b", 5).ok());
-  ASSERT_TRUE(w->Finish().ok());
-  EXPECT_TRUE(cache_->journal().ListRenames()->empty());
-  w.reset();
-
-  RemountAndRecover();
-  EXPECT_EQ(store_.ObjectData("b"), "new b");
-  EXPECT_EQ(store_.ObjectData("a"), "old a");
-}
+INSTANTIATE_TEST_SUITE_P(CrashSafetyGenerationsTest, UnfinishedRenameTest,
+                         ::testing::Values(UnfinishedRenameCase{"OfItsSource", true, "a", "b"},
+                                           UnfinishedRenameCase{"OfItsTarget", false, "b", "a"}),
+                         [](const ::testing::TestParamInfo<UnfinishedRenameCase>& info) {
+                           return std::string(info.param.name);
+                         });
 
 // A rename whose CopyObject fails changes nothing: the target's pending version
 // is not retired and the source's pending version does not move.

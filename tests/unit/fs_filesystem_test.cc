@@ -9,6 +9,7 @@
 
 #include "gtest/gtest.h"
 #include "tests/support/fake_object_store.h"
+#include "tests/support/read_object.h"
 #include "tests/support/temp_dir.h"
 
 namespace partfs {
@@ -134,9 +135,9 @@ TEST_F(FsFilesystemTest, FileBeingWrittenIsListedWithWriterSize) {
   EXPECT_EQ(attr->st_size, 1000);
   EXPECT_EQ(attr->st_mode, S_IFREG | 0600u);
   EXPECT_EQ(attr->st_uid, 1u);
-  EXPECT_FALSE(store_.ObjectData("pre/w").has_value());
+  EXPECT_FALSE(ReadObject(store_, "pre/w").ok());
   ASSERT_TRUE(fs_->Flush(created->fh, ctx).ok());
-  EXPECT_EQ(store_.ObjectData("pre/w"), data);
+  EXPECT_EQ(ReadObjectOrError(store_, "pre/w"), data);
   // Writes after the completing flush fail with an I/O error.
   auto late = fs_->Write(created->fh, 1000, "x", 1, ctx);
   EXPECT_EQ(late.status().code(), Status::Code::kIOError);
@@ -154,10 +155,10 @@ TEST_F(FsFilesystemTest, FlushFromOtherProcessDoesNotComplete) {
   ASSERT_TRUE(created.ok());
   ASSERT_TRUE(fs_->Write(created->fh, 0, "ab", 2, writer).ok());
   ASSERT_TRUE(fs_->Flush(created->fh, other).ok());
-  EXPECT_FALSE(store_.ObjectData("pre/f").has_value());
+  EXPECT_FALSE(ReadObject(store_, "pre/f").ok());
   ASSERT_TRUE(fs_->Write(created->fh, 2, "cd", 2, writer).ok());
   ASSERT_TRUE(fs_->Flush(created->fh, writer).ok());
-  EXPECT_EQ(store_.ObjectData("pre/f"), "abcd");
+  EXPECT_EQ(ReadObjectOrError(store_, "pre/f"), "abcd");
   fs_->Release(created->fh);
 }
 
@@ -174,7 +175,7 @@ TEST_F(FsFilesystemTest, UploadFailureReachesFlushAndIsNotRetriedAtRelease) {
   EXPECT_TRUE(fs_->Release(created->fh).ok());
   EXPECT_EQ(store_.Calls(testing::FakeObjectStore::Op::kPutObject), puts);
   store_.ClearFaults();
-  EXPECT_FALSE(store_.ObjectData("pre/bad").has_value());
+  EXPECT_FALSE(ReadObject(store_, "pre/bad").ok());
 }
 
 TEST_F(FsFilesystemTest, LookupMissingIsNotFound) {
@@ -199,15 +200,15 @@ TEST_F(FsFilesystemTest, RenameAndUnlink) {
   WriteFile(kRoot, "a", "hello");
   Status renamed = fs_->Rename(kRoot, "a", kRoot, "b", RenameFlags{});
   ASSERT_TRUE(renamed.ok()) << renamed.ToString();
-  EXPECT_FALSE(store_.ObjectData("pre/a").has_value());
-  EXPECT_EQ(store_.ObjectData("pre/b"), "hello");
+  EXPECT_FALSE(ReadObject(store_, "pre/a").ok());
+  EXPECT_EQ(ReadObjectOrError(store_, "pre/b"), "hello");
   WriteFile(kRoot, "c", "c");
   EXPECT_EQ(fs_->Rename(kRoot, "b", kRoot, "c", RenameFlags{.no_replace = true}).code(),
             Status::Code::kAlreadyExists);
   EXPECT_EQ(fs_->Rename(kRoot, "b", kRoot, "c", RenameFlags{.exchange = true}).code(),
             Status::Code::kInvalidArgument);
   ASSERT_TRUE(fs_->Unlink(kRoot, "b").ok());
-  EXPECT_FALSE(store_.ObjectData("pre/b").has_value());
+  EXPECT_FALSE(ReadObject(store_, "pre/b").ok());
   auto dir = fs_->Mkdir(kRoot, "d", 0755, RequestContext{});
   ASSERT_TRUE(dir.ok());
   EXPECT_EQ(fs_->Rename(kRoot, "d", kRoot, "e", RenameFlags{}).code(), Status::Code::kCrossDevice);

@@ -132,68 +132,128 @@ TEST(FsOptionsTest, SessionTokenFromEnv) {
   EXPECT_EQ(c->session_token, "tok");
 }
 
-TEST(FsOptionsTest, ByteSizes) {
-  EXPECT_EQ(*ParseByteSize("123"), 123u);
-  EXPECT_EQ(*ParseByteSize("8k"), 8192u);
-  EXPECT_EQ(*ParseByteSize("8M"), 8u << 20);
-  EXPECT_EQ(*ParseByteSize("2G"), 2ull << 30);
-  EXPECT_EQ(*ParseByteSize("1T"), 1ull << 40);
-  EXPECT_FALSE(ParseByteSize("").ok());
-  EXPECT_FALSE(ParseByteSize("M").ok());
-  EXPECT_FALSE(ParseByteSize("8X").ok());
-  EXPECT_FALSE(ParseByteSize("-8M").ok());
-  EXPECT_FALSE(ParseByteSize("0").ok());
-  EXPECT_FALSE(ParseByteSize("99999999999999999999").ok());
-  EXPECT_FALSE(ParseByteSize("16777216T").ok());
+// A byte size and its value; 0: rejected.
+struct ByteSizeCase {
+  const char* name;
+  const char* text;
+  uint64_t bytes;
+};
+
+class FsOptionsByteSizeTest : public ::testing::TestWithParam<ByteSizeCase> {};
+
+TEST_P(FsOptionsByteSizeTest, Parses) {
+  auto parsed = ParseByteSize(GetParam().text);
+  if (GetParam().bytes == 0) {
+    EXPECT_FALSE(parsed.ok()) << "accepted: " << *parsed;
+  } else {
+    ASSERT_TRUE(parsed.ok()) << parsed.status().ToString();
+    EXPECT_EQ(*parsed, GetParam().bytes);
+  }
 }
 
-TEST(FsOptionsTest, BadArguments) {
-  ExpectError({}, "expected BUCKET[:/prefix] and MOUNTPOINT");
-  ExpectError({"bkt"}, "got 1 argument");
-  ExpectError({"bkt", "/mnt", "/extra"}, "got 3 argument");
-  ExpectError({"bkt", "/mnt", "-x"}, "unknown argument '-x'");
-  ExpectError({"bkt", "/mnt", "-o"}, "option -o needs a value");
-  ExpectError({"Bad_Bucket", "/mnt"}, "bucket name 'Bad_Bucket'");
-  ExpectError({"ab", "/mnt"}, "3 to 63 characters");
-  ExpectError({"-bkt-", "/mnt"}, "unknown argument");
-  ExpectError({"bkt.", "/mnt"}, "start and end with a letter or digit");
-  ExpectError({"bkt:prefix", "/mnt"}, "must start with '/'");
-  ExpectError({"bkt:/a//b", "/mnt"}, "empty path component");
+INSTANTIATE_TEST_SUITE_P(Sizes, FsOptionsByteSizeTest,
+                         ::testing::ValuesIn(std::vector<ByteSizeCase>{
+                             {"Plain", "123", 123u},
+                             {"Kibibytes", "8k", 8192u},
+                             {"Mebibytes", "8M", 8u << 20},
+                             {"Gibibytes", "2G", 2ull << 30},
+                             {"Tebibytes", "1T", 1ull << 40},
+                             {"Empty", "", 0},
+                             {"UnitOnly", "M", 0},
+                             {"UnknownUnit", "8X", 0},
+                             {"Negative", "-8M", 0},
+                             {"Zero", "0", 0},
+                             {"Overflow", "99999999999999999999", 0},
+                             {"OverflowAfterUnit", "16777216T", 0},
+                         }),
+                         [](const ::testing::TestParamInfo<ByteSizeCase>& info) {
+                           return std::string(info.param.name);
+                         });
+
+// A command line the parser must reject, and words its message must contain.
+struct RejectCase {
+  const char* name;
+  std::vector<std::string> args;
+  const char* needle;
+};
+
+class FsOptionsRejectTest : public ::testing::TestWithParam<RejectCase> {};
+
+TEST_P(FsOptionsRejectTest, FailsWithOneLineMessage) {
+  ExpectError(GetParam().args, GetParam().needle);
 }
 
-TEST(FsOptionsTest, BadOptions) {
-  ExpectError({"bkt", "/mnt", "-o", "bogus=1"}, "unknown option 'bogus'");
-  ExpectError({"bkt", "/mnt", "-o", "allow_other,,uid=1"}, "empty option");
-  ExpectError({"bkt", "/mnt", "-o", "endpoint=ftp://x"}, "must start with http:// or https://");
-  ExpectError({"bkt", "/mnt", "-o", "endpoint=http://"}, "has no host");
-  ExpectError({"bkt", "/mnt", "-o", "endpoint"}, "option endpoint needs a value");
-  ExpectError({"bkt", "/mnt", "-o", "provider=gcs"}, "unknown provider 'gcs'");
-  ExpectError({"bkt", "/mnt", "-o", "path_style,virtual_host"}, "exclude each other");
-  ExpectError({"bkt", "/mnt", "-o", "path_style=1"}, "takes no value");
-  ExpectError({"bkt", "/mnt", "-o", "cache_dir=rel/dir"}, "must be an absolute path");
-  ExpectError({"bkt", "/mnt", "-o", "cache_size=lots"}, "option cache_size");
-  ExpectError({"bkt", "/mnt", "-o", "part_size=1M"}, "below the provider's minimum part size");
-  ExpectError({"bkt", "/mnt", "-o", "part_size=6G"}, "above the provider's maximum part size");
-  ExpectError({"bkt", "/mnt", "-o", "cache_size=8M"}, "at least twice part_size");
-  ExpectError({"bkt", "/mnt", "-o", "upload_threads=0"}, "between 1 and 64");
-  ExpectError({"bkt", "/mnt", "-o", "upload_threads=65"}, "between 1 and 64");
-  ExpectError({"bkt", "/mnt", "-o", "upload_threads=x"}, "is not a number");
-  ExpectError({"bkt", "/mnt", "-o", "umask=999"}, "is not an octal number");
-  ExpectError({"bkt", "/mnt", "-o", "umask=1777"}, "between 000 and 777");
-  ExpectError({"bkt", "/mnt", "-o", "uid=-1"}, "is not a number");
-  ExpectError({"bkt", "/mnt", "-o", "retry_timeout=0"}, "retry_timeout must be between");
-  ExpectError({"bkt", "/mnt", "-o", "allow_other=yes"}, "takes no value");
-  ExpectError({"bkt", "/mnt", "-o", "region="}, "option region needs a value");
-  ExpectError({"bkt", "/mnt", "-o", "virtual_host=1"}, "option virtual_host takes no value");
-  ExpectError({"bkt", "/mnt", "-o", "part_size=big"}, "option part_size");
-  ExpectError({"bkt", "/mnt", "-o", "uid"}, "option uid needs a value");
-  ExpectError({"bkt", "/mnt", "-o", "uid=4294967295"}, "option uid: value out of range");
-  ExpectError({"bkt", "/mnt", "-o", "gid=x"}, "option gid: 'x' is not a number");
-  ExpectError({"bkt", "/mnt", "-o", "retry_timeout=86401"}, "retry_timeout must be between");
-  ExpectError({"bkt", "/mnt", "-o", "credentials_file"}, "option credentials_file needs a value");
-  ExpectError({"bkt", "/mnt", "-o", "log_file="}, "option log_file needs a value");
-  ExpectError({"bkt", "/mnt", "-o", "log_file=rel.log"}, "must be an absolute path");
-}
+INSTANTIATE_TEST_SUITE_P(
+    BadArgumentsAndOptions, FsOptionsRejectTest,
+    ::testing::ValuesIn(std::vector<RejectCase>{
+        {"NoArguments", {}, "expected BUCKET[:/prefix] and MOUNTPOINT"},
+        {"OneArgument", {"bkt"}, "got 1 argument"},
+        {"ThreeArguments", {"bkt", "/mnt", "/extra"}, "got 3 argument"},
+        {"UnknownFlag", {"bkt", "/mnt", "-x"}, "unknown argument '-x'"},
+        {"DashOWithoutValue", {"bkt", "/mnt", "-o"}, "option -o needs a value"},
+        {"UppercaseBucket", {"Bad_Bucket", "/mnt"}, "bucket name 'Bad_Bucket'"},
+        {"ShortBucket", {"ab", "/mnt"}, "3 to 63 characters"},
+        {"BucketLikeAFlag", {"-bkt-", "/mnt"}, "unknown argument"},
+        {"BucketEndingInADot", {"bkt.", "/mnt"}, "start and end with a letter or digit"},
+        {"PrefixWithoutSlash", {"bkt:prefix", "/mnt"}, "must start with '/'"},
+        {"EmptyPathComponent", {"bkt:/a//b", "/mnt"}, "empty path component"},
+        {"UnknownOption", {"bkt", "/mnt", "-o", "bogus=1"}, "unknown option 'bogus'"},
+        {"EmptyOption", {"bkt", "/mnt", "-o", "allow_other,,uid=1"}, "empty option"},
+        {"FtpEndpoint",
+         {"bkt", "/mnt", "-o", "endpoint=ftp://x"},
+         "must start with http:// or https://"},
+        {"EndpointWithoutHost", {"bkt", "/mnt", "-o", "endpoint=http://"}, "has no host"},
+        {"EndpointWithoutValue",
+         {"bkt", "/mnt", "-o", "endpoint"},
+         "option endpoint needs a value"},
+        {"UnknownProvider", {"bkt", "/mnt", "-o", "provider=gcs"}, "unknown provider 'gcs'"},
+        {"PathStyleAndVirtualHost",
+         {"bkt", "/mnt", "-o", "path_style,virtual_host"},
+         "exclude each other"},
+        {"PathStyleWithValue", {"bkt", "/mnt", "-o", "path_style=1"}, "takes no value"},
+        {"RelativeCacheDir",
+         {"bkt", "/mnt", "-o", "cache_dir=rel/dir"},
+         "must be an absolute path"},
+        {"CacheSizeNotASize", {"bkt", "/mnt", "-o", "cache_size=lots"}, "option cache_size"},
+        {"PartSizeBelowMinimum",
+         {"bkt", "/mnt", "-o", "part_size=1M"},
+         "below the provider's minimum part size"},
+        {"PartSizeAboveMaximum",
+         {"bkt", "/mnt", "-o", "part_size=6G"},
+         "above the provider's maximum part size"},
+        {"CacheSizeBelowTwoParts",
+         {"bkt", "/mnt", "-o", "cache_size=8M"},
+         "at least twice part_size"},
+        {"ZeroUploadThreads", {"bkt", "/mnt", "-o", "upload_threads=0"}, "between 1 and 64"},
+        {"TooManyUploadThreads", {"bkt", "/mnt", "-o", "upload_threads=65"}, "between 1 and 64"},
+        {"UploadThreadsNotANumber", {"bkt", "/mnt", "-o", "upload_threads=x"}, "is not a number"},
+        {"UmaskNotOctal", {"bkt", "/mnt", "-o", "umask=999"}, "is not an octal number"},
+        {"UmaskTooLarge", {"bkt", "/mnt", "-o", "umask=1777"}, "between 000 and 777"},
+        {"NegativeUid", {"bkt", "/mnt", "-o", "uid=-1"}, "is not a number"},
+        {"ZeroRetryTimeout",
+         {"bkt", "/mnt", "-o", "retry_timeout=0"},
+         "retry_timeout must be between"},
+        {"AllowOtherWithValue", {"bkt", "/mnt", "-o", "allow_other=yes"}, "takes no value"},
+        {"EmptyRegion", {"bkt", "/mnt", "-o", "region="}, "option region needs a value"},
+        {"VirtualHostWithValue",
+         {"bkt", "/mnt", "-o", "virtual_host=1"},
+         "option virtual_host takes no value"},
+        {"PartSizeNotASize", {"bkt", "/mnt", "-o", "part_size=big"}, "option part_size"},
+        {"UidWithoutValue", {"bkt", "/mnt", "-o", "uid"}, "option uid needs a value"},
+        {"UidOutOfRange",
+         {"bkt", "/mnt", "-o", "uid=4294967295"},
+         "option uid: value out of range"},
+        {"GidNotANumber", {"bkt", "/mnt", "-o", "gid=x"}, "option gid: 'x' is not a number"},
+        {"RetryTimeoutTooLong",
+         {"bkt", "/mnt", "-o", "retry_timeout=86401"},
+         "retry_timeout must be between"},
+        {"CredentialsFileWithoutValue",
+         {"bkt", "/mnt", "-o", "credentials_file"},
+         "option credentials_file needs a value"},
+        {"EmptyLogFile", {"bkt", "/mnt", "-o", "log_file="}, "option log_file needs a value"},
+        {"RelativeLogFile", {"bkt", "/mnt", "-o", "log_file=rel.log"}, "must be an absolute path"},
+    }),
+    [](const ::testing::TestParamInfo<RejectCase>& info) { return std::string(info.param.name); });
 
 TEST(FsOptionsTest, UsageListsEveryOption) {
   const std::string usage = MountUsage();

@@ -3,6 +3,7 @@
 #include <chrono>
 #include <string>
 
+#include "tests/support/read_object.h"
 #include "tests/unit/recovery_fixture.h"
 
 namespace partfs::testing {
@@ -55,13 +56,13 @@ TEST_F(RecoveryPendingTest, EachKeyIsPendingUntilItsOwnRecordIsResumed) {
   // while "dir/c" (two more slow parts) is still pending.
   cache->WaitForRecoveryOf("dir/a", std::chrono::seconds(30));
   EXPECT_FALSE(cache->RecoveryPendingFor("dir/a"));
-  EXPECT_TRUE(fake_.ObjectData("dir/a") == data_a);
+  EXPECT_TRUE(ReadObjectOrError(fake_, "dir/a") == data_a);
   EXPECT_TRUE(cache->RecoveryPendingFor("dir/c"));
-  EXPECT_FALSE(fake_.ObjectData("dir/c").has_value());
+  EXPECT_FALSE(testing::ReadObject(fake_, "dir/c").ok());
 
   cache->WaitForRecoveryOf("dir/c", std::chrono::seconds(30));
   EXPECT_FALSE(cache->RecoveryPendingFor("dir/c"));
-  EXPECT_TRUE(fake_.ObjectData("dir/c") == data_c);
+  EXPECT_TRUE(ReadObjectOrError(fake_, "dir/c") == data_c);
   cache->WaitForRecovery();
   EXPECT_TRUE(cache->journal().ListFiles()->empty());
 }
@@ -78,7 +79,7 @@ TEST_F(RecoveryPendingTest, TransientlyFailedRecoveryStaysPendingUntilItsRetryLa
   ASSERT_TRUE(cache->StartRecovery().ok());
   cache->WaitForRecovery();
   EXPECT_TRUE(cache->RecoveryPendingFor("gone"));
-  EXPECT_FALSE(fake_.ObjectData("gone").has_value());
+  EXPECT_FALSE(testing::ReadObject(fake_, "gone").ok());
   auto record = cache->RecoveringRecord("gone");
   ASSERT_TRUE(record.has_value());
   EXPECT_GE(record->retries, 1u) << "the retry is journaled (partfs status shows it)";
@@ -86,7 +87,7 @@ TEST_F(RecoveryPendingTest, TransientlyFailedRecoveryStaysPendingUntilItsRetryLa
   fake_.ClearFaults();
   cache->WaitForRecoveryOf("gone", std::chrono::seconds(30));
   EXPECT_FALSE(cache->RecoveryPendingFor("gone"));
-  EXPECT_TRUE(fake_.ObjectData("gone") == data);
+  EXPECT_TRUE(ReadObjectOrError(fake_, "gone") == data);
   EXPECT_TRUE(cache->journal().ListFiles()->empty());
   EXPECT_EQ(cache->RetriesPending(), 0u);
 }
@@ -100,7 +101,7 @@ TEST_F(RecoveryPendingTest, WritesOfANewMountAreNeverPending) {
   EXPECT_FALSE(cache->RecoveryPendingFor("fresh"));
   ASSERT_TRUE((*writer)->Write(0, "hello", 5).ok());
   ASSERT_TRUE((*writer)->Finish().ok());
-  EXPECT_TRUE(fake_.ObjectData("fresh") == "hello");
+  EXPECT_TRUE(ReadObjectOrError(fake_, "fresh") == "hello");
   writer->reset();
   cache->WaitForRecovery();
 }

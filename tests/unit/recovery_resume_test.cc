@@ -1,96 +1,25 @@
-// RecoveryRunner::ResumeFile on journal + part-file states a crashed writer leaves.
+// RecoveryRunner::ResumeFile on journal + part-file states a crashed writer
+// leaves, on the fake store: the cases shared with the integration tier
+// (tests/shared/recovery_resume_cases.cc) and those that need the fake's
+// counters or fault injection.
 #include <gtest/gtest.h>
 
 #include "cache/recovery.h"
+#include "tests/shared/recovery_resume_cases.h"
 #include "tests/unit/recovery_fixture.h"
 
 namespace partfs::testing {
 namespace {
 
+INSTANTIATE_TEST_SUITE_P(Unit, RecoveryResumeCases,
+                         ::testing::Values(RecoveryBackendParam{"FakeStore",
+                                                                &MakeFakeRecoveryBackend}),
+                         RecoveryBackendName);
+
 using RecoveryResumeTest = RecoveryFixture;
 
 // 3 full parts + a 1 MiB tail.
 constexpr uint64_t kFileSize = 3 * kRecPartSize + (1 << 20);
-
-TEST_F(RecoveryResumeTest, UploadsOnlyTheMissingParts) {
-  const std::string data = TestBytes(kFileSize, 1);
-  const std::string upload = Create("dir/a.bin");
-  const uint64_t id = NewRecord("dir/a.bin", upload);
-  UploadedPart(id, "dir/a.bin", upload, 1, PartBytes(data, 1));
-  UploadedPart(id, "dir/a.bin", upload, 2, PartBytes(data, 2));
-  CachedPart(id, 3, PartBytes(data, 3));
-  CachedPart(id, 4, PartBytes(data, 4));
-
-  RecoveryRunner runner = MakeRunner();
-  ASSERT_TRUE(runner.ResumeFile(id).ok());
-  FileRecoveryResult result = runner.LastResult(id);
-  EXPECT_EQ(result.outcome, RecoveryOutcome::kCompleted);
-  EXPECT_EQ(result.parts_resent, 2u);
-  EXPECT_EQ(store_.upload_parts.load(), 2);
-  EXPECT_EQ(store_.completes.load(), 1);
-  EXPECT_TRUE(ReadObject("dir/a.bin") == data);
-  EXPECT_FALSE(journal_->GetFile(id).ok());
-  EXPECT_FALSE(Exists(layout_.FileDir(id)));
-  auto info = fake_.HeadObject("dir/a.bin");
-  ASSERT_TRUE(info.ok());
-  EXPECT_EQ(info->user_metadata["mode"], "33188");
-}
-
-TEST_F(RecoveryResumeTest, ResendsNothingWhenEveryPartWasUploaded) {
-  const std::string data = TestBytes(kFileSize, 2);
-  const std::string upload = Create("b");
-  const uint64_t id = NewRecord("b", upload, UploadState::kPendingComplete, kFileSize);
-  for (uint32_t n = 1; n <= 4; ++n) UploadedPart(id, "b", upload, n, PartBytes(data, n));
-
-  RecoveryRunner runner = MakeRunner();
-  ASSERT_TRUE(runner.ResumeFile(id).ok());
-  EXPECT_EQ(runner.LastResult(id).outcome, RecoveryOutcome::kCompleted);
-  EXPECT_EQ(store_.upload_parts.load(), 0);
-  EXPECT_EQ(store_.completes.load(), 1);
-  EXPECT_TRUE(ReadObject("b") == data);
-}
-
-TEST_F(RecoveryResumeTest, DetectsCompletedButNotJournaledByEtag) {
-  const std::string data = TestBytes(kFileSize, 3);
-  const std::string upload = Create("c");
-  const uint64_t id = NewRecord("c", upload, UploadState::kPendingComplete, kFileSize);
-  std::vector<CompletedPart> parts;
-  for (uint32_t n = 1; n <= 4; ++n) {
-    UploadedPart(id, "c", upload, n, PartBytes(data, n));
-    parts.push_back({n, HexEncode(Md5(PartBytes(data, n)))});
-  }
-  // Crash between Complete and DeleteFile.
-  ASSERT_TRUE(fake_.CompleteMultipartUpload("c", upload, parts, "").ok());
-
-  RecoveryRunner runner = MakeRunner();
-  ASSERT_TRUE(runner.ResumeFile(id).ok());
-  EXPECT_EQ(runner.LastResult(id).outcome, RecoveryOutcome::kAlreadyCompleted);
-  EXPECT_EQ(store_.upload_parts.load(), 0);
-  EXPECT_EQ(store_.completes.load(), 0);
-  EXPECT_EQ(store_.lists.load(), 0);  // decided by HEAD, not by ListParts
-  EXPECT_FALSE(journal_->GetFile(id).ok());
-  EXPECT_TRUE(ReadObject("c") == data);
-}
-
-TEST_F(RecoveryResumeTest, AdoptsServerPartUnknownToJournalWhenMd5Matches) {
-  const std::string data = TestBytes(kFileSize, 4);
-  const std::string upload = Create("d");
-  const uint64_t id = NewRecord("d", upload);
-  UploadedPart(id, "d", upload, 1, PartBytes(data, 1));
-  // Part 2 reached the server but the crash came before PutPart: file still cached.
-  UploadToServer("d", upload, 2, PartBytes(data, 2));
-  CachedPart(id, 2, PartBytes(data, 2));
-  CachedPart(id, 3, PartBytes(data, 3));
-  CachedPart(id, 4, PartBytes(data, 4));
-
-  RecoveryRunner runner = MakeRunner();
-  ASSERT_TRUE(runner.ResumeFile(id).ok());
-  FileRecoveryResult result = runner.LastResult(id);
-  EXPECT_EQ(result.parts_adopted, 1u);
-  EXPECT_EQ(result.parts_resent, 2u);
-  EXPECT_EQ(store_.upload_parts.load(), 2);
-  EXPECT_TRUE(ReadObject("d") == data);
-}
 
 TEST_F(RecoveryResumeTest, ResendsServerPartWhoseMd5DiffersFromTheCache) {
   const std::string data = TestBytes(kFileSize, 5);
@@ -143,38 +72,6 @@ TEST_F(RecoveryResumeTest, LeavesForeignBucketRecordUntouched) {
   EXPECT_EQ(record->state, UploadState::kWriting);
   EXPECT_EQ(record->bucket, "another-bucket");
   EXPECT_TRUE(Exists(layout_.PartPath(id, 1)));
-}
-
-TEST_F(RecoveryResumeTest, UploadAbortedBehindOurBackFailsAndMovesDataAside) {
-  const std::string data = TestBytes(kFileSize, 8);
-  const std::string upload = Create("h");
-  const uint64_t id = NewRecord("h", upload);
-  UploadedPart(id, "h", upload, 1, PartBytes(data, 1));
-  CachedPart(id, 2, PartBytes(data, 2));
-  CachedPart(id, 3, PartBytes(data, 3));
-  ASSERT_TRUE(fake_.AbortMultipartUpload("h", upload).ok());
-
-  RecoveryRunner runner = MakeRunner();
-  Status st = runner.ResumeFile(id);
-  EXPECT_FALSE(st.ok());
-  EXPECT_EQ(runner.LastResult(id).outcome, RecoveryOutcome::kFailed);
-  EXPECT_EQ(store_.completes.load(), 0);
-  EXPECT_FALSE(fake_.HeadObject("h").ok());
-  auto record = journal_->GetFile(id);
-  ASSERT_TRUE(record.ok());
-  EXPECT_EQ(record->state, UploadState::kFailed);
-  EXPECT_NE(record->last_error.find("no longer exists"), std::string::npos) << record->last_error;
-  const std::string lost = layout_.LostFoundDir() + "/" + std::to_string(id);
-  EXPECT_TRUE(Exists(lost + "/part-2"));
-  EXPECT_TRUE(Exists(lost + "/part-3"));
-  EXPECT_TRUE(Exists(lost + "/RECORD.txt"));
-  EXPECT_FALSE(Exists(layout_.FileDir(id)));
-
-  // A second run leaves it alone.
-  RecoveryRunner again = MakeRunner();
-  EXPECT_TRUE(again.ResumeFile(id).ok());
-  EXPECT_EQ(again.LastResult(id).outcome, RecoveryOutcome::kSkipped);
-  EXPECT_TRUE(Exists(lost + "/part-2"));
 }
 
 TEST_F(RecoveryResumeTest, AbortedUploadWithAllDataCachedStartsANewUpload) {
@@ -326,34 +223,6 @@ TEST_F(RecoveryResumeTest, TransientFailureKeepsDataInPlaceForTheNextMount) {
   RecoveryRunner runner = MakeRunner();
   ASSERT_TRUE(runner.ResumeFile(id).ok());
   EXPECT_TRUE(ReadObject("n") == data);
-}
-
-TEST_F(RecoveryResumeTest, ResumeAllRecoversManyFilesAndTheNewestWriteOfAKeyWins) {
-  std::vector<std::string> datas;
-  for (uint32_t i = 0; i < 8; ++i) {
-    const std::string key = "many/" + std::to_string(i);
-    datas.push_back(TestBytes(2 * kRecPartSize + 777 * (i + 1), 100 + i));
-    const std::string upload = Create(key);
-    const uint64_t id = NewRecord(key, upload);
-    UploadedPart(id, key, upload, 1, PartBytes(datas[i], 1));
-    CachedPart(id, 2, PartBytes(datas[i], 2));
-    CachedPart(id, 3, PartBytes(datas[i], 3));
-  }
-  // Two crashed writes of one key: the later record must land last.
-  const std::string old_data = TestBytes(3000, 200), new_data = TestBytes(4000, 201);
-  CachedPart(NewRecord("same"), 1, old_data);
-  CachedPart(NewRecord("same"), 1, new_data);
-
-  RecoveryRunner runner = MakeRunner();
-  RecoveryReport report = runner.ResumeAll(4);
-  EXPECT_EQ(report.files_seen, 10u);
-  EXPECT_EQ(report.files_completed, 10u);
-  EXPECT_EQ(report.parts_resent, 16u);
-  for (uint32_t i = 0; i < 8; ++i) {
-    EXPECT_TRUE(ReadObject("many/" + std::to_string(i)) == datas[i]) << i;
-  }
-  EXPECT_TRUE(ReadObject("same") == new_data);
-  EXPECT_TRUE(journal_->ListFiles()->empty());
 }
 
 }  // namespace

@@ -1,5 +1,8 @@
 #include "transfer/s3_error.h"
 
+#include <string>
+#include <vector>
+
 #include <gtest/gtest.h>
 
 #include "tests/support/test_data.h"
@@ -71,30 +74,40 @@ TEST(TransferS3ErrorTest, MultipartErrorsAreInvalidArgumentWithClearText) {
   EXPECT_EQ(order.code(), Code::kInvalidArgument);
 }
 
-TEST(TransferS3ErrorTest, TransientErrorsAreUnavailable) {
-  EXPECT_EQ(MapS3Error("Op", "r", 503, "<Error><Code>SlowDown</Code></Error>").code(),
-            Code::kUnavailable);
-  EXPECT_EQ(MapS3Error("Op", "r", 400, "<Error><Code>RequestTimeout</Code></Error>").code(),
-            Code::kUnavailable);
-  EXPECT_EQ(MapS3Error("Op", "r", 200, "<Error><Code>InternalError</Code></Error>").code(),
-            Code::kUnavailable);
-  EXPECT_EQ(MapS3Error("Op", "r", 500, "").code(), Code::kUnavailable);
-  EXPECT_EQ(MapS3Error("Op", "r", 502, "<html>bad gateway</html>").code(), Code::kUnavailable);
-  EXPECT_EQ(MapS3Error("Op", "r", 429, "").code(), Code::kUnavailable);
+// An error response and the Status code it maps to.
+struct ErrorCodeCase {
+  const char* name;
+  int http_status;
+  const char* body;
+  Code code;
+};
+
+class TransferS3ErrorCodeTest : public ::testing::TestWithParam<ErrorCodeCase> {};
+
+// Transient errors are Unavailable (retried); the others have their own codes.
+TEST_P(TransferS3ErrorCodeTest, MapsToCode) {
+  EXPECT_EQ(MapS3Error("Op", "r", GetParam().http_status, GetParam().body).code(), GetParam().code);
 }
 
-TEST(TransferS3ErrorTest, OtherCodes) {
-  EXPECT_EQ(MapS3Error("Op", "r", 400, "<Error><Code>EntityTooLarge</Code></Error>").code(),
-            Code::kTooLarge);
-  EXPECT_EQ(MapS3Error("Op", "r", 409, "<Error><Code>BucketNotEmpty</Code></Error>").code(),
-            Code::kBusy);
-  EXPECT_EQ(MapS3Error("Op", "r", 400, "<Error><Code>BadDigest</Code></Error>").code(),
-            Code::kCorruption);
-  EXPECT_EQ(MapS3Error("Op", "r", 403, "<Error><Code>AccessDenied</Code></Error>").code(),
-            Code::kPermissionDenied);
-  EXPECT_EQ(MapS3Error("Op", "r", 403, "<Error><Code>InvalidAccessKeyId</Code></Error>").code(),
-            Code::kPermissionDenied);
-}
+INSTANTIATE_TEST_SUITE_P(
+    Responses, TransferS3ErrorCodeTest,
+    ::testing::ValuesIn(std::vector<ErrorCodeCase>{
+        {"SlowDown", 503, "<Error><Code>SlowDown</Code></Error>", Code::kUnavailable},
+        {"RequestTimeout", 400, "<Error><Code>RequestTimeout</Code></Error>", Code::kUnavailable},
+        {"InternalErrorIn200", 200, "<Error><Code>InternalError</Code></Error>",
+         Code::kUnavailable},
+        {"Bare500", 500, "", Code::kUnavailable},
+        {"HtmlBadGateway", 502, "<html>bad gateway</html>", Code::kUnavailable},
+        {"TooManyRequests", 429, "", Code::kUnavailable},
+        {"EntityTooLarge", 400, "<Error><Code>EntityTooLarge</Code></Error>", Code::kTooLarge},
+        {"BucketNotEmpty", 409, "<Error><Code>BucketNotEmpty</Code></Error>", Code::kBusy},
+        {"BadDigest", 400, "<Error><Code>BadDigest</Code></Error>", Code::kCorruption},
+        {"AccessDenied", 403, "<Error><Code>AccessDenied</Code></Error>", Code::kPermissionDenied},
+        {"InvalidAccessKeyId", 403, "<Error><Code>InvalidAccessKeyId</Code></Error>",
+         Code::kPermissionDenied}}),
+    [](const ::testing::TestParamInfo<ErrorCodeCase>& info) {
+      return std::string(info.param.name);
+    });
 
 TEST(TransferS3ErrorTest, ParseOnlyErrorDocuments) {
   EXPECT_FALSE(ParseS3ErrorBody(ReadTestData("CompleteMultipartUpload.xml")).has_value());

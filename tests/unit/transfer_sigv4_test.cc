@@ -108,18 +108,27 @@ INSTANTIATE_TEST_SUITE_P(
       return n;
     });
 
+// An S3 request in us-east-1 without headers.
+SigV4Input S3Request(const std::string& method, const std::string& uri, const std::string& date,
+                     const std::string& access_key, const std::string& secret_key,
+                     const std::string& payload_hash) {
+  SigV4Input in;
+  in.method = method;
+  in.canonical_uri = uri;
+  in.amz_date = date;
+  in.region = "us-east-1";
+  in.service = "s3";
+  in.access_key = access_key;
+  in.secret_key = secret_key;
+  in.payload_hash = payload_hash;
+  return in;
+}
+
 // AWS's documented S3 example (GET /test.txt with a Range header, from the
 // "Signature Calculations for the Authorization Header" S3 page).
 TEST(TransferSigV4Test, AwsS3DocumentationGetObjectExample) {
-  SigV4Input in;
-  in.method = "GET";
-  in.canonical_uri = "/test.txt";
-  in.amz_date = "20130524T000000Z";
-  in.region = "us-east-1";
-  in.service = "s3";
-  in.access_key = "AKIAIOSFODNN7EXAMPLE";
-  in.secret_key = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
-  in.payload_hash = Sha256Hex("");
+  SigV4Input in = S3Request("GET", "/test.txt", "20130524T000000Z", "AKIAIOSFODNN7EXAMPLE",
+                            "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", Sha256Hex(""));
   in.headers = {{"Host", "examplebucket.s3.amazonaws.com"},
                 {"Range", "bytes=0-9"},
                 {"x-amz-content-sha256", in.payload_hash},
@@ -130,15 +139,7 @@ TEST(TransferSigV4Test, AwsS3DocumentationGetObjectExample) {
 }
 
 TEST(TransferSigV4Test, UnsignedPayloadIsTheLastCanonicalLine) {
-  SigV4Input in;
-  in.method = "PUT";
-  in.canonical_uri = "/bucket/key";
-  in.amz_date = "20240101T000000Z";
-  in.region = "us-east-1";
-  in.service = "s3";
-  in.access_key = "AK";
-  in.secret_key = "SK";
-  in.payload_hash = kUnsignedPayload;
+  SigV4Input in = S3Request("PUT", "/bucket/key", "20240101T000000Z", "AK", "SK", kUnsignedPayload);
   in.headers = {{"host", "h"}, {"x-amz-date", in.amz_date}};
   const SigV4Output out = SignV4(in);
   EXPECT_TRUE(out.canonical_request.ends_with("\nUNSIGNED-PAYLOAD"));

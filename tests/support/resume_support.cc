@@ -1,4 +1,4 @@
-#include "tests/fuse/resume_support.h"
+#include "tests/support/resume_support.h"
 
 #include <dirent.h>
 #include <fcntl.h>

@@ -1,12 +1,12 @@
-// Helpers for the crash-resume fuse tests (tests/fuse/resume_*_test.cc): a
+// Helpers for the crash-resume tests (tests/fuse/resume_*_test.cc, torture, fault): a
 // child process the test can kill at a chosen moment, read-only snapshots of a
 // cache directory's journal, and bounded waits for a remount's recovery.
 //
 // Everything here only reads the cache directory (the journal is opened
 // read-only, as `partfs status` does), so it is safe while a mount owns it.
 // ChildProcess is owned by one thread; the free functions are thread-compatible.
-#ifndef PARTFS_TESTS_FUSE_RESUME_SUPPORT_H_
-#define PARTFS_TESTS_FUSE_RESUME_SUPPORT_H_
+#ifndef PARTFS_TESTS_SUPPORT_RESUME_SUPPORT_H_
+#define PARTFS_TESTS_SUPPORT_RESUME_SUPPORT_H_
 
 #include <sys/types.h>
 
@@ -113,4 +113,4 @@ void WriteUrandomFile(const std::string& path, uint64_t size);
 
 }  // namespace partfs::testing
 
-#endif  // PARTFS_TESTS_FUSE_RESUME_SUPPORT_H_
+#endif  // PARTFS_TESTS_SUPPORT_RESUME_SUPPORT_H_
