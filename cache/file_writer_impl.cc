@@ -21,6 +21,7 @@ FileWriterImpl::FileWriterImpl(const WriterContext& context, FileRecord record)
       file_id_(record.file_id),
       schedule_(record.base_part_size, record.parts_per_step, context.profile.max_part_size,
                 context.profile.max_part_count),
+      uploader_(context.journal, context.store, context.logger),
       record_(std::move(record)) {
   cur_size_ = schedule_.PartSize(1);
 }
@@ -257,23 +258,13 @@ void FileWriterImpl::SubmitLocked(uint32_t number) {
 
 void FileWriterImpl::UploadJob(uint32_t number, std::shared_ptr<PartFile> file, uint64_t size,
                                std::string key, std::string upload_id) {
-  std::string etag;
   auto md5 = file->Md5();
-  Status status = md5.status();
+  Result<PartRecord> sent = md5.status();
   if (md5.ok()) {
-    auto result = ctx_.store->UploadPart(key, upload_id, number, FileRange{file->fd(), 0, size},
-                                         Base64Encode(*md5));
-    status = result.status();
-    if (result.ok()) {
-      etag = *result;
-      // Journal first, then unlink: a part is always on the server (journaled) or in the cache.
-      status = ctx_.journal->PutPart(file_id_, PartRecord{number, size, etag, *md5});
-      if (status.ok()) {
-        Status unlinked = file->Unlink();
-        if (!unlinked.ok()) ctx_.logger->Warn(unlinked.ToString());
-      }
-    }
+    sent = uploader_.Send(UploadTarget{file_id_, key, upload_id},
+                          PartSource{number, file->fd(), size, *md5, file->path()});
   }
+  const Status status = sent.status();
   if (!status.ok()) {
     ctx_.logger->Error("upload of part " + std::to_string(number) + " of " + key +
                        " failed: " + status.ToString());
@@ -283,8 +274,7 @@ void FileWriterImpl::UploadJob(uint32_t number, std::shared_ptr<PartFile> file, 
   Part& part = parts_[number];
   if (status.ok()) {
     part.state = PartState::kDone;
-    part.etag = std::move(etag);
-    part.md5 = *md5;
+    part.uploaded = std::move(sent).value();
     part.file.reset();
   } else {
     part.state = PartState::kFailed;
@@ -326,7 +316,7 @@ Status FileWriterImpl::SyncPartFiles() {
   return SyncDir(ctx_.layout.FileDir(file_id_));
 }
 
-Status FileWriterImpl::PersistRecord() {
+Status FileWriterImpl::PersistRecord(const std::function<Status(const FileRecord&)>& put) {
   MutexLock record_lock(&record_mu_);
   FileRecord snapshot;
   {
@@ -335,7 +325,7 @@ Status FileWriterImpl::PersistRecord() {
     record_.updated_at = Now();
     snapshot = record_;
   }
-  return ctx_.journal->PutFile(snapshot);
+  return put ? put(snapshot) : ctx_.journal->PutFile(snapshot);
 }
 
 Status FileWriterImpl::Truncate(uint64_t size) {
@@ -420,7 +410,7 @@ Status FileWriterImpl::Rekey(const std::string& new_key) {
     if (finished_ || on_server_) {
       return Status::IOError("upload of " + record_.key + " is already finished");
     }
-    if (retired_) return Status::Aborted(kRetiredMessage);
+    if (retired_) return RetiredStatus();
     if (!record_.upload_id.empty() || record_.upload_intent_at != 0) {
       return Status::NotSupported("renaming " + record_.key +
                                   " while its multipart upload is running is not supported");
@@ -486,7 +476,7 @@ Result<KeyLocks::Guard> FileWriterImpl::LockKeyForCompletion(std::string* key) {
     *key = Key();
     KeyLocks::Guard guard = ctx_.key_locks->Lock(*key);
     MutexLock lock(&mu_);
-    if (retired_) return Status::Aborted(kRetiredMessage);
+    if (retired_) return RetiredStatus();
     if (record_.key == *key) return guard;
     // Renamed while we waited: take the new key's lock instead.
   }
@@ -554,29 +544,18 @@ Status FileWriterImpl::FinishMultipart() {
   }
   RetryFailedParts();
   PARTFS_RETURN_IF_ERROR(WaitForParts());
-  std::vector<CompletedPart> completed;
-  std::vector<std::string> md5s;
-  std::string key, upload_id;
-  auto guard = LockKeyForCompletion(&key);
+  UploadTarget target{file_id_, "", ""};
+  auto guard = LockKeyForCompletion(&target.key);
   if (!guard.ok()) return guard.status();
+  std::vector<PartRecord> parts;
   {
     MutexLock lock(&mu_);
-    upload_id = record_.upload_id;
-    uint32_t expected = 1;
-    for (const auto& [number, part] : parts_) {
-      if (number != expected++) {
-        return Status::Corruption("part " + std::to_string(expected - 1) + " of " + key +
-                                  " is missing");
-      }
-      completed.push_back(CompletedPart{number, part.etag});
-      md5s.push_back(part.md5);
-    }
+    target.upload_id = record_.upload_id;
+    for (const auto& [number, part] : parts_) parts.push_back(part.uploaded);
   }
-  auto etag = ctx_.store->CompleteMultipartUpload(key, upload_id, completed, MultipartEtag(md5s));
+  auto etag = uploader_.Complete(target, parts);
   if (!etag.ok()) {
-    ctx_.logger->Error("CompleteMultipartUpload of " + key + " (" +
-                       std::to_string(completed.size()) +
-                       " parts) failed: " + etag.status().ToString());
+    ctx_.logger->Error(etag.status().ToString());
     return etag.status();
   }
   // The object exists: journal that (with its ETag) before anything changes it,
@@ -586,13 +565,16 @@ Status FileWriterImpl::FinishMultipart() {
   UserMetadata sent;
   {
     MutexLock lock(&mu_);
+    // In memory too: a later snapshot (SetMetadata) must not journal an older state.
     record_.state = UploadState::kCompleted;
     record_.completed_etag = *etag;
     sent = created_metadata_.value_or(record_.metadata);
   }
-  Status journaled = PersistRecord();
+  Status journaled = PersistRecord(
+      [&](const FileRecord& snapshot) { return uploader_.RecordCompleted(snapshot, *etag); });
   if (!journaled.ok() && !IsRetired(journaled)) {
-    ctx_.logger->Warn("journal update after completing " + key + ": " + journaled.ToString());
+    ctx_.logger->Warn("journal update after completing " + target.key + ": " +
+                      journaled.ToString());
   }
   ApplyLateMetadata(std::move(sent));
   return Status::OK();

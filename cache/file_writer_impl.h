@@ -3,8 +3,8 @@
 // Streams one file's writes into part files (files/<id>/part-<n>) sized by
 // the PartSchedule stored in its FileRecord. When a write reaches the next
 // part, the filled part is handed to the shared UploadPool (the multipart
-// upload is created lazily at the first hand-off); after UploadPart succeeds
-// the part is journaled (PutPart, durable) and only then its file unlinked.
+// upload is created lazily at the first hand-off), whose job sends it with the
+// PartUploader (UploadPart, then PutPart, then unlink; cache/part_uploader.h).
 // Finish() uploads the tail and completes the object, or sends a file that
 // fits in part 1 with one PutObject. Failures keep every byte in the cache
 // and journal (state kFailed); a later Finish() retries what is missing.
@@ -44,6 +44,7 @@
 #include "cache/key_locks.h"
 #include "cache/part_file.h"
 #include "cache/part_schedule.h"
+#include "cache/part_uploader.h"
 #include "cache/upload_pool.h"
 #include "cache/write_cache.h"
 #include "transfer/object_store.h"
@@ -99,8 +100,7 @@ class FileWriterImpl : public FileWriter {
     uint64_t size = 0;
     PartState state = PartState::kUploading;
     Status error;
-    std::string etag;
-    std::string md5;
+    PartRecord uploaded;  // valid when kDone: as journaled
   };
 
   Status CheckWritable() EXCLUSIVE_LOCKS_REQUIRED(op_mu_);
@@ -124,7 +124,10 @@ class FileWriterImpl : public FileWriter {
   // Waits for every handed-off part; the first failure, if any.
   Status WaitForParts();
   Status SyncPartFiles() EXCLUSIVE_LOCKS_REQUIRED(op_mu_);
-  Status PersistRecord() LOCKS_EXCLUDED(record_mu_, mu_);
+  // Journals a snapshot of record_ with `put` (default: Journal::PutFile);
+  // record_mu_ keeps the snapshots landing in the order they were taken.
+  Status PersistRecord(const std::function<Status(const FileRecord&)>& put = nullptr)
+      LOCKS_EXCLUDED(record_mu_, mu_);
   Status FinishSingle() EXCLUSIVE_LOCKS_REQUIRED(op_mu_);
   Status FinishMultipart() EXCLUSIVE_LOCKS_REQUIRED(op_mu_);
   // After the object exists: copies metadata changed since `sent` onto it, then
@@ -134,7 +137,7 @@ class FileWriterImpl : public FileWriter {
   void MarkOnServer();
   Status Cleanup() EXCLUSIVE_LOCKS_REQUIRED(op_mu_);
   // Takes the key lock of the record's current key (re-taken if a rename
-  // changed the key meanwhile); Aborted(kRetiredMessage) when retired.
+  // changed the key meanwhile); RetiredStatus() when retired.
   Result<KeyLocks::Guard> LockKeyForCompletion(std::string* key);
   bool Retired() const;
   // Finish of a retired writer: abort the upload, drop record and part files.
@@ -145,6 +148,7 @@ class FileWriterImpl : public FileWriter {
   const WriterContext ctx_;
   const uint64_t file_id_;
   const PartSchedule schedule_;
+  PartUploader uploader_;
 
   Mutex op_mu_;
   // Only public operations touch these:

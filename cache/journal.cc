@@ -152,7 +152,7 @@ class LmdbJournal : public Journal {
       if (existing->has_value()) {
         auto decoded = DecodeFileRecord(**existing);
         if (decoded.ok() && decoded->state == UploadState::kRetired) {
-          return Status::Aborted(kRetiredMessage);
+          return RetiredStatus();
         }
       }
     }

@@ -77,12 +77,13 @@ struct PartRecord {
   std::string md5;   // raw 16-byte MD5 of the part's bytes
 };
 
-inline constexpr char kRetiredMessage[] =
-    "the record was retired: a newer write, an unlink or a rename replaced this file";
-// True for the Status PutFile returns for a retired record.
-inline bool IsRetired(const Status& status) {
-  return status.code() == Status::Code::kAborted && status.message() == kRetiredMessage;
+// The Status PutFile returns for a retired record (and writers and recovery
+// for a completion that found its record retired): code kSuperseded.
+inline Status RetiredStatus() {
+  return Status::Superseded(
+      "the record was retired: a newer write, an unlink or a rename replaced this file");
 }
+inline bool IsRetired(const Status& status) { return status.code() == Status::Code::kSuperseded; }
 
 class Journal {
  public:

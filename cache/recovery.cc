@@ -12,7 +12,9 @@
 #include <thread>
 
 #include "base/unique_fd.h"
+#include "cache/part_uploader.h"
 #include "cache/recovery_local.h"
+#include "cache/upload_errors.h"
 #include "transfer/hashing.h"
 
 namespace partfs {
@@ -23,15 +25,6 @@ std::string NormalizeEndpoint(std::string endpoint) {
   std::transform(endpoint.begin(), endpoint.end(), endpoint.begin(),
                  [](unsigned char c) { return std::tolower(c); });
   return endpoint;
-}
-
-std::string NormalizeEtag(std::string etag) {
-  if (etag.size() >= 2 && etag.front() == '"' && etag.back() == '"') {
-    etag = etag.substr(1, etag.size() - 2);
-  }
-  std::transform(etag.begin(), etag.end(), etag.begin(),
-                 [](unsigned char c) { return std::tolower(c); });
-  return etag;
 }
 
 // Used only on upload-scoped calls (ListParts, UploadPart, Complete), where
@@ -78,7 +71,8 @@ std::string_view RecoveryOutcomeName(RecoveryOutcome outcome) {
 // Resumes one file record. Not thread-safe; one job per record at a time.
 class RecoveryRunner::FileJob {
  public:
-  FileJob(RecoveryRunner& runner, FileRecord record) : r_(runner), record_(std::move(record)) {
+  FileJob(RecoveryRunner& runner, FileRecord record)
+      : r_(runner), uploader_(&r_.journal_, &r_.store_, r_.logger_), record_(std::move(record)) {
     result_.file_id = record_.file_id;
     result_.key = record_.key;
   }
@@ -97,7 +91,7 @@ class RecoveryRunner::FileJob {
   Status FinishCompleted();
   // Aborts uploads of the key created after the record's intent that no record tracks.
   Status AbortUntrackedUploads();
-  // Takes the key lock and re-reads the record: Aborted(kRetiredMessage) when retired.
+  // Takes the key lock and re-reads the record: RetiredStatus() when retired.
   Result<KeyLocks::Guard> LockForCompletion();
   Status PutSingle();
   Status StartNewUpload();
@@ -122,7 +116,12 @@ class RecoveryRunner::FileJob {
     return md5s;
   }
 
+  UploadTarget Target() const {
+    return UploadTarget{record_.file_id, record_.key, record_.upload_id};
+  }
+
   RecoveryRunner& r_;
+  PartUploader uploader_;
   FileRecord record_;
   std::vector<PartRecord> journal_parts_;
   LocalFile local_;
@@ -195,7 +194,7 @@ Result<KeyLocks::Guard> RecoveryRunner::FileJob::LockForCompletion() {
   auto current = r_.journal_.GetFile(record_.file_id);
   if (!current.ok()) return current.status().WithContext("re-reading the record");
   if (current->state == UploadState::kRetired || current->key != record_.key) {
-    return Status::Aborted(kRetiredMessage);
+    return RetiredStatus();
   }
   return guard;
 }
@@ -337,22 +336,13 @@ Status RecoveryRunner::FileJob::ReconcileWithServer() {
     if (part.journaled) {
       if (it != server.end() && NormalizeEtag(it->second.etag) == NormalizeEtag(part.journal.etag))
         continue;
-      if (!has_file) {
-        return Status::Corruption("part " + std::to_string(part.number) +
-                                  " is journaled as uploaded but the server " +
-                                  (it == server.end() ? "does not hold it" : "holds other data") +
-                                  ", and its part file is gone");
-      }
+      if (!has_file) return LostJournaledPart(part.number, it != server.end());
       // Re-send from the copy still in the cache (crash between PutPart and
       // unlink), but only when it is the very bytes the journal recorded.
       auto md5 = Md5OfPartFile(part.file_path, nullptr);
       if (!md5.ok()) return md5.status();
       if (*md5 != part.journal.md5) {
-        return Status::Corruption("part " + std::to_string(part.number) +
-                                  " is journaled as uploaded but the server does not hold it, "
-                                  "and its leftover part file has other bytes (MD5 " +
-                                  HexEncode(*md5) + ", journal " + HexEncode(part.journal.md5) +
-                                  ")");
+        return DamagedPartFile(part.number, HexEncode(*md5), HexEncode(part.journal.md5));
       }
       part.journaled = false;
       continue;
@@ -361,8 +351,7 @@ Status RecoveryRunner::FileJob::ReconcileWithServer() {
         NormalizeEtag(it->second.etag) == HexEncode(part.md5)) {
       // Uploaded before the crash but never journaled: adopt it, same order as the writer.
       PartRecord record{part.number, part.size, NormalizeEtag(it->second.etag), part.md5};
-      PARTFS_RETURN_IF_ERROR(r_.journal_.PutPart(record_.file_id, record));
-      ::unlink(part.file_path.c_str());
+      PARTFS_RETURN_IF_ERROR(uploader_.RecordUploaded(record_.file_id, record, part.file_path));
       part.journaled = true;
       part.journal = record;
       ++result_.parts_adopted;
@@ -378,22 +367,17 @@ Status RecoveryRunner::FileJob::ReconcileWithServer() {
   return Status::OK();
 }
 
-// UploadPart with Content-MD5, journal PutPart (durable), then unlink: the writer's order.
+// Sent by the PartUploader, as the writer's parts: UploadPart, PutPart, unlink.
 Status RecoveryRunner::FileJob::UploadPart(LocalPart& part) {
   UniqueFd fd(::open(part.file_path.c_str(), O_RDONLY | O_CLOEXEC));
   if (fd.get() < 0) return Status::FromErrno(errno, "open " + part.file_path);
-  auto etag = r_.store_.UploadPart(record_.key, record_.upload_id, part.number,
-                                   FileRange{fd.get(), 0, part.size}, Base64Encode(part.md5));
-  if (!etag.ok()) {
-    return etag.status().WithContext("UploadPart " + std::to_string(part.number));
-  }
+  auto sent = uploader_.Send(
+      Target(), PartSource{part.number, fd.get(), part.size, part.md5, part.file_path});
+  if (!sent.ok()) return sent.status();
   ++result_.parts_resent;
   result_.bytes_sent += part.size;
-  PartRecord record{part.number, part.size, NormalizeEtag(*etag), part.md5};
-  PARTFS_RETURN_IF_ERROR(r_.journal_.PutPart(record_.file_id, record));
-  ::unlink(part.file_path.c_str());
   part.journaled = true;
-  part.journal = record;
+  part.journal = std::move(sent).value();
   return Status::OK();
 }
 
@@ -401,14 +385,19 @@ Status RecoveryRunner::FileJob::Complete() {
   PARTFS_RETURN_IF_ERROR(CheckCancelled());
   auto guard = LockForCompletion();
   if (!guard.ok()) return guard.status();
-  std::vector<CompletedPart> parts;
-  for (const auto& p : local_.parts) parts.push_back(CompletedPart{p.number, p.journal.etag});
-  const std::string expected = MultipartEtag(Md5s());
-  auto etag = r_.store_.CompleteMultipartUpload(record_.key, record_.upload_id, parts, expected);
-  if (!etag.ok()) return etag.status().WithContext("CompleteMultipartUpload");
-  if (NormalizeEtag(*etag) != expected) {
-    r_.logger_->Warn("recovery: " + Name() + " completed with ETag " + *etag + ", expected " +
-                     expected);
+  std::vector<PartRecord> parts;
+  for (const auto& p : local_.parts) parts.push_back(p.journal);
+  auto etag = uploader_.Complete(Target(), parts);
+  if (!etag.ok()) return etag.status();
+  // The object exists: journaled as the writer does, so a crash before Done
+  // finds a completed record instead of completing it again.
+  record_.state = UploadState::kCompleted;
+  record_.completed_etag = *etag;
+  record_.updated_at = std::time(nullptr);
+  Status journaled = uploader_.RecordCompleted(record_, *etag);
+  if (!journaled.ok() && !IsRetired(journaled)) {
+    r_.logger_->Warn("recovery: journal update after completing " + Name() + ": " +
+                     journaled.ToString());
   }
   return Done(RecoveryOutcome::kCompleted);
 }

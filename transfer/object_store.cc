@@ -3,13 +3,21 @@
 #include "transfer/hashing.h"
 
 namespace partfs {
+namespace {
+
+// Caps on the pages a listing may take, so a server whose pagination never
+// ends cannot loop us forever. Not part limits: ListParts stops far below its
+// cap (no provider allows more than 10,000 parts, and a page holds >= 1 part).
+constexpr int kMaxListPartsPages = 10001;
+constexpr int kMaxListUploadsPages = 100000;
+
+}  // namespace
 
 Result<std::vector<PartEntry>> ListAllParts(ObjectStore& store, const std::string& key,
                                             const std::string& upload_id) {
   std::vector<PartEntry> all;
   uint32_t marker = 0;
-  // Bounded: 10,000 parts at >= 1 per page is at most 10,000 pages.
-  for (int page = 0; page < 10001; ++page) {
+  for (int page = 0; page < kMaxListPartsPages; ++page) {
     auto result = store.ListParts(key, upload_id, marker, 0);
     if (!result.ok()) return result.status();
     for (auto& p : result->parts) all.push_back(std::move(p));
@@ -25,7 +33,7 @@ Result<std::vector<PartEntry>> ListAllParts(ObjectStore& store, const std::strin
 Result<std::vector<UploadEntry>> ListAllUploads(ObjectStore& store, const std::string& prefix) {
   std::vector<UploadEntry> all;
   std::string key_marker, upload_id_marker;
-  for (int page = 0; page < 100000; ++page) {
+  for (int page = 0; page < kMaxListUploadsPages; ++page) {
     auto result = store.ListMultipartUploads(prefix, key_marker, upload_id_marker, 0);
     if (!result.ok()) return result.status();
     for (auto& u : result->uploads) all.push_back(std::move(u));

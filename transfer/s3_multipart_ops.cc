@@ -7,10 +7,13 @@
 namespace partfs {
 
 namespace {
-Status CheckPartNumber(const char* operation, uint32_t part_number) {
-  if (part_number < 1 || part_number > 10000) {
+// Part numbers run 1..max_part_count of the provider (ProviderProfile).
+Status CheckPartNumber(const char* operation, uint32_t part_number,
+                       const ProviderProfile& profile) {
+  if (part_number < 1 || part_number > profile.max_part_count) {
     return Status::InvalidArgument(std::string(operation) + ": part number " +
-                                   std::to_string(part_number) + " is outside 1..10000");
+                                   std::to_string(part_number) + " is outside 1.." +
+                                   std::to_string(profile.max_part_count));
   }
   return Status::OK();
 }
@@ -33,7 +36,7 @@ Result<std::string> S3Client::CreateMultipartUpload(const std::string& key,
 Result<std::string> S3Client::UploadPart(const std::string& key, const std::string& upload_id,
                                          uint32_t part_number, const FileRange& body,
                                          const std::string& content_md5_base64) {
-  PARTFS_RETURN_IF_ERROR(CheckPartNumber("UploadPart", part_number));
+  PARTFS_RETURN_IF_ERROR(CheckPartNumber("UploadPart", part_number, options_.profile));
   if (body.length > options_.profile.max_part_size) {
     return Status::TooLarge("UploadPart " + Resource(key) + ": part of " +
                             std::to_string(body.length) + " bytes exceeds the provider maximum");
@@ -54,7 +57,7 @@ Result<std::string> S3Client::UploadPart(const std::string& key, const std::stri
 Result<std::string> S3Client::UploadPartCopy(const std::string& key, const std::string& upload_id,
                                              uint32_t part_number, const std::string& source_key,
                                              uint64_t first, uint64_t last) {
-  PARTFS_RETURN_IF_ERROR(CheckPartNumber("UploadPartCopy", part_number));
+  PARTFS_RETURN_IF_ERROR(CheckPartNumber("UploadPartCopy", part_number, options_.profile));
   if (last < first) return Status::InvalidArgument("UploadPartCopy: empty byte range");
   Request req;
   req.operation = "UploadPartCopy";
