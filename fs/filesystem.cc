@@ -3,7 +3,6 @@
 #include "fs/filesystem.h"
 
 #include <chrono>
-#include <ctime>
 #include <set>
 
 #include "fs/file_metadata.h"
@@ -17,8 +16,6 @@ constexpr blksize_t kBlockSize = 1 << 20;  // hint for large application I/O
 // How long a lookup/stat waits for the crash recovery of its file before it
 // answers from the journal record: FUSE threads are few, recovery may be long.
 constexpr std::chrono::seconds kRecoveryStatWait{1};
-
-int64_t Now() { return static_cast<int64_t>(std::time(nullptr)); }
 
 // Most pages one directory listing may take (1000 entries each: 10^9 entries).
 constexpr uint64_t kMaxListPages = 1000000;

@@ -25,6 +25,7 @@
 #include <string>
 #include <vector>
 
+#include "base/clock.h"
 #include "base/logger.h"
 #include "base/mutex.h"
 #include "base/status.h"
@@ -39,7 +40,8 @@ struct FilesystemOptions {
   uid_t uid = 0;       // owner of objects and directories without metadata
   gid_t gid = 0;
   mode_t umask = 022;
-  Logger* logger = nullptr;  // must not be null
+  Logger* logger = nullptr;      // must not be null
+  Clock* clock = SystemClock();  // mtimes ("now"); must not be null, must outlive the Filesystem
 };
 
 // Who is calling (from the FUSE request).
@@ -95,6 +97,8 @@ class Filesystem {
   Result<RenameOutcome> Rename(uint64_t parent, const std::string& name, uint64_t new_parent,
                                const std::string& new_name, bool no_replace);
   struct statvfs StatFs() const;
+  // The wall time (seconds since the epoch) of the mount's clock, e.g. for utimens' UTIME_NOW.
+  int64_t Now() const { return options_.clock->WallSeconds(); }
 
   // File I/O (filesystem_io.cc). `flags` are open(2) flags.
   Result<CreateResult> Create(uint64_t parent, const std::string& name, mode_t mode, int flags,

@@ -8,7 +8,6 @@
 
 #include <algorithm>
 #include <chrono>
-#include <ctime>
 
 #include "fs/file_metadata.h"
 #include "fs/filesystem.h"
@@ -59,7 +58,7 @@ UserMetadata Filesystem::NewFileMetadata(mode_t mode, const RequestContext& ctx)
   fields.mode = S_IFREG | (mode & 07777);
   fields.uid = ctx.uid;
   fields.gid = ctx.gid;
-  fields.mtime = static_cast<int64_t>(std::time(nullptr));
+  fields.mtime = Now();
   UserMetadata metadata;
   StoreFileMetadata(fields, &metadata);
   return metadata;
@@ -259,7 +258,7 @@ Status Filesystem::FinishSession(FileHandle& handle, bool from_release) NO_THREA
     // the whole object: without one, stat falls back to the object's Last-Modified.
     if (!writer->Finished() && !session->mtime_explicit && !writer->UploadCreated()) {
       FileMetadata fields;
-      fields.mtime = static_cast<int64_t>(std::time(nullptr));
+      fields.mtime = Now();
       StoreFileMetadata(fields, &session->metadata);
       writer->SetMetadata(session->metadata);
     }
