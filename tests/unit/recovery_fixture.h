@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <ctime>
 #include <filesystem>
 #include <memory>
 #include <string>
@@ -21,6 +22,7 @@
 #include "cache/part_schedule.h"
 #include "cache/recovery.h"
 #include "cache/write_cache.h"
+#include "tests/support/fake_clock.h"
 #include "tests/support/fake_object_store.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/test_data.h"
@@ -133,6 +135,7 @@ class RecoveryFixture : public ::testing::Test {
     options_.bucket = kRecBucket;
     options_.part_size = kRecPartSize;
     options_.logger = Logger::Quiet();
+    options_.clock = &clock_;  // time moves only when a test advances it
   }
 
   RecoveryRunner MakeRunner() { return RecoveryRunner(layout_, *journal_, store_, options_); }
@@ -158,7 +161,7 @@ class RecoveryFixture : public ::testing::Test {
     r.parts_per_step = PartSchedule::kDefaultPartsPerStep;
     r.state = state;
     r.size = size;
-    r.created_at = ::time(nullptr) - 60;
+    r.created_at = clock_.WallSeconds() - 60;
     r.updated_at = r.created_at;
     r.metadata = {{"mode", "33188"}};
     EXPECT_TRUE(journal_->PutFile(r).ok());
@@ -216,6 +219,9 @@ class RecoveryFixture : public ::testing::Test {
   FakeObjectStore fake_;
   CountingStore store_;
   std::unique_ptr<Journal> journal_;
+  // Starts at the real time: the fake store stamps uploads with it, and
+  // recovery compares those stamps with journaled intents.
+  FakeClock clock_{static_cast<int64_t>(std::time(nullptr))};
   CacheOptions options_;
 };
 
