@@ -58,6 +58,8 @@ class CondVar {
   }
   void Signal() { cv_.notify_one(); }
   void SignalAll() { cv_.notify_all(); }
+  // The mutex Wait* needs held (a fake clock takes it to signal without a lost wake-up).
+  Mutex* mutex() const { return mu_; }
 
  private:
   Mutex* const mu_;

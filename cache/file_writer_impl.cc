@@ -1,6 +1,5 @@
 #include "cache/file_writer_impl.h"
 
-#include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -10,11 +9,6 @@
 #include "transfer/hashing.h"
 
 namespace partfs {
-namespace {
-
-int64_t Now() { return static_cast<int64_t>(time(nullptr)); }
-
-}  // namespace
 
 FileWriterImpl::FileWriterImpl(const WriterContext& context, FileRecord record)
     : ctx_(context),

@@ -36,6 +36,7 @@
 #include <string>
 #include <vector>
 
+#include "base/clock.h"
 #include "base/logger.h"
 #include "base/mutex.h"
 #include "cache/cache_budget.h"
@@ -63,6 +64,7 @@ struct WriterContext {
   ProviderProfile profile;
   uint32_t max_parts_in_flight = 1;  // per file, so one file cannot take the whole pool
   std::string boot_id;               // journaled with accepted_size (see recovery)
+  Clock* clock = SystemClock();      // journal timestamps
   // Records retired by this writer's Rekey (their live writers must be told).
   std::function<void(const std::vector<uint64_t>&)> on_retired;
   // The writer is destroyed with its record kFailed: retry it in the background.
@@ -103,6 +105,8 @@ class FileWriterImpl : public FileWriter {
     PartRecord uploaded;  // valid when kDone: as journaled
   };
 
+  // Wall time for journal timestamps, from the cache's clock.
+  int64_t Now() const { return ctx_.clock->WallSeconds(); }
   Status CheckWritable() EXCLUSIVE_LOCKS_REQUIRED(op_mu_);
   // One log line for a failed write into the cache; names a full cache disk.
   void LogCacheWriteFailure(const Status& status);

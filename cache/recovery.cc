@@ -7,7 +7,6 @@
 #include <algorithm>
 #include <cctype>
 #include <cerrno>
-#include <ctime>
 #include <set>
 #include <thread>
 
@@ -146,7 +145,8 @@ Status RecoveryRunner::FileJob::RunSteps() {
     // Power loss beyond the last fsync: complete the valid prefix, keep the rest.
     std::string where = "(no part files after the gap)";
     if (!local_.fragments.empty()) {
-      auto moved = MoveFragmentsToLostFound(r_.layout_, record_, local_.fragments, local_.gap);
+      auto moved = MoveFragmentsToLostFound(r_.layout_, record_, local_.fragments, local_.gap,
+                                            r_.options_.clock->WallSeconds());
       if (!moved.ok()) return moved.status().WithContext("keeping the fragments after the gap");
       where = *moved;
     }
@@ -160,7 +160,7 @@ Status RecoveryRunner::FileJob::RunSteps() {
     record_.state = UploadState::kPendingComplete;
     record_.size = local_.total_size;
     record_.accepted_size = std::min(record_.accepted_size, local_.total_size);
-    record_.updated_at = std::time(nullptr);
+    record_.updated_at = r_.options_.clock->WallSeconds();
     PARTFS_RETURN_IF_ERROR(r_.journal_.PutFile(record_));
   }
   if (record_.upload_id.empty()) {
@@ -214,7 +214,8 @@ Status RecoveryRunner::FileJob::DropRetired() {
     auto moved =
         MoveToLostFound(r_.layout_, record_, parts.ok() ? *parts : std::vector<PartRecord>{},
                         "superseded by a newer write, rename or unlink of the key "
-                        "before its upload completed");
+                        "before its upload completed",
+                        r_.options_.clock->WallSeconds());
     if (!moved.ok()) return moved.status().WithContext("moving superseded data to lost+found");
     kept = *moved;
   }
@@ -301,12 +302,12 @@ Status RecoveryRunner::FileJob::PutSingle() {
 
 Status RecoveryRunner::FileJob::StartNewUpload() {
   // Intent first, as the writer does: a crash after Create cannot orphan the upload.
-  record_.upload_intent_at = std::time(nullptr);
+  record_.upload_intent_at = r_.options_.clock->WallSeconds();
   PARTFS_RETURN_IF_ERROR(r_.journal_.PutFile(record_));
   auto upload_id = r_.store_.CreateMultipartUpload(record_.key, record_.metadata);
   if (!upload_id.ok()) return upload_id.status().WithContext("CreateMultipartUpload");
   record_.upload_id = std::move(upload_id).value();
-  record_.updated_at = std::time(nullptr);
+  record_.updated_at = r_.options_.clock->WallSeconds();
   return r_.journal_.PutFile(record_);
 }
 
@@ -442,7 +443,8 @@ void RecoveryRunner::FileJob::HandleFailure(const Status& st) {
   }
   const bool permanent = IsPermanent(st);
   if (permanent) {
-    auto moved = MoveToLostFound(r_.layout_, record_, journal_parts_, problem);
+    auto moved = MoveToLostFound(r_.layout_, record_, journal_parts_, problem,
+                                 r_.options_.clock->WallSeconds());
     r_.logger_->Error(
         "recovery: cannot complete " + Name() + ": " + problem +
         "; nothing was completed; data kept in " +
@@ -457,7 +459,7 @@ void RecoveryRunner::FileJob::HandleFailure(const Status& st) {
   record_.state = UploadState::kFailed;
   record_.last_error =
       (permanent ? "recovery failed, data in lost+found: " : "recovery: ") + problem;
-  record_.updated_at = std::time(nullptr);
+  record_.updated_at = r_.options_.clock->WallSeconds();
   Status put = r_.journal_.PutFile(record_);
   if (!put.ok())
     r_.logger_->Error("recovery: cannot journal failure of " + Name() + ": " + put.ToString());

@@ -80,9 +80,10 @@ struct RecoveryReport {
 
 class RecoveryRunner {
  public:
-  // `options` supplies endpoint, bucket, profile, boot id and logger (null
-  // logger = quiet). `key_locks` orders completions with the mount's writers;
-  // null = a private set (no writers).
+  // `options` supplies endpoint, bucket, profile, boot id, clock (journal
+  // timestamps; must not be null) and logger (null logger = quiet).
+  // `key_locks` orders completions with the mount's writers; null = a private
+  // set (no writers).
   RecoveryRunner(const CacheLayout& layout, Journal& journal, ObjectStore& store,
                  const CacheOptions& options, KeyLocks* key_locks = nullptr);
   RecoveryRunner(const RecoveryRunner&) = delete;

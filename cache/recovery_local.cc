@@ -9,7 +9,6 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstdio>
-#include <ctime>
 #include <filesystem>
 #include <map>
 #include <memory>
@@ -56,7 +55,7 @@ Result<std::map<uint32_t, uint64_t>> ListPartFiles(const std::string& dir) {
 }
 
 std::string Describe(const FileRecord& record, const std::vector<PartRecord>& journal_parts,
-                     const std::string& problem) {
+                     const std::string& problem, int64_t now) {
   std::string text;
   text += "partfs could not complete this upload; the part files here are its data.\n";
   text += "problem: " + problem + "\n";
@@ -70,7 +69,7 @@ std::string Describe(const FileRecord& record, const std::vector<PartRecord>& jo
   text += "base_part_size: " + std::to_string(record.base_part_size) + "\n";
   text += "parts_per_step: " + std::to_string(record.parts_per_step) + "\n";
   text += "created_at: " + std::to_string(record.created_at) + "\n";
-  text += "moved_at: " + std::to_string(static_cast<int64_t>(std::time(nullptr))) + "\n";
+  text += "moved_at: " + std::to_string(now) + "\n";
   text += "part-<n> holds file bytes [PartStart(n), PartStart(n)+PartSize(n)).\n";
   text += "parts already uploaded to the server (not here): number size etag md5\n";
   for (const auto& p : journal_parts) {
@@ -252,7 +251,7 @@ std::string CurrentBootId() {
 
 Result<std::string> MoveFragmentsToLostFound(const CacheLayout& layout, const FileRecord& record,
                                              const std::vector<uint32_t>& parts,
-                                             const std::string& why) {
+                                             const std::string& why, int64_t now) {
   PARTFS_RETURN_IF_ERROR(MakeDir(layout.LostFoundDir(), 0700));
   const std::string dst = layout.LostFoundDir() + "/" + std::to_string(record.file_id);
   PARTFS_RETURN_IF_ERROR(MakeDir(dst, 0700));
@@ -263,7 +262,7 @@ Result<std::string> MoveFragmentsToLostFound(const CacheLayout& layout, const Fi
     const std::string src = layout.PartPath(record.file_id, n);
     std::string target = dst + "/part-" + std::to_string(n);
     struct stat st;
-    if (::stat(target.c_str(), &st) == 0) target += ".dup" + std::to_string(std::time(nullptr));
+    if (::stat(target.c_str(), &st) == 0) target += ".dup" + std::to_string(now);
     if (::rename(src.c_str(), target.c_str()) != 0 && errno != ENOENT) {
       return Status::FromErrno(errno, "rename " + src + " -> " + target);
     }
@@ -291,7 +290,7 @@ uint64_t PartBytesInDir(const std::string& dir, uint32_t* part_files, uint32_t* 
 
 Result<std::string> MoveToLostFound(const CacheLayout& layout, const FileRecord& record,
                                     const std::vector<PartRecord>& journal_parts,
-                                    const std::string& problem) {
+                                    const std::string& problem, int64_t now) {
   PARTFS_RETURN_IF_ERROR(MakeDir(layout.LostFoundDir(), 0700));
   const std::string src = layout.FileDir(record.file_id);
   const std::string dst = layout.LostFoundDir() + "/" + std::to_string(record.file_id);
@@ -303,8 +302,7 @@ Result<std::string> MoveToLostFound(const CacheLayout& layout, const FileRecord&
       std::error_code ec;
       for (const auto& entry : std::filesystem::directory_iterator(src, ec)) {
         std::string target = dst + "/" + entry.path().filename().string();
-        if (std::filesystem::exists(target, ec))
-          target += ".dup" + std::to_string(std::time(nullptr));
+        if (std::filesystem::exists(target, ec)) target += ".dup" + std::to_string(now);
         std::filesystem::rename(entry.path(), target, ec);
         if (ec)
           return Status::IOError("cannot move " + entry.path().string() + ": " + ec.message());
@@ -315,7 +313,7 @@ Result<std::string> MoveToLostFound(const CacheLayout& layout, const FileRecord&
     }
   }
   PARTFS_RETURN_IF_ERROR(
-      WriteFileDurably(dst + "/RECORD.txt", Describe(record, journal_parts, problem)));
+      WriteFileDurably(dst + "/RECORD.txt", Describe(record, journal_parts, problem, now)));
   PARTFS_RETURN_IF_ERROR(SyncDir(dst));
   PARTFS_RETURN_IF_ERROR(SyncDir(layout.LostFoundDir()));
   Status st = SyncDir(layout.FilesDir());

@@ -58,10 +58,11 @@ Result<LocalFile> ScanLocalFile(const CacheLayout& layout, const FileRecord& rec
                                 const std::string& boot_id = "");
 
 // Moves the part files `parts` of files/<id>/ to lost+found/<id>/ (never
-// overwriting) with a FRAGMENTS.txt saying why. Returns the directory.
+// overwriting) with a FRAGMENTS.txt saying why. Returns the directory. `now`
+// (seconds since the epoch) names the copies of names already taken.
 Result<std::string> MoveFragmentsToLostFound(const CacheLayout& layout, const FileRecord& record,
                                              const std::vector<uint32_t>& parts,
-                                             const std::string& why);
+                                             const std::string& why, int64_t now);
 
 // The kernel's boot id (/proc/sys/kernel/random/boot_id), "" if unknown.
 std::string CurrentBootId();
@@ -75,11 +76,12 @@ uint64_t PartBytesInDir(const std::string& dir, uint32_t* part_files,
 Result<std::string> Md5OfPartFile(const std::string& path, uint64_t* size);
 
 // Moves files/<id>/ to lost+found/<id>/ (merging into an existing one), writes
-// lost+found/<id>/RECORD.txt describing the record and `problem`, and fsyncs.
+// lost+found/<id>/RECORD.txt describing the record and `problem` (moved at
+// `now`, seconds since the epoch), and fsyncs.
 // Never deletes anything. Returns the lost+found directory.
 Result<std::string> MoveToLostFound(const CacheLayout& layout, const FileRecord& record,
                                     const std::vector<PartRecord>& journal_parts,
-                                    const std::string& problem);
+                                    const std::string& problem, int64_t now);
 
 // Removes files/<id>/ and what is in it (after the object is complete).
 Status RemoveFileDir(const CacheLayout& layout, uint64_t file_id);

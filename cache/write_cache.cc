@@ -4,7 +4,6 @@
 #include "cache/write_cache.h"
 
 #include <sys/stat.h>
-#include <time.h>
 
 #include <algorithm>
 #include <charconv>
@@ -135,7 +134,7 @@ class WriteCacheImpl : public WriteCache {
     record.base_part_size = options_.part_size;
     record.parts_per_step = PartSchedule::PartsPerStepFor(options_.part_size, options_.profile);
     record.state = UploadState::kWriting;
-    record.created_at = record.updated_at = static_cast<int64_t>(time(nullptr));
+    record.created_at = record.updated_at = options_.clock->WallSeconds();
     record.metadata = metadata;
     // This write is the newest version of the key: older records retire with it.
     std::vector<uint64_t> retired;
@@ -238,13 +237,10 @@ class WriteCacheImpl : public WriteCache {
   }
 
   void WaitForRecoveryOf(const std::string& key, std::chrono::milliseconds timeout) override {
-    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    const Clock::SteadyTime deadline = options_.clock->SteadyNow() + timeout;
     MutexLock lock(&pending_mu_);
     while (IsPending(key)) {
-      auto left =
-          std::chrono::ceil<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
-      if (left <= std::chrono::milliseconds(0)) return;
-      pending_done_.WaitFor(left);
+      if (!options_.clock->WaitUntil(&pending_done_, deadline)) return;
     }
   }
 
@@ -306,6 +302,7 @@ class WriteCacheImpl : public WriteCache {
     ctx.profile = options_.profile;
     ctx.max_parts_in_flight = options_.upload_threads + 1;
     ctx.boot_id = options_.boot_id;
+    ctx.clock = options_.clock;
     ctx.on_retired = [this](const std::vector<uint64_t>& ids) { MarkRetired(ids); };
     ctx.on_failed_abandoned = [this](uint64_t file_id) { ScheduleRetry(file_id); };
     return ctx;
@@ -317,7 +314,7 @@ class WriteCacheImpl : public WriteCache {
     rename.bucket = options_.bucket;
     rename.from = from;
     rename.to = to;
-    rename.created_at = static_cast<int64_t>(time(nullptr));
+    rename.created_at = options_.clock->WallSeconds();
     return rename;
   }
 
@@ -371,7 +368,7 @@ class WriteCacheImpl : public WriteCache {
     const int64_t delay_s = std::chrono::ceil<std::chrono::seconds>(delay).count();
     if (!retired) {
       record->retries = attempts + 1;
-      record->retry_at = static_cast<int64_t>(time(nullptr)) + delay_s;
+      record->retry_at = options_.clock->WallSeconds() + delay_s;
       Status journaled = journal_->PutFile(*record);
       if (!journaled.ok() && !IsRetired(journaled)) {
         options_.logger->Warn("journal update of retry of " + record->key + ": " +
@@ -383,7 +380,7 @@ class WriteCacheImpl : public WriteCache {
     }
     MutexLock lock(&retry_mu_);
     if (retry_stop_) return;
-    retry_due_[file_id] = std::chrono::steady_clock::now() + delay;
+    retry_due_[file_id] = options_.clock->SteadyNow() + delay;
     retry_cv_.SignalAll();
   }
 
@@ -397,9 +394,8 @@ class WriteCacheImpl : public WriteCache {
       auto next =
           std::min_element(retry_due_.begin(), retry_due_.end(),
                            [](const auto& a, const auto& b) { return a.second < b.second; });
-      auto now = std::chrono::steady_clock::now();
-      if (next->second > now) {
-        retry_cv_.WaitFor(std::chrono::ceil<std::chrono::milliseconds>(next->second - now));
+      if (next->second > options_.clock->SteadyNow()) {
+        options_.clock->WaitUntil(&retry_cv_, next->second);
         continue;
       }
       const uint64_t file_id = next->first;
@@ -452,7 +448,7 @@ class WriteCacheImpl : public WriteCache {
   // In-mount retries of failed uploads: file id -> when.
   mutable Mutex retry_mu_;
   CondVar retry_cv_{&retry_mu_};
-  std::map<uint64_t, std::chrono::steady_clock::time_point> retry_due_ GUARDED_BY(retry_mu_);
+  std::map<uint64_t, Clock::SteadyTime> retry_due_ GUARDED_BY(retry_mu_);
   bool retry_running_ GUARDED_BY(retry_mu_) = false;
   std::map<uint64_t, uint32_t> retired_attempts_ GUARDED_BY(retry_mu_);
   bool retry_stop_ GUARDED_BY(retry_mu_) = false;
@@ -472,6 +468,7 @@ Result<std::unique_ptr<WriteCache>> WriteCache::Open(const CacheOptions& options
   PARTFS_RETURN_IF_ERROR(ValidateOptions(options, store));
   CacheOptions opts = options;
   if (opts.logger == nullptr) opts.logger = Logger::Quiet();
+  if (opts.clock == nullptr) opts.clock = SystemClock();
   auto dir = CacheDir::Open(opts.cache_dir);
   if (!dir.ok()) return dir.status();
   auto journal = Journal::Open((*dir)->layout().JournalDir(), false);

@@ -19,6 +19,7 @@
 #include <optional>
 #include <string>
 
+#include "base/clock.h"
 #include "base/logger.h"
 #include "base/status.h"
 #include "cache/journal.h"
@@ -37,6 +38,9 @@ struct CacheOptions {
   std::string endpoint;  // recorded in the journal to recognise foreign records on resume
   std::string bucket;
   Logger* logger = nullptr;  // never null after WriteCache::Open
+  // Journal timestamps, retry backoff and recovery waits read this clock (tests
+  // pass a FakeClock); must outlive the cache.
+  Clock* clock = SystemClock();
   // The kernel boot id; "" = read it at Open. Tests set another one to act out
   // a reboot (a power loss) between two mounts.
   std::string boot_id;

@@ -4,7 +4,6 @@
 
 #include <cassert>
 #include <chrono>
-#include <ctime>
 #include <set>
 
 #include "fs/file_metadata.h"
@@ -18,8 +17,6 @@ constexpr blksize_t kBlockSize = 1 << 20;  // hint for large application I/O
 // How long a lookup/stat waits for the crash recovery of its file before it
 // answers from the journal record: FUSE threads are few, recovery may be long.
 constexpr std::chrono::seconds kRecoveryStatWait{1};
-
-int64_t Now() { return static_cast<int64_t>(std::time(nullptr)); }
 
 // Directories are key prefixes, not renamed in place: EXDEV makes mv(1) copy
 // them file by file.

@@ -33,6 +33,7 @@
 #include <string>
 #include <vector>
 
+#include "base/clock.h"
 #include "base/logger.h"
 #include "base/mutex.h"
 #include "base/status.h"
@@ -47,7 +48,8 @@ struct FilesystemOptions {
   uid_t uid = 0;       // owner of objects and directories without metadata
   gid_t gid = 0;
   mode_t umask = 022;
-  Logger* logger = nullptr;  // must not be null
+  Logger* logger = nullptr;      // must not be null
+  Clock* clock = SystemClock();  // mtimes ("now"); must not be null, must outlive the Filesystem
 };
 
 // Who is calling (from the FUSE request).
@@ -108,6 +110,8 @@ class Filesystem {
   Status Rename(uint64_t parent, const std::string& name, uint64_t new_parent,
                 const std::string& new_name, RenameFlags flags);
   struct statvfs StatFs() const;
+  // The wall time (seconds since the epoch) of the mount's clock, e.g. for utimens' UTIME_NOW.
+  int64_t Now() const { return options_.clock->WallSeconds(); }
 
   // File I/O (filesystem_io.cc). `flags` are open(2) flags.
   Result<CreateResult> Create(uint64_t parent, const std::string& name, mode_t mode, int flags,

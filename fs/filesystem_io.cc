@@ -6,7 +6,6 @@
 
 #include <algorithm>
 #include <chrono>
-#include <ctime>
 
 #include "fs/file_metadata.h"
 #include "fs/filesystem.h"
@@ -57,7 +56,7 @@ UserMetadata Filesystem::NewFileMetadata(mode_t mode, const RequestContext& ctx)
   fields.mode = S_IFREG | (mode & 07777);
   fields.uid = ctx.uid;
   fields.gid = ctx.gid;
-  fields.mtime = static_cast<int64_t>(std::time(nullptr));
+  fields.mtime = Now();
   UserMetadata metadata;
   StoreFileMetadata(fields, &metadata);
   return metadata;
@@ -257,7 +256,7 @@ Status Filesystem::FinishSession(FileHandle& handle, bool from_release) NO_THREA
     // the whole object: without one, stat falls back to the object's Last-Modified.
     if (!writer->Finished() && !session->mtime_explicit && !writer->UploadCreated()) {
       FileMetadata fields;
-      fields.mtime = static_cast<int64_t>(std::time(nullptr));
+      fields.mtime = Now();
       StoreFileMetadata(fields, &session->metadata);
       writer->SetMetadata(session->metadata);
     }

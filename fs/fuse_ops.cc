@@ -2,6 +2,8 @@
 
 #include <fcntl.h>
 
+#include <cerrno>
+#include <cstring>
 #include <ctime>
 #include <memory>
 #include <string>
@@ -73,7 +75,7 @@ void OnSetAttr(fuse_req_t req, fuse_ino_t ino, struct stat* attr, int to_set, fu
   if (to_set & FUSE_SET_ATTR_UID) request.uid = attr->st_uid;
   if (to_set & FUSE_SET_ATTR_GID) request.gid = attr->st_gid;
   if (to_set & FUSE_SET_ATTR_MTIME_NOW) {
-    request.mtime = static_cast<int64_t>(std::time(nullptr));
+    request.mtime = Fs(req).Now();
   } else if (to_set & FUSE_SET_ATTR_MTIME) {
     request.mtime = static_cast<int64_t>(attr->st_mtim.tv_sec);
   }

@@ -236,7 +236,10 @@ int RunMountCommand(int argc, char** argv) {
   if (int code = CheckBucket(config); code != 0) return code;
   auto store = CreateS3Client(config.ClientOptions(&logger));
   if (!store.ok()) return Fail(kUsageExitCode, store.status().message());
-  auto cache = WriteCache::Open(config.CacheOptionsFor(&logger), store->get());
+  Clock* const clock = SystemClock();
+  CacheOptions cache_options = config.CacheOptionsFor(&logger);
+  cache_options.clock = clock;
+  auto cache = WriteCache::Open(cache_options, store->get());
   if (!cache.ok()) {
     if (cache.status().code() == Status::Code::kBusy) {
       return Fail(kFailureExitCode,
@@ -255,6 +258,7 @@ int RunMountCommand(int argc, char** argv) {
   fs_options.gid = config.gid;
   fs_options.umask = config.umask;
   fs_options.logger = &logger;
+  fs_options.clock = clock;
   auto fs = std::make_unique<Filesystem>(fs_options, store->get(), cache->get());
   int code = Serve(config, fs.get(), cache->get(), config.foreground ? nullptr : &daemon, &logger);
   ShutDown(std::move(fs), std::move(*cache), std::move(gc_thread), &logger);

@@ -24,6 +24,7 @@
 #include "cache/recovery.h"
 #include "cache/write_cache.h"
 #include "tests/support/counting_store.h"
+#include "tests/support/fake_clock.h"
 #include "tests/support/read_object.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/test_data.h"
@@ -71,6 +72,7 @@ class RecoveryTestBase : public ::testing::Test {
     options_.bucket = backend_->Bucket();
     options_.part_size = kRecPartSize;
     options_.logger = Logger::Quiet();
+    options_.clock = &clock_;  // time moves only when a test advances it
   }
 
   RecoveryRunner MakeRunner() { return RecoveryRunner(layout_, *journal_, store_, options_); }
@@ -100,7 +102,7 @@ class RecoveryTestBase : public ::testing::Test {
     r.parts_per_step = PartSchedule::kDefaultPartsPerStep;
     r.state = state;
     r.size = size;
-    r.created_at = ::time(nullptr) - 60;
+    r.created_at = clock_.WallSeconds() - 60;
     r.updated_at = r.created_at;
     r.metadata = {{"mode", "33188"}};
     EXPECT_TRUE(journal_->PutFile(r).ok());
@@ -158,6 +160,9 @@ class RecoveryTestBase : public ::testing::Test {
   CacheLayout layout_;
   CountingStore store_;
   std::unique_ptr<Journal> journal_;
+  // Starts at the real time: stores stamp uploads with it, and recovery
+  // compares those stamps with journaled intents.
+  FakeClock clock_{static_cast<int64_t>(std::time(nullptr))};
   CacheOptions options_;
 };
 

@@ -5,6 +5,7 @@
 
 #include <sys/stat.h>
 
+#include <ctime>
 #include <filesystem>
 #include <memory>
 #include <string>
@@ -12,6 +13,7 @@
 #include <gtest/gtest.h>
 
 #include "cache/write_cache.h"
+#include "tests/support/fake_clock.h"
 #include "tests/support/fake_object_store.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/test_data.h"
@@ -33,6 +35,7 @@ class CacheWriterFixture : public ::testing::Test {
     options_.profile.max_object_size = 16ull << 30;
     options_.endpoint = "http://127.0.0.1:1";
     options_.bucket = "bucket";
+    options_.clock = &clock_;  // time moves only when a test advances it
   }
   ~CacheWriterFixture() override {
     if (cache_) cache_->WaitForRecovery();
@@ -77,6 +80,9 @@ class CacheWriterFixture : public ::testing::Test {
 
   TempDir dir_{"partfs-cache"};
   FakeObjectStore store_;
+  // Starts at the real time: the fake store stamps uploads with it, and
+  // recovery compares those stamps with journaled intents. Outlives cache_.
+  FakeClock clock_{static_cast<int64_t>(std::time(nullptr))};
   CacheOptions options_;
   std::unique_ptr<WriteCache> cache_;  // declared after store_: destroyed first
 };

@@ -310,9 +310,11 @@ TEST_F(CrashSafetyGenerationsTest, RenameCrashedAfterTheCopyIsRolledForward) {
 // A retired record whose upload cannot be aborted yet (the store answers 503)
 // is retried with the backoff like any failed upload (before 7bc1360 it was
 // requeued at once, forever: thousands of aborts and ERROR lines a second).
+// The fake clock shows each abort waiting for its backoff: at once, then
+// 10, 20, 20 s (retired attempts are counted from the immediate one).
 TEST_F(CrashSafetyGenerationsTest, RetiredUploadWhoseAbortFailsIsRetriedWithBackoff) {
-  options_.retry_backoff = std::chrono::milliseconds(50);
-  options_.retry_backoff_max = std::chrono::milliseconds(200);
+  options_.retry_backoff = std::chrono::seconds(5);
+  options_.retry_backoff_max = std::chrono::seconds(20);
   LogCapture log(dir_.Sub("cache.log"));
   options_.logger = log.logger();
   OpenCache();
@@ -323,13 +325,25 @@ TEST_F(CrashSafetyGenerationsTest, RetiredUploadWhoseAbortFailsIsRetriedWithBack
   EXPECT_TRUE(w->Finish().ok());  // the abort failed: left to the retry
   w.reset();
 
-  std::this_thread::sleep_for(std::chrono::milliseconds(500));
-  const int aborts = store_.Calls(Op::kAbortMultipartUpload);
+  // The first retry runs at once and fails; each later one waits for its backoff.
+  ASSERT_TRUE(clock_.AwaitWaiters(1)) << "no retry was scheduled";
+  int aborts = store_.Calls(Op::kAbortMultipartUpload);
+  EXPECT_EQ(aborts, 2) << "Finish's abort and the immediate retry";
+  for (int64_t backoff : {10, 20, 20}) {
+    clock_.Advance(std::chrono::seconds(backoff) - std::chrono::milliseconds(1));
+    EXPECT_EQ(store_.Calls(Op::kAbortMultipartUpload), aborts) << "retried before " << backoff;
+    clock_.Advance(std::chrono::milliseconds(1));
+    ASSERT_TRUE(WaitUntil([&] { return store_.Calls(Op::kAbortMultipartUpload) == aborts + 1; }))
+        << "no retry after " << backoff << " s";
+    ++aborts;
+    ASSERT_TRUE(clock_.AwaitWaiters(1)) << "no retry was scheduled after " << backoff << " s";
+  }
+  EXPECT_EQ(store_.Calls(Op::kAbortMultipartUpload), aborts);
   const std::string errors = log.Errors();
-  EXPECT_LE(aborts, 10) << "AbortMultipartUpload calls in 0.5 s with a 50..200 ms backoff";
-  EXPECT_LE(std::count(errors.begin(), errors.end(), '\n'), 20);
+  EXPECT_LE(std::count(errors.begin(), errors.end(), '\n'), 2 * aborts);
 
   store_.ClearFaults();
+  clock_.Advance(std::chrono::seconds(20));
   EXPECT_TRUE(WaitUntil([&] {
     return store_.OpenUploads() == 0 && cache_->journal().ListFiles()->empty();
   })) << "the abort is retried once the store works";

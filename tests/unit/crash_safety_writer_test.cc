@@ -133,9 +133,10 @@ TEST_F(CrashSafetyWriterTest, CompletedUploadWhoseMetadataCopyFailedGetsItAtReco
 
 // Defect 9: a failed upload whose writer is gone is retried in the mount with
 // backoff (the old code waited for the next mount). Small file: PutObject.
+// The fake clock drives the backoff: 5 s, then 10 s, capped at 20 s.
 TEST_F(CrashSafetyWriterTest, FailedSmallUploadIsRetriedInTheMountOnceTheStoreWorks) {
-  options_.retry_backoff = std::chrono::milliseconds(5);
-  options_.retry_backoff_max = std::chrono::milliseconds(20);
+  options_.retry_backoff = std::chrono::seconds(5);
+  options_.retry_backoff_max = std::chrono::seconds(20);
   OpenCache();
   auto w = Start("retry.txt");
   const uint64_t id = FileIdOf("retry.txt");
@@ -143,24 +144,37 @@ TEST_F(CrashSafetyWriterTest, FailedSmallUploadIsRetriedInTheMountOnceTheStoreWo
   ASSERT_TRUE(WriteAll(*w, data).ok());
   store_.FailOperation(Op::kPutObject, Status::Unavailable("injected 503"));
   EXPECT_EQ(w->Finish().code(), Status::Code::kUnavailable);
+  const int puts = store_.Calls(Op::kPutObject);
   w.reset();  // close() reported EIO; nobody calls Finish again
 
-  // While the store fails, the record shows the retries (partfs status).
-  ASSERT_TRUE(WaitUntil([&] {
-    auto record = cache_->journal().GetFile(id);
-    return record.ok() && record->retries >= 2;
-  })) << "no in-mount retry was journaled";
+  // The retry waits for its backoff: nothing is sent before 5 s have passed.
+  ASSERT_TRUE(clock_.AwaitWaiters(1)) << "no in-mount retry was scheduled";
   auto record = cache_->journal().GetFile(id);
   ASSERT_TRUE(record.ok());
-  EXPECT_GT(record->retries, 0u);
-  EXPECT_GT(record->retry_at, 0);
+  EXPECT_EQ(record->retries, 1u);
+  EXPECT_EQ(record->retry_at, clock_.WallSeconds() + 5);
+  EXPECT_EQ(cache_->RetriesPending(), 1u);
+  clock_.Advance(std::chrono::milliseconds(4999));
+  EXPECT_EQ(store_.Calls(Op::kPutObject), puts) << "retried before its backoff";
+
+  // While the store fails, each retry is journaled (partfs status) with a doubled backoff.
+  clock_.Advance(std::chrono::milliseconds(1));
+  ASSERT_TRUE(WaitUntil([&] {
+    auto r = cache_->journal().GetFile(id);
+    return r.ok() && r->retries == 2;
+  })) << "the retry after 5 s was not journaled";
+  ASSERT_TRUE(clock_.AwaitWaiters(1));
+  EXPECT_EQ(store_.Calls(Op::kPutObject), puts + 1);
+  EXPECT_EQ(cache_->journal().GetFile(id)->retry_at, clock_.WallSeconds() + 10);
   EXPECT_GE(cache_->RetriesPending(), 1u);
   EXPECT_FALSE(store_.ObjectData("retry.txt").has_value());
 
   store_.ClearFaults();
+  clock_.Advance(std::chrono::seconds(10));
   ASSERT_TRUE(WaitUntil([&] {
     return cache_->RetriesPending() == 0 && store_.ObjectData("retry.txt") == data;
   })) << "the retry did not complete the object";
+  EXPECT_EQ(store_.Calls(Op::kPutObject), puts + 2);
   EXPECT_TRUE(cache_->journal().ListFiles()->empty());
   EXPECT_FALSE(Exists(FileDir(id)));
   EXPECT_TRUE(WaitUntil([&] { return cache_->CachedBytes() == 0; }))
@@ -169,8 +183,8 @@ TEST_F(CrashSafetyWriterTest, FailedSmallUploadIsRetriedInTheMountOnceTheStoreWo
 
 // Defect 9, multipart: UploadPart failing.
 TEST_F(CrashSafetyWriterTest, FailedMultipartUploadIsRetriedInTheMountOnceTheStoreWorks) {
-  options_.retry_backoff = std::chrono::milliseconds(5);
-  options_.retry_backoff_max = std::chrono::milliseconds(20);
+  options_.retry_backoff = std::chrono::seconds(5);
+  options_.retry_backoff_max = std::chrono::seconds(20);
   OpenCache();
   auto w = Start("retry.bin");
   const uint64_t id = FileIdOf("retry.bin");
@@ -180,16 +194,26 @@ TEST_F(CrashSafetyWriterTest, FailedMultipartUploadIsRetriedInTheMountOnceTheSto
   EXPECT_EQ(w->Finish().code(), Status::Code::kUnavailable);
   w.reset();
 
-  ASSERT_TRUE(WaitUntil([&] {
+  // Three failed retries: 5, 10 and 20 s apart (the cap).
+  for (uint32_t retries = 1; retries <= 3; ++retries) {
+    ASSERT_TRUE(clock_.AwaitWaiters(1)) << "retry " << retries << " was not scheduled";
     auto record = cache_->journal().GetFile(id);
-    return record.ok() && record->retries >= 2;
-  })) << "no in-mount retry was journaled";
-  auto record = cache_->journal().GetFile(id);
-  ASSERT_TRUE(record.ok());
-  EXPECT_GT(record->retry_at, 0);
+    ASSERT_TRUE(record.ok());
+    EXPECT_EQ(record->retries, retries);
+    const int64_t backoff = std::min<int64_t>(5 << (retries - 1), 20);
+    EXPECT_EQ(record->retry_at, clock_.WallSeconds() + backoff);
+    clock_.Advance(std::chrono::seconds(backoff));
+    ASSERT_TRUE(WaitUntil([&] {
+      auto r = cache_->journal().GetFile(id);
+      return r.ok() && r->retries == retries + 1;
+    })) << "retry "
+        << retries << " did not run";
+  }
   EXPECT_FALSE(store_.ObjectData("retry.bin").has_value());
 
   store_.ClearFaults();
+  ASSERT_TRUE(clock_.AwaitWaiters(1));
+  clock_.Advance(std::chrono::seconds(20));
   ASSERT_TRUE(WaitUntil([&] {
     return cache_->RetriesPending() == 0 && store_.ObjectData("retry.bin") == data;
   })) << "the retry did not complete the object";

@@ -8,6 +8,7 @@
 #include <set>
 
 #include "gtest/gtest.h"
+#include "tests/support/fake_clock.h"
 #include "tests/support/fake_object_store.h"
 #include "tests/support/read_object.h"
 #include "tests/support/temp_dir.h"
@@ -16,6 +17,7 @@ namespace partfs {
 namespace {
 
 constexpr uint64_t kRoot = InodeTable::kRootIno;
+constexpr int64_t kMountTime = 1'600'000'000;
 
 class FsFilesystemTest : public ::testing::Test {
  protected:
@@ -27,6 +29,7 @@ class FsFilesystemTest : public ::testing::Test {
     options.endpoint = "http://fake";
     options.bucket = "bucket";
     options.logger = Logger::Quiet();
+    options.clock = &clock_;
     auto cache = WriteCache::Open(options, &store_);
     ASSERT_TRUE(cache.ok()) << cache.status().ToString();
     cache_ = std::move(*cache);
@@ -35,6 +38,7 @@ class FsFilesystemTest : public ::testing::Test {
     fs_options.uid = 42;
     fs_options.gid = 43;
     fs_options.logger = Logger::Quiet();
+    fs_options.clock = &clock_;
     fs_ = std::make_unique<Filesystem>(fs_options, &store_, cache_.get());
   }
   void TearDown() override {
@@ -67,6 +71,7 @@ class FsFilesystemTest : public ::testing::Test {
   }
 
   testing::TempDir dir_{"fs-unit"};
+  testing::FakeClock clock_{kMountTime};  // outlives cache_ and fs_
   testing::FakeObjectStore store_;
   std::unique_ptr<WriteCache> cache_;
   std::unique_ptr<Filesystem> fs_;
@@ -232,6 +237,29 @@ TEST_F(FsFilesystemTest, ForgetBeyondTheLookupCountIsABug) {
   ASSERT_TRUE(attr.ok()) << attr.status().ToString();
   const uint64_t ino = attr->st_ino;
   EXPECT_DEBUG_DEATH(fs_->Forget(ino, 5), "lookup count");
+}
+
+// Times come from the mount's clock: directories show the mount time, a new
+// file the time of its close (its upload not created yet), utimens' "now" Now().
+TEST_F(FsFilesystemTest, TimesComeFromTheMountsClock) {
+  auto root = fs_->GetAttr(kRoot);
+  ASSERT_TRUE(root.ok()) << root.status().ToString();
+  EXPECT_EQ(root->st_mtim.tv_sec, kMountTime);
+
+  RequestContext ctx{1, 2, 100};
+  auto created = fs_->Create(kRoot, "t", 0644, O_WRONLY | O_CREAT, ctx);
+  ASSERT_TRUE(created.ok()) << created.status().ToString();
+  EXPECT_EQ(created->attr.st_mtim.tv_sec, kMountTime);
+  ASSERT_TRUE(fs_->Write(created->fh, 0, "abc", 3, ctx).ok());
+  clock_.Advance(std::chrono::seconds(100));
+  ASSERT_TRUE(fs_->Flush(created->fh, ctx).ok());
+  ASSERT_TRUE(fs_->Release(created->fh).ok());
+  auto attr = fs_->GetAttr(created->attr.st_ino);
+  ASSERT_TRUE(attr.ok()) << attr.status().ToString();
+  EXPECT_EQ(attr->st_mtim.tv_sec, kMountTime + 100);
+
+  clock_.Set(kMountTime + 5000);
+  EXPECT_EQ(fs_->Now(), kMountTime + 5000);
 }
 
 }  // namespace
