@@ -7,22 +7,17 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <fstream>
 #include <string>
 
 namespace partfs {
-namespace {
 
-// Reads the pid a lock holder wrote into LOCK ("" when unreadable).
-std::string ReadPid(int fd) {
-  char buf[32] = {};
-  ssize_t n = pread(fd, buf, sizeof(buf) - 1, 0);
-  if (n <= 0) return "";
-  std::string pid(buf, static_cast<size_t>(n));
-  while (!pid.empty() && (pid.back() == '\n' || pid.back() == ' ')) pid.pop_back();
-  return pid;
+int LockHolderPid(const CacheLayout& layout) {
+  std::ifstream in(layout.LockFile());
+  long pid = 0;
+  if (!(in >> pid) || pid <= 0 || pid > 0x3fffffff) return 0;
+  return static_cast<int>(pid);
 }
-
-}  // namespace
 
 Status MakeDir(const std::string& path, unsigned mode) {
   if (mkdir(path.c_str(), mode) == 0) {
@@ -59,11 +54,11 @@ Result<std::unique_ptr<CacheDir>> CacheDir::Open(const std::string& root) {
   if (fd < 0) return Status::FromErrno(errno, "open " + layout.LockFile());
   if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
     int err = errno;
-    std::string pid = ReadPid(fd);
     close(fd);
     if (err == EWOULDBLOCK) {
+      const int pid = LockHolderPid(layout);
       return Status::Busy("cache directory " + root + " is in use by another partfs (pid " +
-                          (pid.empty() ? std::string("unknown") : pid) + ")");
+                          (pid == 0 ? std::string("unknown") : std::to_string(pid)) + ")");
     }
     return Status::FromErrno(err, "lock " + layout.LockFile());
   }

@@ -34,6 +34,10 @@ class CacheDir {
   int lock_fd_;
 };
 
+// The pid a mount wrote into the cache's LOCK file; 0 when there is none or
+// it is unreadable (whether that process still runs is the caller's question).
+int LockHolderPid(const CacheLayout& layout);
+
 // mkdir with `mode`; OK when it already exists as a directory. When it creates
 // the directory it fsyncs the parent directory, so the new entry survives a
 // power loss (callers need no SyncDir of the parent for it).

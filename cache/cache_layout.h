@@ -29,6 +29,9 @@ class CacheLayout {
     return FileDir(file_id) + "/part-" + std::to_string(part_number);
   }
   std::string LostFoundDir() const { return root_ + "/lost+found"; }
+  std::string LostFoundFileDir(uint64_t file_id) const {
+    return LostFoundDir() + "/" + std::to_string(file_id);
+  }
 
  private:
   std::string root_;

@@ -11,10 +11,8 @@
 
 namespace partfs {
 
-std::string NormalizeEtag(std::string etag) {
-  if (etag.size() >= 2 && etag.front() == '"' && etag.back() == '"') {
-    etag = etag.substr(1, etag.size() - 2);
-  }
+std::string NormalizeEtag(std::string_view quoted) {
+  std::string etag = StripEtagQuotes(quoted);
   std::transform(etag.begin(), etag.end(), etag.begin(),
                  [](unsigned char c) { return std::tolower(c); });
   return etag;

@@ -25,6 +25,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "base/logger.h"
@@ -51,7 +52,7 @@ struct PartSource {
 };
 
 // An ETag as partfs journals and compares it: no quotes, lower case.
-std::string NormalizeEtag(std::string etag);
+std::string NormalizeEtag(std::string_view quoted);
 
 class PartUploader {
  public:

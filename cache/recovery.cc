@@ -544,7 +544,7 @@ Status RecoveryRunner::ResumeFile(uint64_t file_id) {
     return Status::OK();
   }
   struct stat st;
-  const std::string lost = layout_.LostFoundDir() + "/" + std::to_string(file_id);
+  const std::string lost = layout_.LostFoundFileDir(file_id);
   if (record->state == UploadState::kFailed && ::stat(lost.c_str(), &st) == 0) {
     logger_->Warn("recovery: key '" + record->key + "' (file id " + std::to_string(file_id) +
                   ") failed earlier, its data is in " + lost + ": " + record->last_error);

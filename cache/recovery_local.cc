@@ -253,7 +253,7 @@ Result<std::string> MoveFragmentsToLostFound(const CacheLayout& layout, const Fi
                                              const std::vector<uint32_t>& parts,
                                              const std::string& why, int64_t now) {
   PARTFS_RETURN_IF_ERROR(MakeDir(layout.LostFoundDir(), 0700));
-  const std::string dst = layout.LostFoundDir() + "/" + std::to_string(record.file_id);
+  const std::string dst = layout.LostFoundFileDir(record.file_id);
   PARTFS_RETURN_IF_ERROR(MakeDir(dst, 0700));
   std::string text = "partfs completed key '" + record.key + "' with the valid prefix of its " +
                      "data; these part files came after a gap and are not in the object.\n" +
@@ -293,7 +293,7 @@ Result<std::string> MoveToLostFound(const CacheLayout& layout, const FileRecord&
                                     const std::string& problem, int64_t now) {
   PARTFS_RETURN_IF_ERROR(MakeDir(layout.LostFoundDir(), 0700));
   const std::string src = layout.FileDir(record.file_id);
-  const std::string dst = layout.LostFoundDir() + "/" + std::to_string(record.file_id);
+  const std::string dst = layout.LostFoundFileDir(record.file_id);
   if (::rename(src.c_str(), dst.c_str()) != 0) {
     if (errno == ENOENT) {
       PARTFS_RETURN_IF_ERROR(MakeDir(dst, 0700));  // no part files at all: only the description

@@ -8,6 +8,7 @@
 #include <ctime>
 #include <fstream>
 
+#include "cache/cache_dir.h"
 #include "cache/cache_layout.h"
 #include "cache/part_schedule.h"
 #include "cache/recovery_local.h"
@@ -17,10 +18,9 @@ namespace {
 
 // The pid written into LOCK by the mount, when that process still exists.
 int LivePidFromLock(const CacheLayout& layout) {
-  std::ifstream in(layout.LockFile());
-  long pid = 0;
-  if (!(in >> pid) || pid <= 0 || pid > 0x3fffffff) return 0;
-  if (::kill(static_cast<pid_t>(pid), 0) == 0 || errno == EPERM) return static_cast<int>(pid);
+  const int pid = LockHolderPid(layout);
+  if (pid == 0) return 0;
+  if (::kill(static_cast<pid_t>(pid), 0) == 0 || errno == EPERM) return pid;
   return 0;
 }
 
@@ -42,7 +42,7 @@ FileStatus Summarize(const CacheLayout& layout, const FileRecord& record,
   f.retry_at = record.retry_at;
   f.parts_uploaded = static_cast<uint32_t>(parts.size());
   for (const auto& p : parts) f.bytes_uploaded += p.size;
-  const std::string lost = layout.LostFoundDir() + "/" + std::to_string(record.file_id);
+  const std::string lost = layout.LostFoundFileDir(record.file_id);
   struct stat st;
   f.in_lost_found = ::stat(lost.c_str(), &st) == 0;
   // The highest part number seen anywhere bounds the total from below, even

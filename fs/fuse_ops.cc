@@ -123,7 +123,7 @@ void OnCreate(fuse_req_t req, fuse_ino_t parent, const char* name, mode_t mode,
   fi->direct_io = 1;
   if (reply.Create(created->attr, fi) != 0) {
     // The kernel dropped the request (interrupted): it will never release this handle.
-    Fs(req).Release(created->fh);
+    (void)Fs(req).Release(created->fh);  // errors are logged by Release
   }
 }
 
@@ -134,7 +134,7 @@ void OnOpen(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
   fi->fh = *fh;
   fi->keep_cache = 0;  // the object may have changed since the last open
   fi->direct_io = (fi->flags & O_ACCMODE) != O_RDONLY;  // see OnCreate
-  if (reply.Open(fi) != 0) Fs(req).Release(*fh);
+  if (reply.Open(fi) != 0) (void)Fs(req).Release(*fh);  // dropped request; logged by Release
 }
 
 void OnRead(fuse_req_t req, fuse_ino_t, size_t size, off_t off, fuse_file_info* fi) {
@@ -161,7 +161,7 @@ void OnFlush(fuse_req_t req, fuse_ino_t, fuse_file_info* fi) {
 void OnRelease(fuse_req_t req, fuse_ino_t, fuse_file_info* fi) {
   FuseReply reply(req);
   // The kernel ignores release errors; Filesystem::Release logs them.
-  Fs(req).Release(fi->fh);
+  (void)Fs(req).Release(fi->fh);
   reply.Error(Status::OK());
 }
 

@@ -70,8 +70,8 @@ class ResumeFailureTest : public ResumeFixture {
         << entry->record.last_error;
     EXPECT_NE(mount_->Log().find("recovery: cannot complete"), std::string::npos) << mount_->Log();
     // The data is kept for the operator.
-    const std::string lost = CacheLayout(mount_->cache_dir()).LostFoundDir() + "/" +
-                             std::to_string(entry_.record.file_id);
+    const std::string lost =
+        CacheLayout(mount_->cache_dir()).LostFoundFileDir(entry_.record.file_id);
     EXPECT_TRUE(std::filesystem::is_directory(lost)) << lost;
     for (uint32_t n : kept_parts_) {
       EXPECT_TRUE(std::filesystem::exists(lost + "/part-" + std::to_string(n))) << n;

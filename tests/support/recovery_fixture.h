@@ -151,9 +151,7 @@ class RecoveryTestBase : public ::testing::Test {
 
   bool Exists(const std::string& path) const { return std::filesystem::exists(path); }
 
-  std::string LostDir(uint64_t id) const {
-    return layout_.LostFoundDir() + "/" + std::to_string(id);
-  }
+  std::string LostDir(uint64_t id) const { return layout_.LostFoundFileDir(id); }
 
   std::unique_ptr<RecoveryBackend> backend_;  // first: outlives the store wrappers
   TempDir dir_;

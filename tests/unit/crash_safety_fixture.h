@@ -251,9 +251,7 @@ class CrashSafetyFixture : public CacheWriterFixture {
     return Status::OK();
   }
 
-  std::string LostFound(uint64_t id) const {
-    return layout_.LostFoundDir() + "/" + std::to_string(id);
-  }
+  std::string LostFound(uint64_t id) const { return layout_.LostFoundFileDir(id); }
   std::string FileDir(uint64_t id) const { return layout_.FileDir(id); }
 
   static std::string ReadFile(const std::string& path) {

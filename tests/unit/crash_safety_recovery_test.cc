@@ -70,7 +70,7 @@ TEST_F(CrashSafetyRecoveryTest, AcceptedBytesMissingInTheSameBootAreCorruptionAn
   EXPECT_EQ(store_.puts.load() + store_.creates.load(), 0);
   EXPECT_EQ(ReadObject("obj"), "the object close() replaced");
   EXPECT_EQ(journal_->GetFile(id)->state, UploadState::kFailed);
-  EXPECT_TRUE(Exists(layout_.LostFoundDir() + "/" + std::to_string(id) + "/RECORD.txt"));
+  EXPECT_TRUE(Exists(layout_.LostFoundFileDir(id) + "/RECORD.txt"));
 }
 
 // Contrast to the above: after a reboot (power loss) only the fsync'd size is
@@ -125,7 +125,7 @@ TEST_F(CrashSafetyRecoveryTest, JournaledPartTheServerLacksIsNotResentFromOtherB
   EXPECT_EQ(store_.upload_parts.load(), 0) << "nothing re-sent";
   EXPECT_EQ(store_.completes.load(), 0);
   EXPECT_FALSE(fake_.HeadObject("p").ok());
-  EXPECT_TRUE(Exists(layout_.LostFoundDir() + "/" + std::to_string(id) + "/part-2"));
+  EXPECT_TRUE(Exists(layout_.LostFoundFileDir(id) + "/part-2"));
 }
 
 // Contrast: the same state with the journaled bytes in the leftover file: re-sent.

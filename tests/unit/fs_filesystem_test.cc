@@ -164,7 +164,7 @@ TEST_F(FsFilesystemTest, FlushFromOtherProcessDoesNotComplete) {
   ASSERT_TRUE(fs_->Write(created->fh, 2, "cd", 2, writer).ok());
   ASSERT_TRUE(fs_->Flush(created->fh, writer).ok());
   EXPECT_EQ(ReadObjectOrError(store_, "pre/f"), "abcd");
-  fs_->Release(created->fh);
+  EXPECT_TRUE(fs_->Release(created->fh).ok());
 }
 
 TEST_F(FsFilesystemTest, UploadFailureReachesFlushAndIsNotRetriedAtRelease) {

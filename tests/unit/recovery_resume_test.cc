@@ -102,7 +102,7 @@ TEST_F(RecoveryResumeTest, MissingPartFileCompletesThePrefixAndKeepsTheRest) {
   ASSERT_TRUE(st.ok()) << st.ToString();
   EXPECT_TRUE(ReadObject("j") == PartBytes(data, 1) + PartBytes(data, 2));
   EXPECT_FALSE(journal_->GetFile(id).ok());
-  const std::string lost = layout_.LostFoundDir() + "/" + std::to_string(id);
+  const std::string lost = layout_.LostFoundFileDir(id);
   EXPECT_TRUE(Exists(lost + "/part-4"));
   EXPECT_TRUE(Exists(lost + "/FRAGMENTS.txt"));
   EXPECT_FALSE(Exists(lost + "/part-2"));
@@ -120,7 +120,7 @@ TEST_F(RecoveryResumeTest, ShortPartFileInTheMiddleEndsThePrefix) {
   Status st = runner.ResumeFile(id);
   ASSERT_TRUE(st.ok()) << st.ToString();
   EXPECT_TRUE(ReadObject("k") == PartBytes(data, 1) + PartBytes(data, 2).substr(0, 1000));
-  EXPECT_TRUE(Exists(layout_.LostFoundDir() + "/" + std::to_string(id) + "/part-3"));
+  EXPECT_TRUE(Exists(layout_.LostFoundFileDir(id) + "/part-3"));
 }
 
 TEST_F(RecoveryResumeTest, GapBelowTheFsyncedSizeIsDamage) {
@@ -139,7 +139,7 @@ TEST_F(RecoveryResumeTest, GapBelowTheFsyncedSizeIsDamage) {
   EXPECT_EQ(store_.upload_parts.load() + store_.completes.load() + store_.puts.load(), 0);
   EXPECT_FALSE(fake_.HeadObject("k2").ok());
   EXPECT_EQ(journal_->GetFile(id)->state, UploadState::kFailed);
-  const std::string lost = layout_.LostFoundDir() + "/" + std::to_string(id);
+  const std::string lost = layout_.LostFoundFileDir(id);
   EXPECT_TRUE(Exists(lost + "/part-2"));
   EXPECT_TRUE(Exists(lost + "/part-4"));
 }
@@ -217,7 +217,7 @@ TEST_F(RecoveryResumeTest, TransientFailureKeepsDataInPlaceForTheNextMount) {
   EXPECT_EQ(record->state, UploadState::kFailed);
   EXPECT_FALSE(record->last_error.empty());
   EXPECT_TRUE(Exists(layout_.PartPath(id, 2)));
-  EXPECT_FALSE(Exists(layout_.LostFoundDir() + "/" + std::to_string(id)));
+  EXPECT_FALSE(Exists(layout_.LostFoundFileDir(id)));
 
   store_.fail_upload_part = false;  // the next mount
   RecoveryRunner runner = MakeRunner();
