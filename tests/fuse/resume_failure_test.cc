@@ -39,9 +39,12 @@ class ResumeFailureTest : public ResumeFixture {
     ChildProcess dd(
         {"dd", "if=" + tmp_.Sub("source"), "of=" + mount_->File(kKey), "bs=1M", "status=none"},
         tmp_.Sub("dd.log"));
+    // Until close() has accepted every byte (journaled with this boot's id): a
+    // crash before that may rightly complete a prefix instead of failing.
     ASSERT_TRUE(PollUntil(60s, [&] {
       auto e = FindJournalEntry(mount_->cache_dir(), kKey);
-      return dd.BytesWritten() >= static_cast<int64_t>(kSize) && e && e->parts.size() >= uploaded;
+      return dd.BytesWritten() >= static_cast<int64_t>(kSize) && e && e->parts.size() >= uploaded &&
+             e->record.accepted_size == kSize;
     })) << mount_->Log();
     proxy_.FailRequestsMatching({"PUT ", "partNumber="});
     mount_->Kill9();

@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <functional>
+#include <ostream>
 #include <string>
 
 #include <gtest/gtest.h>
@@ -72,6 +73,8 @@ struct TransientFaultCase {
   std::function<Status(ObjectStore&)> request;
   int faults;
 };
+// gtest prints a parameter in test names and failures: its name, not its bytes.
+void PrintTo(const TransientFaultCase& c, std::ostream* os) { *os << c.name; }
 
 class TransferRetryTransientTest : public TransferRetryTest,
                                    public ::testing::WithParamInterface<TransientFaultCase> {};

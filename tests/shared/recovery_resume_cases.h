@@ -9,6 +9,7 @@
 #ifndef PARTFS_TESTS_SHARED_RECOVERY_RESUME_CASES_H_
 #define PARTFS_TESTS_SHARED_RECOVERY_RESUME_CASES_H_
 
+#include <ostream>
 #include <string>
 
 #include <gtest/gtest.h>
@@ -21,6 +22,8 @@ struct RecoveryBackendParam {
   const char* name;  // the instance's name in the test name
   RecoveryBackendFactory make;
 };
+// gtest prints a parameter in test names and failures: its name, not its bytes.
+inline void PrintTo(const RecoveryBackendParam& c, std::ostream* os) { *os << c.name; }
 
 inline std::string RecoveryBackendName(const ::testing::TestParamInfo<RecoveryBackendParam>& info) {
   return info.param.name;

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <ostream>
 #include <string>
 #include <thread>
 
@@ -414,6 +415,8 @@ struct UnfinishedRenameCase {
   const char* rewritten;  // the key written anew afterwards
   const char* other;      // the other key, which must end up holding "old a"
 };
+// gtest prints a parameter in test names and failures: its name, not its bytes.
+void PrintTo(const UnfinishedRenameCase& c, std::ostream* os) { *os << c.name; }
 
 class UnfinishedRenameTest : public CrashSafetyGenerationsTest,
                              public ::testing::WithParamInterface<UnfinishedRenameCase> {};

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <fstream>
 #include <map>
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -138,6 +139,8 @@ struct ByteSizeCase {
   const char* text;
   uint64_t bytes;
 };
+// gtest prints a parameter in test names and failures: its name, not its bytes.
+void PrintTo(const ByteSizeCase& c, std::ostream* os) { *os << c.name; }
 
 class FsOptionsByteSizeTest : public ::testing::TestWithParam<ByteSizeCase> {};
 
@@ -176,6 +179,8 @@ struct RejectCase {
   std::vector<std::string> args;
   const char* needle;
 };
+// gtest prints a parameter in test names and failures: its name, not its bytes.
+void PrintTo(const RejectCase& c, std::ostream* os) { *os << c.name; }
 
 class FsOptionsRejectTest : public ::testing::TestWithParam<RejectCase> {};
 

@@ -1,5 +1,6 @@
 #include "transfer/s3_error.h"
 
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -81,6 +82,8 @@ struct ErrorCodeCase {
   const char* body;
   Code code;
 };
+// gtest prints a parameter in test names and failures: its name, not its bytes.
+void PrintTo(const ErrorCodeCase& c, std::ostream* os) { *os << c.name; }
 
 class TransferS3ErrorCodeTest : public ::testing::TestWithParam<ErrorCodeCase> {};
 
