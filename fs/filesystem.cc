@@ -344,14 +344,7 @@ Result<struct stat> Filesystem::Mkdir(uint64_t parent, const std::string& name, 
                                       const RequestContext& ctx) {
   auto path = ChildPath(parent, name);
   if (!path.ok()) return path.status();
-  FileMetadata fields;
-  fields.mode = S_IFDIR | (mode & 07777);
-  fields.uid = ctx.uid;
-  fields.gid = ctx.gid;
-  fields.mtime = Now();
-  UserMetadata metadata;
-  StoreFileMetadata(fields, &metadata);
-  auto put = store_->PutObjectFromString(DirPrefix(*path), "", metadata);
+  auto put = store_->PutObjectFromString(DirPrefix(*path), "", NewMetadata(S_IFDIR, mode, ctx));
   if (!put.ok()) return put.status();
   auto inode = inodes_.Lookup(*path, /*is_dir=*/true);
   return DirAttr(inode->ino);

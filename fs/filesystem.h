@@ -161,7 +161,8 @@ class Filesystem {
   Status StartSession(FileHandle& handle, const std::string& path, UserMetadata metadata);
   Status FinishSession(FileHandle& handle, bool from_release);
   bool IsWritingProcess(const FileHandle& handle, pid_t pid) const;
-  UserMetadata NewFileMetadata(mode_t mode, const RequestContext& ctx) const;
+  // Metadata of a new file or directory (`type` S_IFREG or S_IFDIR): mode, owner, now.
+  UserMetadata NewMetadata(mode_t type, mode_t mode, const RequestContext& ctx) const;
   Status TruncateOpenFile(uint64_t ino, const SetAttrRequest& request, bool* handled);
 
   const FilesystemOptions options_;

@@ -51,9 +51,9 @@ uint64_t Filesystem::AddHandle(std::shared_ptr<FileHandle> handle) {
   return fh;
 }
 
-UserMetadata Filesystem::NewFileMetadata(mode_t mode, const RequestContext& ctx) const {
+UserMetadata Filesystem::NewMetadata(mode_t type, mode_t mode, const RequestContext& ctx) const {
   FileMetadata fields;
-  fields.mode = S_IFREG | (mode & 07777);
+  fields.mode = type | (mode & 07777);
   fields.uid = ctx.uid;
   fields.gid = ctx.gid;
   fields.mtime = Now();
@@ -93,7 +93,7 @@ Result<CreateResult> Filesystem::Create(uint64_t parent, const std::string& name
   Status started;
   {
     MutexLock lock(&handle->mu);
-    started = StartSession(*handle, *path, NewFileMetadata(mode, ctx));
+    started = StartSession(*handle, *path, NewMetadata(S_IFREG, mode, ctx));
   }
   if (!started.ok()) {
     inodes_.Forget(inode->ino, 1);  // the kernel never sees this entry
@@ -139,7 +139,7 @@ Result<uint64_t> Filesystem::Open(uint64_t ino, int flags, const RequestContext&
   auto info = store_->HeadObject(KeyFor(ref->path));
   if (!info.ok() && !info.status().IsNotFound()) return info.status();
   UserMetadata metadata =
-      info.ok() ? info->user_metadata : NewFileMetadata(0666 & ~options_.umask, ctx);
+      info.ok() ? info->user_metadata : NewMetadata(S_IFREG, 0666 & ~options_.umask, ctx);
   bool empty = !info.ok() || info->size == 0;
   if ((flags & O_APPEND) && !empty) {
     return Status::NotSupported("appending to an existing object is not supported");
