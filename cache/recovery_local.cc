@@ -2,7 +2,6 @@
 
 #include <dirent.h>
 #include <fcntl.h>
-#include <openssl/evp.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -15,6 +14,7 @@
 
 #include "base/unique_fd.h"
 #include "cache/cache_dir.h"
+#include "cache/digest.h"
 #include "cache/part_schedule.h"
 #include "transfer/hashing.h"
 
@@ -149,10 +149,8 @@ Result<LocalFile> CollectParts(const CacheLayout& layout, const FileRecord& reco
 Result<std::string> Md5OfPartFile(const std::string& path, uint64_t* size) {
   UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
   if (fd.get() < 0) return Status::FromErrno(errno, "open " + path);
-  std::unique_ptr<EVP_MD_CTX, void (*)(EVP_MD_CTX*)> ctx(EVP_MD_CTX_new(), EVP_MD_CTX_free);
-  if (!ctx || EVP_DigestInit_ex(ctx.get(), EVP_md5(), nullptr) != 1) {
-    return Status::IOError("MD5 init failed");
-  }
+  // To the end of the file, whatever its size: the caller compares the count.
+  Md5Hasher hasher;
   std::vector<char> buf(1 << 20);
   uint64_t total = 0;
   for (;;) {
@@ -162,14 +160,11 @@ Result<std::string> Md5OfPartFile(const std::string& path, uint64_t* size) {
       return Status::FromErrno(errno, "read " + path);
     }
     if (n == 0) break;
-    EVP_DigestUpdate(ctx.get(), buf.data(), static_cast<size_t>(n));
+    hasher.Update(buf.data(), static_cast<size_t>(n));
     total += static_cast<uint64_t>(n);
   }
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  EVP_DigestFinal_ex(ctx.get(), digest, &len);
   if (size != nullptr) *size = total;
-  return std::string(reinterpret_cast<char*>(digest), len);
+  return hasher.Digest();
 }
 
 Result<LocalFile> ScanLocalFile(const CacheLayout& layout, const FileRecord& record,

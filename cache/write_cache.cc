@@ -25,20 +25,6 @@
 namespace partfs {
 namespace {
 
-// Bytes of the regular files directly in `path`.
-uint64_t DirBytes(const std::string& path) {
-  namespace fs = std::filesystem;
-  uint64_t total = 0;
-  std::error_code ec;
-  for (fs::directory_iterator it(path, ec), end; !ec && it != end; it.increment(ec)) {
-    struct stat st;
-    if (stat(it->path().c_str(), &st) == 0 && S_ISREG(st.st_mode)) {
-      total += static_cast<uint64_t>(st.st_size);
-    }
-  }
-  return total;
-}
-
 // The files/<id>/ directories left by an earlier mount. A directory whose
 // record is gone belonged to a finished file (the record is deleted first,
 // the data after; or a crash came between mkdir and the first journal write):
@@ -100,7 +86,7 @@ class WriteCacheImpl : public WriteCache {
     }
     // Part files of earlier mounts count until recovery (or orphan GC) removes them.
     preexisting_dirs_ = ExistingFileDirs(dir_->layout(), keep, options_.logger);
-    for (const auto& d : preexisting_dirs_) preexisting_bytes_ += DirBytes(d);
+    for (const auto& d : preexisting_dirs_) preexisting_bytes_ += PartBytesInDir(d, nullptr);
     budget_.Add(preexisting_bytes_);
     retry_thread_ = std::thread([this] { RetryLoop(); });
   }
@@ -219,7 +205,7 @@ class WriteCacheImpl : public WriteCache {
                             std::to_string(report.files_retry_later) + " retry later");
       // Recovery deleted or moved what it finished; count what is left.
       uint64_t left = 0;
-      for (const auto& d : preexisting_dirs_) left += DirBytes(d);
+      for (const auto& d : preexisting_dirs_) left += PartBytesInDir(d, nullptr);
       if (left < preexisting_bytes_) budget_.Release(preexisting_bytes_ - left);
       RecoveryRunEnded(retrying);  // also records that vanished before their turn
     });
@@ -410,9 +396,9 @@ class WriteCacheImpl : public WriteCache {
 
   void RetryOnce(uint64_t file_id) NO_THREAD_SAFETY_ANALYSIS {
     const std::string dir = dir_->layout().FileDir(file_id);
-    const uint64_t before = DirBytes(dir);
+    const uint64_t before = PartBytesInDir(dir, nullptr);
     Status status = recovery_->ResumeFile(file_id);
-    const uint64_t after = DirBytes(dir);
+    const uint64_t after = PartBytesInDir(dir, nullptr);
     if (after < before) budget_.Release(before - after);
     FileRecoveryResult result = recovery_->LastResult(file_id);
     if (result.outcome == RecoveryOutcome::kRetryLater && status.code() != Status::Code::kAborted) {
