@@ -212,13 +212,18 @@ Status ApplyAddressingStyle(const OptionArg& arg, MountConfig*, PendingOptions* 
   return Status::OK();
 }
 
-Status ApplyCacheDir(const OptionArg& arg, MountConfig* config, PendingOptions*) {
+// cache_dir and log_file: a value that must be an absolute path.
+Status AbsolutePath(const OptionArg& arg, std::string* out) {
   PARTFS_RETURN_IF_ERROR(arg.NeedValue());
   if (arg.value.front() != '/') {
-    return Bad("cache_dir '" + arg.value + "' must be an absolute path");
+    return Bad(arg.name + " '" + arg.value + "' must be an absolute path");
   }
-  config->cache_dir = arg.value;
+  *out = arg.value;
   return Status::OK();
+}
+
+Status ApplyCacheDir(const OptionArg& arg, MountConfig* config, PendingOptions*) {
+  return AbsolutePath(arg, &config->cache_dir);
 }
 
 Result<uint64_t> ParseSizeOption(const OptionArg& arg) {
@@ -320,12 +325,7 @@ Status ApplyGcOnMount(const OptionArg& arg, MountConfig* config, PendingOptions*
 }
 
 Status ApplyLogFile(const OptionArg& arg, MountConfig* config, PendingOptions*) {
-  PARTFS_RETURN_IF_ERROR(arg.NeedValue());
-  if (arg.value.front() != '/') {
-    return Bad("log_file '" + arg.value + "' must be an absolute path");
-  }
-  config->log_file = arg.value;
-  return Status::OK();
+  return AbsolutePath(arg, &config->log_file);
 }
 
 using ApplyFn = Status (*)(const OptionArg& arg, MountConfig* config, PendingOptions* pending);
