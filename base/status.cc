@@ -72,6 +72,8 @@ std::string_view Status::CodeName(Code code) {
       return "CrossDevice";
     case Code::kSuperseded:
       return "Superseded";
+    case Code::kNeedsCheckpoint:
+      return "NeedsCheckpoint";
   }
   return "Unknown";
 }

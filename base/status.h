@@ -37,6 +37,9 @@ class [[nodiscard]] Status {
     kNotEmpty,          // directory (prefix) still holds entries
     kCrossDevice,       // a rename partfs does not do in place (EXDEV: mv copies instead)
     kSuperseded,        // a write overtaken by a newer one of its key (unlink, rewrite, rename)
+    // The bytes asked for are only in an unfinished multipart upload (not
+    // readable): complete it (a checkpoint) and retry against the object.
+    kNeedsCheckpoint,
   };
 
   Status() = default;  // OK
@@ -65,6 +68,9 @@ class [[nodiscard]] Status {
   static Status NotEmpty(std::string msg) { return Status(Code::kNotEmpty, std::move(msg)); }
   static Status CrossDevice(std::string msg) { return Status(Code::kCrossDevice, std::move(msg)); }
   static Status Superseded(std::string msg) { return Status(Code::kSuperseded, std::move(msg)); }
+  static Status NeedsCheckpoint(std::string msg) {
+    return Status(Code::kNeedsCheckpoint, std::move(msg));
+  }
 
   // An error answered by an object-storage server.
   static Status Remote(Code code, int http_status, std::string remote_code, std::string msg) {

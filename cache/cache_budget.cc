@@ -25,6 +25,13 @@ void CacheBudget::Add(uint64_t n) {
   used_ += n;
 }
 
+bool CacheBudget::TryHold(uint64_t n) {
+  MutexLock lock(&mu_);
+  if (used_ + n > limit_ / 2) return false;
+  used_ += n;
+  return true;
+}
+
 void CacheBudget::Release(uint64_t n) {
   MutexLock lock(&mu_);
   used_ -= std::min(n, used_);

@@ -31,6 +31,9 @@ class CacheBudget {
   Status Reserve(uint64_t n);
   // Accounts bytes without waiting (part files found at startup).
   void Add(uint64_t n);
+  // Accounts `n` bytes only while the cache stays at most half full; false
+  // otherwise (clean copies kept for rereads must never crowd out writes).
+  bool TryHold(uint64_t n);
   // Bytes left the disk (part deleted or truncated).
   void Release(uint64_t n);
   // `n` bytes were handed to an upload; DrainDone() follows when the upload ends.

@@ -76,11 +76,6 @@ Result<size_t> FileWriterImpl::Write(uint64_t offset, const char* data, size_t s
   MutexLock op(&op_mu_);
   PARTFS_RETURN_IF_ERROR(CheckWritable());
   if (size == 0) return size_t{0};
-  if (offset < cur_start_) {
-    return Status::NotSupported("write at offset " + std::to_string(offset) +
-                                " is before the part being filled (offset " +
-                                std::to_string(cur_start_) + "); partfs writes files sequentially");
-  }
   if (offset >= schedule_.MaxFileSize()) {
     return Status::TooLarge("write past " + std::to_string(schedule_.MaxFileSize()) +
                             " bytes, the largest file this part schedule can upload");
@@ -93,6 +88,18 @@ Result<size_t> FileWriterImpl::Write(uint64_t offset, const char* data, size_t s
     if (done > 0) return done;
     return status;
   };
+  while (size > 0 && offset < cur_start_) {
+    // Into a part already handed off: rewritten locally, sent again at Finish.
+    const uint32_t number = schedule_.PartForOffset(offset);
+    const uint64_t in_part = offset - schedule_.PartStart(number);
+    size_t len = static_cast<size_t>(
+        std::min<uint64_t>({size, schedule_.PartSize(number) - in_part, cur_start_ - offset}));
+    if (Status st = WriteEarlier(number, in_part, data, len); !st.ok()) return fail(st);
+    offset += len;
+    data += len;
+    size -= len;
+    done += len;
+  }
   while (size > 0) {
     if (Status st = AdvanceTo(offset); !st.ok()) return fail(st);
     if (Status st = EnsureCurrentFile(); !st.ok()) return fail(st);
@@ -229,12 +236,15 @@ Status FileWriterImpl::HandOff(uint32_t number, std::shared_ptr<PartFile> file, 
   Part& part = parts_[number];
   part.file = std::move(file);
   part.size = size;
+  part.kept = false;
+  part.from_base = false;
   SubmitLocked(number);
   return Status::OK();
 }
 
 void FileWriterImpl::SubmitLocked(uint32_t number) {
   Part& part = parts_[number];
+  if (!part.file) return;  // a failed base copy: its in-place change is abandoned
   part.state = PartState::kUploading;
   part.error = Status::OK();
   ++in_flight_;
@@ -269,7 +279,10 @@ void FileWriterImpl::UploadJob(uint32_t number, std::shared_ptr<PartFile> file, 
   if (status.ok()) {
     part.state = PartState::kDone;
     part.uploaded = std::move(sent).value();
-    part.file.reset();
+    // The unlinked file's fd still holds the bytes: keep it for rereads while
+    // the cache has room, else the part is only in the (unreadable) upload.
+    part.kept = keep_uploaded_ && ctx_.budget->TryHold(size);
+    if (!part.kept) part.file.reset();
   } else {
     part.state = PartState::kFailed;
     part.error = status;
@@ -299,10 +312,11 @@ Status FileWriterImpl::WaitForParts() {
 Status FileWriterImpl::SyncPartFiles() {
   std::vector<std::shared_ptr<PartFile>> files;
   if (cur_file_) files.push_back(cur_file_);
+  for (const auto& [number, file] : dirty_) files.push_back(file);
   {
     MutexLock lock(&mu_);
     for (const auto& [number, part] : parts_) {
-      if (part.file) files.push_back(part.file);
+      if (part.file && !part.kept) files.push_back(part.file);
     }
   }
   for (const auto& file : files) PARTFS_RETURN_IF_ERROR(file->Sync());
@@ -325,14 +339,10 @@ Status FileWriterImpl::PersistRecord(const std::function<Status(const FileRecord
 Status FileWriterImpl::Truncate(uint64_t size) {
   MutexLock op(&op_mu_);
   PARTFS_RETURN_IF_ERROR(CheckWritable());
-  if (size < cur_start_) {
-    return Status::NotSupported("truncate to " + std::to_string(size) +
-                                " reaches into a part already uploaded (parts before offset " +
-                                std::to_string(cur_start_) + ")");
-  }
   if (size > schedule_.MaxFileSize()) {
     return Status::TooLarge("truncate past " + std::to_string(schedule_.MaxFileSize()) + " bytes");
   }
+  if (size < cur_start_) return ShrinkBelowCurrent(size);
   if (size < cur_start_ + cur_size_) {
     uint64_t length = size - cur_start_;
     if (length > 0 || cur_file_) PARTFS_RETURN_IF_ERROR(ResizeCurrent(length));
@@ -436,8 +446,11 @@ Status FileWriterImpl::Finish() {
     // A size grown by truncate: make its zero parts real first.
     PARTFS_RETURN_IF_ERROR(MaterializeSize());
     // A failed gap write may have left the current part longer than the file.
+    // (or, after a growth to a part boundary, no file for a tail of zeros yet).
     uint64_t tail = Size() - cur_start_;
-    if (cur_file_ && cur_file_->size() != tail) PARTFS_RETURN_IF_ERROR(ResizeCurrent(tail));
+    if ((cur_file_ || tail > 0) && (!cur_file_ || cur_file_->size() != tail)) {
+      PARTFS_RETURN_IF_ERROR(ResizeCurrent(tail));
+    }
   }
   bool single = false;
   {
@@ -527,6 +540,7 @@ Status FileWriterImpl::FinishSingle() {
 
 Status FileWriterImpl::FinishMultipart() {
   if (!tail_handed_off_) {
+    PARTFS_RETURN_IF_ERROR(HandOffDirty());
     uint64_t tail = Size() - cur_start_;
     if (tail > 0) {
       PARTFS_RETURN_IF_ERROR(HandOff(cur_part_, cur_file_, tail));
@@ -655,8 +669,14 @@ void FileWriterImpl::RemoveLocalData() {
   }
   {
     // Parts whose upload failed before the file was abandoned still hold budget.
+    for (auto& [number, file] : dirty_) {
+      (void)file->Unlink();
+      ctx_.budget->Release(file->size());
+    }
+    dirty_.clear();
     MutexLock lock(&mu_);
     for (auto& [number, part] : parts_) {
+      if (part.kept) DropKept(part);
       if (part.file && part.state != PartState::kDone) {
         (void)part.file->Unlink();
         ctx_.budget->Release(part.size);

@@ -82,6 +82,11 @@ class FileWriterImpl : public FileWriter {
 
   Result<size_t> Write(uint64_t offset, const char* data, size_t size) override;
   Status Truncate(uint64_t size) override;
+  Result<size_t> Read(uint64_t offset, size_t size, char* buf) override;
+  // For a record journaled with BaseState::kLoading (WriteCache::StartModify):
+  // copies the base object into the upload (file_writer_modify.cc), then
+  // journals kLoaded. On failure the caller retires and finishes the writer.
+  Status LoadBase();
   Status Sync() override;
   Status Finish() override;
   bool SetMetadata(const UserMetadata& metadata) override;
@@ -98,7 +103,11 @@ class FileWriterImpl : public FileWriter {
  private:
   enum class PartState { kUploading, kDone, kFailed };
   struct Part {
-    std::shared_ptr<PartFile> file;  // null once uploaded and unlinked
+    // Null once uploaded and unlinked, unless kept as a clean copy (the fd of
+    // the unlinked file, counted in the budget) for reads and rewrites.
+    std::shared_ptr<PartFile> file;
+    bool kept = false;       // `file` is such a clean copy
+    bool from_base = false;  // a copy of the base object's bytes (GET-able there)
     uint64_t size = 0;
     PartState state = PartState::kUploading;
     Status error;
@@ -122,6 +131,28 @@ class FileWriterImpl : public FileWriter {
   Status HandOff(uint32_t number, std::shared_ptr<PartFile> file, uint64_t size)
       EXCLUSIVE_LOCKS_REQUIRED(op_mu_);
   void SubmitLocked(uint32_t number) EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // In-place changes and rewrites (file_writer_modify.cc).
+  // UploadPartCopy of part `number` from the base object (a pool job).
+  void CopyJob(uint32_t number, std::string key, std::string upload_id, std::string source);
+  // Reads [offset, offset+size) of object `key` into `file` at `at`, in chunks.
+  Status FetchBase(const std::string& key, uint64_t offset, uint64_t size, PartFile& file,
+                   uint64_t at);
+  // Writes into part `number` < cur_part_ (the part is brought back first).
+  Status WriteEarlier(uint32_t number, uint64_t in_part, const char* data, size_t size)
+      EXCLUSIVE_LOCKS_REQUIRED(op_mu_);
+  // Makes part `number` (< cur_part_, handed off) a local part file again with
+  // its current bytes, forgets its journaled upload, and returns it.
+  Result<std::shared_ptr<PartFile>> BringBack(uint32_t number) EXCLUSIVE_LOCKS_REQUIRED(op_mu_);
+  // Truncate to `size` below cur_start_: the part holding the new end becomes
+  // the current part again; later parts are dropped.
+  Status ShrinkBelowCurrent(uint64_t size) EXCLUSIVE_LOCKS_REQUIRED(op_mu_);
+  // Bytes of part `number` for Read: from a local or kept file, the base, or zeros.
+  Status ReadPart(uint32_t number, uint64_t in_part, size_t size, char* buf)
+      EXCLUSIVE_LOCKS_REQUIRED(op_mu_);
+  // Hands off the rewritten earlier parts (Finish).
+  Status HandOffDirty() EXCLUSIVE_LOCKS_REQUIRED(op_mu_);
+  // Drops a kept clean copy and its budget.
+  void DropKept(Part& part) EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void UploadJob(uint32_t number, std::shared_ptr<PartFile> file, uint64_t size, std::string key,
                  std::string upload_id);
   void RetryFailedParts() LOCKS_EXCLUDED(mu_);
@@ -161,6 +192,11 @@ class FileWriterImpl : public FileWriter {
   uint64_t cur_size_ GUARDED_BY(op_mu_) = 0;
   std::shared_ptr<PartFile> cur_file_ GUARDED_BY(op_mu_);
   bool tail_handed_off_ GUARDED_BY(op_mu_) = false;
+  // Parts before cur_part_ written again after their hand-off: local files,
+  // not journaled as uploaded, sent again by Finish (Sync makes them durable).
+  std::map<uint32_t, std::shared_ptr<PartFile>> dirty_ GUARDED_BY(op_mu_);
+  // The object an in-place change copies from (the key when it started).
+  std::string base_key_ GUARDED_BY(op_mu_);
 
   Mutex record_mu_;
 
@@ -181,6 +217,9 @@ class FileWriterImpl : public FileWriter {
   bool retired_ GUARDED_BY(mu_) = false;
   std::map<uint32_t, Part> parts_ GUARDED_BY(mu_);
   uint32_t in_flight_ GUARDED_BY(mu_) = 0;
+  // Keep uploaded parts as clean copies while the budget has room: set for
+  // in-place changes and once a read or a write goes back into the file.
+  bool keep_uploaded_ GUARDED_BY(mu_) = false;
 };
 
 }  // namespace partfs

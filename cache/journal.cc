@@ -198,6 +198,29 @@ class LmdbJournal : public Journal {
     return (*txn)->Commit();
   }
 
+  Status DeletePartsFrom(uint64_t file_id, uint32_t first) override {
+    auto txn = Write();
+    if (!txn.ok()) return txn.status();
+    auto cursor = LmdbCursor::Open(**txn, parts_);
+    if (!cursor.ok()) return cursor.status();
+    const std::string start = PartKey(file_id, first);
+    const std::string prefix = FileKey(file_id);
+    auto found = (*cursor)->Seek(start);
+    while (found.ok() && *found && (*cursor)->key().substr(0, 8) == prefix) {
+      PARTFS_RETURN_IF_ERROR((*cursor)->DeleteCurrent());
+      found = (*cursor)->Seek(start);  // a delete leaves the cursor on the next entry
+    }
+    if (!found.ok()) return found.status();
+    return (*txn)->Commit();
+  }
+
+  Status DeletePart(uint64_t file_id, uint32_t number) override {
+    auto txn = Write();
+    if (!txn.ok()) return txn.status();
+    PARTFS_RETURN_IF_ERROR((*txn)->Delete(parts_, PartKey(file_id, number)));
+    return (*txn)->Commit();
+  }
+
   Result<std::vector<PartRecord>> GetParts(uint64_t file_id) override {
     auto txn = LmdbTxn::Begin(*env_, true);
     if (!txn.ok()) return txn.status();

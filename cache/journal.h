@@ -36,6 +36,12 @@ enum class UploadState : uint8_t {
 
 std::string_view UploadStateName(UploadState state);
 
+enum class BaseState : uint8_t {
+  kNone = 0,     // a new object (create, O_TRUNC): no base
+  kLoading = 1,  // copying the base into the upload: recovery drops the record
+  kLoaded = 2,   // every byte of the base is journaled or in part files
+};
+
 struct FileRecord {
   uint64_t file_id = 0;
   std::string endpoint;  // identity of the store this upload belongs to
@@ -57,6 +63,14 @@ struct FileRecord {
   std::string completed_etag;    // ETag Complete/PutObject returned (state kCompleted)
   uint32_t retries = 0;          // in-mount retries of a failed record so far
   int64_t retry_at = 0;          // next in-mount retry (seconds since the epoch), 0 = none
+  // Schema version 3: an in-place change of an existing object (append, a write
+  // without O_TRUNC, truncate to a non-zero size). The new version starts as a
+  // copy of the base object (UploadPartCopy of its full parts, the rest read
+  // into the tail part file); until that copy is journaled whole (kLoaded) the
+  // record must never complete, or a crash would publish a cut-off copy.
+  BaseState base_state = BaseState::kNone;
+  uint64_t base_size = 0;  // bytes of the base object
+  std::string base_etag;   // its ETag when the change started
 };
 
 // A rename of a closed object (CopyObject, then DeleteObject) in progress:
@@ -101,6 +115,11 @@ class Journal {
   virtual Status PutPart(uint64_t file_id, const PartRecord& part) = 0;
   // Parts ordered by number.
   virtual Result<std::vector<PartRecord>> GetParts(uint64_t file_id) = 0;
+  // Forgets parts `first` and above (one transaction): a part rewritten after
+  // its upload (the new bytes are in its part file) or cut off by a truncate.
+  virtual Status DeletePartsFrom(uint64_t file_id, uint32_t first) = 0;
+  // Forgets part `number` only.
+  virtual Status DeletePart(uint64_t file_id, uint32_t number) = 0;
   // Every record that decodes; damaged ones are skipped (see CorruptFileIds).
   virtual Result<std::vector<FileRecord>> ListFiles() = 0;
   // Ids of file records that do not decode (set aside: never resumed or deleted).

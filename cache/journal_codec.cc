@@ -168,6 +168,9 @@ std::string EncodeFileRecord(const FileRecord& r) {
   w.Str(r.completed_etag);
   w.U32(r.retries);
   w.I64(r.retry_at);
+  w.U8(static_cast<uint8_t>(r.base_state));
+  w.U64(r.base_size);
+  w.Str(r.base_etag);
   return w.Finish();
 }
 
@@ -178,7 +181,7 @@ Result<FileRecord> DecodeFileRecord(std::string_view data) {
   FileRecord rec;
   uint8_t version = 0, state = 0;
   uint32_t meta_count = 0;
-  bool ok = r.U8(&version) && (version == 1 || version == kFileRecordVersion) &&
+  bool ok = r.U8(&version) && version >= 1 && version <= kFileRecordVersion &&
             r.U64(&rec.file_id) && r.Str(&rec.endpoint) && r.Str(&rec.bucket) && r.Str(&rec.key) &&
             r.Str(&rec.upload_id) && r.U64(&rec.base_part_size) && r.U32(&rec.parts_per_step) &&
             r.U8(&state) && r.U64(&rec.size) && r.I64(&rec.created_at) && r.I64(&rec.updated_at) &&
@@ -201,6 +204,15 @@ Result<FileRecord> DecodeFileRecord(std::string_view data) {
         r.Str(&rec.completed_etag) && r.U32(&rec.retries) && r.I64(&rec.retry_at))) {
     return Status::Corruption("journal file record (version 2) is truncated");
   }
+  uint8_t base_state = 0;
+  if (version >= 3 && !(r.U8(&base_state) && r.U64(&rec.base_size) && r.Str(&rec.base_etag))) {
+    return Status::Corruption("journal file record (version 3) is truncated");
+  }
+  if (base_state > static_cast<uint8_t>(BaseState::kLoaded)) {
+    return Status::Corruption("journal file record has an invalid base state " +
+                              std::to_string(base_state));
+  }
+  rec.base_state = static_cast<BaseState>(base_state);
   if (!r.AtEnd()) return Status::Corruption("journal file record has trailing bytes");
   return rec;
 }

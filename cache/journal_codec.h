@@ -18,8 +18,9 @@
 namespace partfs {
 
 // Version 2 appends accepted_size, boot_id, upload_intent_at, completed_etag,
-// retries and retry_at to version 1; version 1 records still decode.
-inline constexpr uint8_t kFileRecordVersion = 2;
+// retries and retry_at to version 1; version 3 appends base_state, base_size
+// and base_etag. Older records still decode.
+inline constexpr uint8_t kFileRecordVersion = 3;
 inline constexpr uint8_t kPartRecordVersion = 1;
 
 // "files" key: 8-byte big-endian file id.

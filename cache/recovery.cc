@@ -128,7 +128,11 @@ class RecoveryRunner::FileJob {
 };
 
 Status RecoveryRunner::FileJob::RunSteps() {
-  if (record_.state == UploadState::kRetired) return DropRetired();
+  // A crash while an in-place change was still copying its base: the old
+  // object is untouched and whole; the half-made copy must never land.
+  if (record_.state == UploadState::kRetired || record_.base_state == BaseState::kLoading) {
+    return DropRetired();
+  }
   auto parts = r_.journal_.GetParts(record_.file_id);
   if (!parts.ok()) return parts.status().WithContext("reading journal parts");
   journal_parts_ = std::move(parts).value();
@@ -140,6 +144,12 @@ Status RecoveryRunner::FileJob::RunSteps() {
   local_ = std::move(local).value();
   if (record_.upload_id.empty() && local_.journaled_parts > 0) {
     return Status::Corruption("journal has uploaded parts but no upload id");
+  }
+  if (record_.base_state != BaseState::kNone && !local_.gap.empty()) {
+    // A prefix of an in-place change would cut the old object short: keep the
+    // old object, and the data in lost+found (HandleFailure).
+    return Status::Corruption("in-place change of " + record_.key + " lost bytes (" + local_.gap +
+                              "): the object keeps its previous version");
   }
   if (!local_.fragments.empty() || !local_.gap.empty()) {
     // Power loss beyond the last fsync: complete the valid prefix, keep the rest.

@@ -106,35 +106,26 @@ class WriteCacheImpl : public WriteCache {
 
   Result<std::shared_ptr<FileWriter>> StartWrite(const std::string& key,
                                                  const UserMetadata& metadata) override {
-    if (key.empty()) return Status::InvalidArgument("object key is empty");
-    auto id = journal_->AllocateFileId();
-    if (!id.ok()) return id.status();
-    const CacheLayout& layout = dir_->layout();
-    PARTFS_RETURN_IF_ERROR(MakeDir(layout.FileDir(*id), 0700));
-    PARTFS_RETURN_IF_ERROR(SyncDir(layout.FilesDir()));
-    FileRecord record;
-    record.file_id = *id;
-    record.endpoint = options_.endpoint;
-    record.bucket = options_.bucket;
-    record.key = key;
-    record.base_part_size = options_.part_size;
-    record.parts_per_step = PartSchedule::PartsPerStepFor(options_.part_size, options_.profile);
-    record.state = UploadState::kWriting;
-    record.created_at = record.updated_at = options_.clock->WallSeconds();
-    record.metadata = metadata;
-    // This write is the newest version of the key: older records retire with it.
-    std::vector<uint64_t> retired;
-    PARTFS_RETURN_IF_ERROR(journal_->PutFileRetiringOthers(record, &retired));
-    MarkRetired(retired);
-    auto writer = std::make_shared<FileWriterImpl>(WriterContextFor(), std::move(record));
-    {
-      MutexLock lock(&live_mu_);
-      for (auto it = live_.begin(); it != live_.end();) {
-        it = it->second.expired() ? live_.erase(it) : std::next(it);
-      }
-      live_[writer->file_id()] = writer;
+    auto writer = NewWriter(key, metadata, BaseState::kNone, 0, "");
+    if (!writer.ok()) return writer.status();
+    return std::shared_ptr<FileWriter>(std::move(writer).value());
+  }
+
+  Result<std::shared_ptr<FileWriter>> StartModify(const std::string& key,
+                                                  const UserMetadata& metadata, uint64_t base_size,
+                                                  const std::string& base_etag) override {
+    auto writer = NewWriter(key, metadata, BaseState::kLoading, base_size, base_etag);
+    if (!writer.ok()) return writer.status();
+    Status loaded = (*writer)->LoadBase();
+    if (!loaded.ok()) {
+      // Nothing of the new version may land: abort its upload, drop its record.
+      (*writer)->MarkRetired();
+      Status dropped = (*writer)->Finish();
+      if (!dropped.ok())
+        options_.logger->Warn("dropping a failed in-place change: " + dropped.ToString());
+      return loaded.WithContext("copying " + key + " to change it in place");
     }
-    return std::shared_ptr<FileWriter>(std::move(writer));
+    return std::shared_ptr<FileWriter>(std::move(writer).value());
   }
 
   KeyLocks::Guard LockKey(const std::string& key) override { return key_locks_.Lock(key); }
@@ -274,6 +265,45 @@ class WriteCacheImpl : public WriteCache {
       it = retrying.count(it->first) ? std::next(it) : pending_keys_.erase(it);
     }
     pending_done_.SignalAll();
+  }
+
+  // Journals a new record of `key` (retiring older ones: this is the newest
+  // version) and registers its writer.
+  Result<std::shared_ptr<FileWriterImpl>> NewWriter(const std::string& key,
+                                                    const UserMetadata& metadata, BaseState base,
+                                                    uint64_t base_size,
+                                                    const std::string& base_etag) {
+    if (key.empty()) return Status::InvalidArgument("object key is empty");
+    auto id = journal_->AllocateFileId();
+    if (!id.ok()) return id.status();
+    const CacheLayout& layout = dir_->layout();
+    PARTFS_RETURN_IF_ERROR(MakeDir(layout.FileDir(*id), 0700));
+    PARTFS_RETURN_IF_ERROR(SyncDir(layout.FilesDir()));
+    FileRecord record;
+    record.file_id = *id;
+    record.endpoint = options_.endpoint;
+    record.bucket = options_.bucket;
+    record.key = key;
+    record.base_part_size = options_.part_size;
+    record.parts_per_step = PartSchedule::PartsPerStepFor(options_.part_size, options_.profile);
+    record.state = UploadState::kWriting;
+    record.created_at = record.updated_at = options_.clock->WallSeconds();
+    record.metadata = metadata;
+    record.base_state = base;
+    record.base_size = base_size;
+    record.base_etag = base_etag;
+    std::vector<uint64_t> retired;
+    PARTFS_RETURN_IF_ERROR(journal_->PutFileRetiringOthers(record, &retired));
+    MarkRetired(retired);
+    auto writer = std::make_shared<FileWriterImpl>(WriterContextFor(), std::move(record));
+    {
+      MutexLock lock(&live_mu_);
+      for (auto it = live_.begin(); it != live_.end();) {
+        it = it->second.expired() ? live_.erase(it) : std::next(it);
+      }
+      live_[writer->file_id()] = writer;
+    }
+    return writer;
   }
 
   WriterContext WriterContextFor() {

@@ -57,15 +57,22 @@ class FileWriter {
  public:
   virtual ~FileWriter() = default;
 
-  // Writes at `offset`; returns the bytes accepted. Sequential writes stream;
-  // a write before the start of the part currently being filled returns
-  // NotSupported. Blocks while the cache is over budget (backpressure); NoSpace
-  // only when the disk is full. A failure after some bytes were accepted, or a
-  // write reaching past the largest file, returns a short count (never an
-  // error for bytes already in the cache).
+  // Writes at `offset`; returns the bytes accepted. Sequential writes stream
+  // (each full part is uploaded while writing continues); a write into an
+  // earlier part brings that part back into the cache (from its kept copy, or
+  // a ranged GET of the base object) and uploads it again at Sync/Finish.
+  // NeedsCheckpoint when that part's bytes exist only in the unfinished upload.
+  // Blocks while the cache is over budget (backpressure); NoSpace only when
+  // the disk is full. A failure after some bytes were accepted, or a write
+  // reaching past the largest file, returns a short count (never an error for
+  // bytes already in the cache).
   virtual Result<size_t> Write(uint64_t offset, const char* data, size_t size) = 0;
-  // Changes the file size; only within the part being filled or beyond.
+  // Changes the file size to any value (growth reads as zeros). A shrink into
+  // an uploaded part needs that part's bytes like a write does.
   virtual Status Truncate(uint64_t size) = 0;
+  // Reads the file as written so far (holes and growth read as zeros); returns
+  // the count (short at the end). NeedsCheckpoint as for Write.
+  virtual Result<size_t> Read(uint64_t offset, size_t size, char* buf) = 0;
   // fsync: every full part uploaded and journaled, the tail part durable in the cache.
   virtual Status Sync() = 0;
   // close/flush: uploads the tail, completes the object (PutObject for a file
@@ -102,6 +109,17 @@ class WriteCache {
   // Starts writing a new version of `key` (the object is replaced on Finish).
   virtual Result<std::shared_ptr<FileWriter>> StartWrite(const std::string& key,
                                                          const UserMetadata& metadata) = 0;
+
+  // Starts an in-place change of the existing object `key` (`base_size` bytes,
+  // ETag `base_etag`): the new version begins as a copy of it (UploadPartCopy
+  // of its full parts, a ranged GET of the rest into the tail part file), so
+  // appending to a large object reads at most one part. Blocks for the copy;
+  // journaled as loading until it is whole (recovery never completes a
+  // half-made copy). On failure nothing changed on the server.
+  virtual Result<std::shared_ptr<FileWriter>> StartModify(const std::string& key,
+                                                          const UserMetadata& metadata,
+                                                          uint64_t base_size,
+                                                          const std::string& base_etag) = 0;
 
   // Finishes every unfinished file the journal knows (crash resume); runs in
   // the background with bounded parallelism. See cache/recovery.h.

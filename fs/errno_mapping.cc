@@ -43,6 +43,9 @@ int ToErrno(const Status& status) {
     // the operation that hit it did not complete.
     case Code::kSuperseded:
       return EIO;
+    // The fs layer checkpoints and retries; reaching errno means that failed.
+    case Code::kNeedsCheckpoint:
+      return EIO;
   }
   return EIO;
 }

@@ -224,10 +224,9 @@ Result<struct stat> Filesystem::SetAttr(uint64_t ino, const SetAttrRequest& requ
     if (!handled) {
       auto info = store_->HeadObject(KeyFor(ref->path));
       if (!info.ok()) return info.status();
-      if (info->size != *request.size) {
-        if (*request.size != 0) {
-          return Status::NotSupported("truncate of a closed file is only supported to size 0");
-        }
+      if (info->size != *request.size && *request.size != 0) {
+        PARTFS_RETURN_IF_ERROR(TruncateClosedFile(ref->path, *info, *request.size));
+      } else if (info->size != *request.size) {
         UserMetadata metadata = info->user_metadata;
         FileMetadata fields;
         fields.mtime = Now();

@@ -9,12 +9,14 @@
 // Thread-safe: every method may be called from any FUSE worker thread.
 //
 // Lock order (the one rule; fs/filesystem_io.cc and fs/inode_table.h refer here):
+//   FileHandle::mu  ->  Inode::start_mu -> InodeTable::mu_ | Inode::mu | the cache's locks
 //   FileHandle::mu  ->  InodeTable::mu_ | Inode::mu | handles_mu_ | the cache's locks
 //   Inode::mu       ->  the cache's locks (FileWriter state, journal)
 // InodeTable::mu_ and handles_mu_ are leaves: nothing is taken while either is
-// held. A handle's mu is the only lock held across a cache call (StartWrite, so
-// that two first writes start one upload); no fs lock is held during
-// object-store requests, Write, Sync, Finish or a reply.
+// held. A handle's mu and Inode::start_mu are the only locks held across a
+// cache call or a request (starting a write session: HEAD, StartWrite or
+// StartModify, so that two first writes start one version); no fs lock is held
+// during Write, Read, Sync, Finish or a reply.
 // Borrows `store` and `cache` (both must outlive the Filesystem); destroying
 // the Filesystem drops every FileWriter it holds, so destroy it before the
 // WriteCache.
@@ -159,6 +161,19 @@ class Filesystem {
   std::shared_ptr<FileHandle> GetHandle(uint64_t fh) const;
   uint64_t AddHandle(std::shared_ptr<FileHandle> handle);
   Status StartSession(FileHandle& handle, const std::string& path, UserMetadata metadata);
+  // The unfinished write session a write through `handle` goes to: the
+  // handle's, else the inode's (another handle started it), else a new one:
+  // `replace` starts an empty version (truncate to 0), otherwise an in-place
+  // change of the current object (an empty or missing object starts empty).
+  Result<std::shared_ptr<WriteSession>> WriteSessionFor(FileHandle& handle, bool replace);
+  // Completes `session`'s version now (the file stays open): the bytes asked
+  // for were only in its unfinished upload. The next write starts a new one.
+  Status Checkpoint(const std::shared_ptr<WriteSession>& session);
+  void AttachSession(FileHandle& handle, const std::shared_ptr<WriteSession>& session);
+  // The inode's session while its writer is unfinished, else null.
+  static std::shared_ptr<WriteSession> OpenSession(Inode& inode);
+  // truncate(2) of a file nobody writes: an in-place change cut or grown to `size`.
+  Status TruncateClosedFile(const std::string& path, const ObjectInfo& info, uint64_t size);
   Status FinishSession(FileHandle& handle, bool from_release);
   bool IsWritingProcess(const FileHandle& handle, pid_t pid) const;
   // Metadata of a new file or directory (`type` S_IFREG or S_IFDIR): mode, owner, now.

@@ -19,10 +19,11 @@ constexpr size_t kMaxTrackedWriters = 16;
 constexpr std::chrono::seconds kRecoveryOpenWait{10};
 }  // namespace
 
-// One open(2) of a file. Read handles read the object; write handles share
-// the inode's WriteSession. A write handle on a non-empty existing object
-// starts "pending": its session begins at the first write at offset 0 or at a
-// truncate to 0, and then replaces the object.
+// One open(2) of a file. Read handles read the object (or the inode's
+// unfinished WriteSession); write handles share the inode's WriteSession. A
+// write handle on a non-empty existing object starts "pending": its first
+// write (at any offset) or truncate starts an in-place change of the object, a
+// truncate to 0 a new empty version.
 struct Filesystem::FileHandle {
   FileHandle(std::shared_ptr<Inode> file, bool write, pid_t opener)
       : inode(std::move(file)), writable(write), opener_pid(opener) {}
@@ -34,7 +35,6 @@ struct Filesystem::FileHandle {
   Mutex mu;
   std::shared_ptr<WriteSession> session GUARDED_BY(mu);
   std::vector<pid_t> writer_pids GUARDED_BY(mu);  // threads that wrote through this handle
-  bool flushed GUARDED_BY(mu) = false;            // completed by a flush: later writes fail
 };
 
 std::shared_ptr<Filesystem::FileHandle> Filesystem::GetHandle(uint64_t fh) const {
@@ -73,13 +73,78 @@ Status Filesystem::StartSession(FileHandle& handle, const std::string& path,
   auto session = std::make_shared<WriteSession>();
   session->writer = std::move(*writer);
   session->metadata = std::move(metadata);
-  session->handles = 1;
+  AttachSession(handle, session);
+  return Status::OK();
+}
+
+// Requires handle.mu held. Moves the handle's count from its old (finished)
+// session to `session`, which becomes the inode's.
+void Filesystem::AttachSession(FileHandle& handle, const std::shared_ptr<WriteSession>& session)
+    NO_THREAD_SAFETY_ANALYSIS {
   {
     MutexLock lock(&handle.inode->mu);
+    if (handle.session && handle.session != session) --handle.session->handles;
+    if (handle.session != session) ++session->handles;
     handle.inode->session = session;
   }
-  handle.session = std::move(session);
-  return Status::OK();
+  handle.session = session;
+}
+
+std::shared_ptr<WriteSession> Filesystem::OpenSession(Inode& inode) {
+  MutexLock lock(&inode.mu);
+  if (inode.session && !inode.session->writer->Finished()) return inode.session;
+  return nullptr;
+}
+
+// Requires handle.mu held.
+Result<std::shared_ptr<WriteSession>> Filesystem::WriteSessionFor(FileHandle& handle, bool replace)
+    NO_THREAD_SAFETY_ANALYSIS {
+  if (!replace && handle.session && !handle.session->writer->Finished()) return handle.session;
+  MutexLock start(&handle.inode->start_mu);
+  if (!replace) {
+    if (auto current = OpenSession(*handle.inode)) {
+      AttachSession(handle, current);
+      return current;
+    }
+  }
+  auto ref = inodes_.Get(handle.inode->ino);
+  if (!ref || !ref->linked) return Status::NotFound("file was removed");
+  if (replace) {
+    PARTFS_RETURN_IF_ERROR(StartSession(handle, ref->path, handle.replace_metadata));
+    return handle.session;
+  }
+  // An in-place change starts from the newest version: one a crash left
+  // unfinished is completed first.
+  if (AwaitRecovery(ref->path, kRecoveryOpenWait)) {
+    return Status::Busy("file is still being recovered after a crash: " + ref->path);
+  }
+  const std::string key = KeyFor(ref->path);
+  auto info = store_->HeadObject(key);
+  if (!info.ok() && !info.status().IsNotFound()) return info.status();
+  if (!info.ok() || info->size == 0) {
+    UserMetadata metadata = info.ok() ? info->user_metadata : handle.replace_metadata;
+    PARTFS_RETURN_IF_ERROR(StartSession(handle, ref->path, std::move(metadata)));
+    return handle.session;
+  }
+  UserMetadata metadata = info->user_metadata;
+  metadata.erase("mtime");  // set at close, as for any write
+  auto writer = cache_->StartModify(key, metadata, info->size, info->etag);
+  if (!writer.ok()) return writer.status().WithContext("change of " + ref->path);
+  auto session = std::make_shared<WriteSession>();
+  session->writer = std::move(*writer);
+  session->metadata = std::move(metadata);
+  AttachSession(handle, session);
+  return session;
+}
+
+Status Filesystem::Checkpoint(const std::shared_ptr<WriteSession>& session) {
+  logger_->Debug("checkpoint of " + session->writer->Key() +
+                 ": completing its upload to read or rewrite bytes only the upload holds");
+  Status finished = session->writer->Finish();
+  if (!finished.ok()) {
+    logger_->Error("checkpoint of " + session->writer->Key() + " failed: " + finished.ToString());
+  }
+  return finished;
 }
 
 Result<CreateResult> Filesystem::Create(uint64_t parent, const std::string& name, mode_t mode,
@@ -125,11 +190,8 @@ Result<uint64_t> Filesystem::Open(uint64_t ino, int flags, const RequestContext&
     if (current && current->writer->Finished()) current = nullptr;
     if (current && writable && !(flags & O_TRUNC)) ++current->handles;  // join the write
   }
-  if (!writable) {
-    // Its bytes are not in the bucket until the upload completes.
-    if (current) return Status::Busy("file is being written: " + ref->path);
-    return AddHandle(std::move(handle));
-  }
+  // A reader of a file being written reads the writer's bytes (see Read).
+  if (!writable) return AddHandle(std::move(handle));
   if (current && !(flags & O_TRUNC)) {
     MutexLock lock(&handle->mu);
     handle->session = std::move(current);
@@ -141,9 +203,6 @@ Result<uint64_t> Filesystem::Open(uint64_t ino, int flags, const RequestContext&
   UserMetadata metadata =
       info.ok() ? info->user_metadata : NewMetadata(S_IFREG, 0666 & ~options_.umask, ctx);
   bool empty = !info.ok() || info->size == 0;
-  if ((flags & O_APPEND) && !empty) {
-    return Status::NotSupported("appending to an existing object is not supported");
-  }
   MutexLock lock(&handle->mu);
   if ((flags & O_TRUNC) || empty) {
     PARTFS_RETURN_IF_ERROR(StartSession(*handle, ref->path, std::move(metadata)));
@@ -156,11 +215,13 @@ Result<uint64_t> Filesystem::Open(uint64_t ino, int flags, const RequestContext&
 Result<size_t> Filesystem::Read(uint64_t fh, uint64_t offset, size_t size, char* buf) {
   auto handle = GetHandle(fh);
   if (!handle) return Status::InvalidArgument("unknown file handle");
-  {
-    MutexLock lock(&handle->mu);
-    if (handle->session && !handle->session->writer->Finished()) {
-      return Status::NotSupported("reading a file while it is being written is not supported");
-    }
+  // A file being written reads as written so far, from the cache (and the
+  // base object of an in-place change); bytes only its upload holds need a
+  // checkpoint, after which the object has them all.
+  if (auto session = OpenSession(*handle->inode)) {
+    auto read = session->writer->Read(offset, size, buf);
+    if (read.ok() || read.status().code() != Status::Code::kNeedsCheckpoint) return read;
+    PARTFS_RETURN_IF_ERROR(Checkpoint(session));
   }
   auto ref = inodes_.Get(handle->inode->ino);
   if (!ref) return Status::NotFound("file is gone");
@@ -174,33 +235,42 @@ Result<size_t> Filesystem::Write(uint64_t fh, uint64_t offset, const char* data,
   auto handle = GetHandle(fh);
   if (!handle) return Status::InvalidArgument("unknown file handle");
   if (!handle->writable) return Status::PermissionDenied("file not open for writing");
-  std::shared_ptr<WriteSession> session;
-  {
-    MutexLock lock(&handle->mu);
-    if (handle->flushed) {
-      return Status::IOError("write after close/flush: the file's upload is already complete");
-    }
-    if (!handle->session) {
-      if (offset != 0) {
-        return Status::NotSupported(
-            "an existing file can only be rewritten from offset 0 (open it with O_TRUNC)");
+  // A short count from the writer is followed by a write of the rest, which
+  // tells why it stopped: bytes only an upload holds need a checkpoint (at
+  // most twice per call), any other error ends the call with what was accepted.
+  size_t accepted = 0;
+  int checkpoints = 0;
+  while (accepted < size) {
+    std::shared_ptr<WriteSession> session;
+    {
+      MutexLock lock(&handle->mu);
+      auto current = WriteSessionFor(*handle, /*replace=*/false);
+      if (!current.ok()) {
+        if (accepted > 0) break;
+        return current.status();
       }
-      auto ref = inodes_.Get(handle->inode->ino);
-      if (!ref || !ref->linked) return Status::NotFound("file was removed");
-      PARTFS_RETURN_IF_ERROR(StartSession(*handle, ref->path, handle->replace_metadata));
+      session = std::move(current).value();
+      auto& pids = handle->writer_pids;
+      if (pids.size() < kMaxTrackedWriters &&
+          std::find(pids.begin(), pids.end(), ctx.pid) == pids.end()) {
+        pids.push_back(ctx.pid);
+      }
     }
-    session = handle->session;
-    auto& pids = handle->writer_pids;
-    if (pids.size() < kMaxTrackedWriters &&
-        std::find(pids.begin(), pids.end(), ctx.pid) == pids.end()) {
-      pids.push_back(ctx.pid);
+    auto written = session->writer->Write(offset + accepted, data + accepted, size - accepted);
+    if (written.ok()) {
+      if (*written == 0) break;
+      accepted += *written;
+      continue;
     }
+    if (written.status().code() == Status::Code::kNeedsCheckpoint && checkpoints++ < 2) {
+      Status checkpointed = Checkpoint(session);
+      if (checkpointed.ok()) continue;
+      written = checkpointed;
+    }
+    if (accepted > 0) break;
+    return written.status();
   }
-  if (session->writer->Finished()) {
-    return Status::IOError("write after close/flush: the file's upload is already complete");
-  }
-  // A short count when part of the buffer was accepted before a failure.
-  return session->writer->Write(offset, data, size);
+  return accepted;
 }
 
 // Requires handle.mu held. A flush completes the upload only when it comes
@@ -235,7 +305,6 @@ Status Filesystem::Flush(uint64_t fh, const RequestContext& ctx) {
       logger_->Debug("flush from another process ignored; the upload completes later");
       return Status::OK();
     }
-    handle->flushed = true;
   }
   return FinishSession(*handle, /*from_release=*/false);
 }
@@ -324,26 +393,42 @@ Status Filesystem::TruncateOpenFile(uint64_t ino, const SetAttrRequest& request,
   *handled = false;
   auto ref = inodes_.Get(ino);
   if (!ref) return Status::NotFound("unknown inode");
-  if (request.fh) {
+  std::shared_ptr<WriteSession> session = OpenSession(*ref->inode);
+  if (!session && request.fh) {
+    // ftruncate through a write handle starts its version: empty for size 0,
+    // else an in-place change of the object.
     if (auto handle = GetHandle(*request.fh); handle && handle->writable) {
       MutexLock lock(&handle->mu);
-      if (!handle->session) {
-        if (*request.size != 0) {
-          return Status::NotSupported("an existing file can only be truncated to size 0");
-        }
-        *handled = true;
-        return StartSession(*handle, ref->path, handle->replace_metadata);
-      }
+      auto started = WriteSessionFor(*handle, /*replace=*/*request.size == 0);
+      if (!started.ok()) return started.status();
+      session = std::move(started).value();
     }
   }
-  std::shared_ptr<WriteSession> session;
-  {
-    MutexLock lock(&ref->inode->mu);
-    session = ref->inode->session;
-  }
-  if (!session || session->writer->Finished()) return Status::OK();
+  if (!session) return Status::OK();  // nobody writes it: the caller changes the object
   *handled = true;
-  return session->writer->Truncate(*request.size);
+  Status truncated = session->writer->Truncate(*request.size);
+  if (truncated.code() != Status::Code::kNeedsCheckpoint) return truncated;
+  // Cut into bytes only the upload holds: complete it, then change the object.
+  PARTFS_RETURN_IF_ERROR(Checkpoint(session));
+  *handled = false;
+  return Status::OK();
+}
+
+Status Filesystem::TruncateClosedFile(const std::string& path, const ObjectInfo& info,
+                                      uint64_t size) {
+  UserMetadata metadata = info.user_metadata;
+  FileMetadata fields;
+  fields.mtime = Now();
+  StoreFileMetadata(fields, &metadata);
+  auto writer = cache_->StartModify(KeyFor(path), metadata, info.size, info.etag);
+  if (!writer.ok()) return writer.status().WithContext("truncate of " + path);
+  Status truncated = (*writer)->Truncate(size);
+  if (!truncated.ok()) {
+    (*writer)->MarkRetired();  // nothing changed: drop the new version
+    (void)(*writer)->Finish();
+    return truncated;
+  }
+  return (*writer)->Finish();
 }
 
 void Filesystem::Shutdown() {

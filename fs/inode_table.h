@@ -48,6 +48,10 @@ struct Inode {
 
   const uint64_t ino;
   const bool is_dir;
+  // Held while a write session of this file starts (a HEAD, maybe the copy of
+  // an in-place change), so two handles never start two versions at once.
+  // Taken after FileHandle::mu, before mu and the cache's locks.
+  Mutex start_mu;
   Mutex mu;
   std::shared_ptr<WriteSession> session GUARDED_BY(mu);  // null when no write is in progress
 };

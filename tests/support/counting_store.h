@@ -20,7 +20,8 @@ class CountingStore : public ObjectStore {
   explicit CountingStore(ObjectStore* inner) : inner_(inner) {}
 
   std::atomic<int> upload_parts{0}, completes{0}, puts{0}, creates{0}, heads{0}, lists{0},
-      aborts{0};
+      aborts{0}, gets{0}, part_copies{0};
+  std::atomic<uint64_t> get_bytes{0};         // bytes GetObject returned
   std::atomic<bool> fail_upload_part{false};  // Unavailable from UploadPart
 
   Status HeadBucket() override { return inner_->HeadBucket(); }
@@ -30,7 +31,10 @@ class CountingStore : public ObjectStore {
   }
   Result<uint64_t> GetObject(const std::string& key, uint64_t offset, uint64_t length,
                              char* buf) override {
-    return inner_->GetObject(key, offset, length, buf);
+    ++gets;
+    auto got = inner_->GetObject(key, offset, length, buf);
+    if (got.ok()) get_bytes += *got;
+    return got;
   }
   Result<std::string> PutObject(const std::string& key, const FileRange& body,
                                 const UserMetadata& metadata,
@@ -71,6 +75,7 @@ class CountingStore : public ObjectStore {
   Result<std::string> UploadPartCopy(const std::string& key, const std::string& upload_id,
                                      uint32_t part_number, const std::string& source_key,
                                      uint64_t first, uint64_t last) override {
+    ++part_copies;
     return inner_->UploadPartCopy(key, upload_id, part_number, source_key, first, last);
   }
   Result<std::string> CompleteMultipartUpload(const std::string& key, const std::string& upload_id,

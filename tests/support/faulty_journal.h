@@ -36,6 +36,12 @@ class FaultyJournal : public Journal {
   Result<std::vector<PartRecord>> GetParts(uint64_t file_id) override {
     return inner_->GetParts(file_id);
   }
+  Status DeletePartsFrom(uint64_t file_id, uint32_t first) override {
+    return inner_->DeletePartsFrom(file_id, first);
+  }
+  Status DeletePart(uint64_t file_id, uint32_t number) override {
+    return inner_->DeletePart(file_id, number);
+  }
   Result<std::vector<FileRecord>> ListFiles() override { return inner_->ListFiles(); }
   Result<std::vector<uint64_t>> CorruptFileIds() override { return inner_->CorruptFileIds(); }
   Status PutFileRetiringOthers(const FileRecord& record, std::vector<uint64_t>* retired) override {

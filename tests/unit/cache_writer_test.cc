@@ -129,16 +129,19 @@ TEST_F(CacheWriterTest, SyncMakesJournalSizeCurrent) {
   EXPECT_EQ(ReadObjectOrError(store_, "synced"), data);
 }
 
-TEST_F(CacheWriterTest, WriteBeforeCurrentPartIsNotSupported) {
+TEST_F(CacheWriterTest, RewriteOfAnUploadedPartNeedsACheckpoint) {
   OpenCache();
   auto w = Start("seq");
   std::string data = TestBytes(kTestPart + 10);
   ASSERT_TRUE(WriteAll(*w, data).ok());
-  // Rewriting inside the current part (part 2) is fine, part 1 is gone.
+  // Rewriting inside the current part (part 2) is fine.
   EXPECT_TRUE(w->Write(kTestPart + 2, "ab", 2).ok());
   data.replace(kTestPart + 2, 2, "ab");
+  ASSERT_TRUE(w->Sync().ok());  // part 1 uploaded; a plain sequential writer keeps no copy
   auto s = w->Write(10, "zz", 2);
-  EXPECT_EQ(s.status().code(), Status::Code::kNotSupported);
+  EXPECT_EQ(s.status().code(), Status::Code::kNeedsCheckpoint);
+  char buf[4];
+  EXPECT_EQ(w->Read(8, 4, buf).status().code(), Status::Code::kNeedsCheckpoint);
   ASSERT_TRUE(w->Finish().ok());
   EXPECT_EQ(ReadObjectOrError(store_, "seq"), data);
 }
@@ -179,7 +182,8 @@ TEST_F(CacheWriterTest, TruncateWithinAndBeyondTheCurrentPart) {
   ASSERT_TRUE(w->Truncate(kTestPart + 300).ok());  // extend with zeros
   data.resize(kTestPart + 300, '\0');
   EXPECT_EQ(w->Size(), data.size());
-  EXPECT_EQ(w->Truncate(10).code(), Status::Code::kNotSupported);
+  ASSERT_TRUE(w->Sync().ok());  // part 1 is only in the upload now
+  EXPECT_EQ(w->Truncate(10).code(), Status::Code::kNeedsCheckpoint);
   ASSERT_TRUE(w->Finish().ok());
   EXPECT_EQ(ReadObjectOrError(store_, "trunc"), data);
 }
