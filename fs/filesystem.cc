@@ -415,6 +415,12 @@ Status Filesystem::RenameFile(const std::string& from, const std::string& to) {
     MutexLock lock(&source->mu);
     session = source->session;
   }
+  // An upload is bound to its key: a file open for writing whose multipart
+  // upload runs is completed first (a checkpoint; the key lock is not held yet)
+  // and renamed as a closed object; its next write changes it in place.
+  if (session && !session->writer->Finished() && session->writer->UploadCreated()) {
+    PARTFS_RETURN_IF_ERROR(Checkpoint(session));
+  }
   const std::string from_key = KeyFor(from), to_key = KeyFor(to);
   auto guard = cache_->LockKeys(from_key, to_key);
   // Still being written: the object does not exist yet, so only its key changes

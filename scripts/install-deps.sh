@@ -12,6 +12,8 @@ PACKAGES=(
   cmake g++ pkg-config libfuse3-dev fuse3 libcurl4-openssl-dev libssl-dev
   libpugixml-dev liblmdb-dev lmdb-utils libgtest-dev libgmock-dev
   rsync python3 python3-boto3 curl attr e2fsprogs util-linux clang-format clang
+  # tools the fuse tests drive (git, borg backups)
+  git borgbackup
   # local S3 server
   swift-proxy swift-account swift-container swift-object python3-swift memcached
 )

@@ -138,15 +138,18 @@ TEST_F(FsSemanticsTest, OverwriteExistingFile) {
                    // O_TRUNC replaces the object.
                    "open(M + '/o', 'w').write('new')\n"
                    "print(data(M + '/o'))\n"
-                   // Without O_TRUNC: writing must start at offset 0 and replaces the object.
+                   // Without O_TRUNC: an in-place change at any offset.
                    "fd = os.open(M + '/o', os.O_WRONLY)\n"
                    "print(err(lambda: os.pwrite(fd, b'late', 2)))\n"
                    "os.write(fd, b'AB')\n"
                    "os.close(fd)\n"
                    "print(data(M + '/o'))\n"
-                   // O_APPEND to a non-empty object is refused at open.
-                   "print(err(lambda: os.open(M + '/o', os.O_WRONLY | os.O_APPEND)))\n"),
-            "b'new'\nENOTSUP\nb'AB'\nENOTSUP\n");
+                   // O_APPEND adds at the end.
+                   "fd = os.open(M + '/o', os.O_WRONLY | os.O_APPEND)\n"
+                   "os.write(fd, b'++'); os.close(fd)\n"
+                   "print(data(M + '/o'))\n"),
+            "b'new'\nok\nb'ABlate'\nb'ABlate++'\n");
+  EXPECT_EQ(Body("o"), "ABlate++");
 }
 
 TEST_F(FsSemanticsTest, AppendToNewFileWorks) {
@@ -192,12 +195,14 @@ TEST_F(FsSemanticsTest, WritableSharedMmapFailsAtMmap) {
             "ENODEV\n4096\n");
 }
 
-TEST_F(FsSemanticsTest, ReadWhileWritingIsEbusy) {
+TEST_F(FsSemanticsTest, ReadWhileWritingSeesTheBytesWritten) {
   EXPECT_EQ(Python("f = open(M + '/busy', 'wb'); f.write(b'x'); f.flush()\n"
-                   "print(err(lambda: open(M + '/busy', 'rb')))\n"
+                   "print(data(M + '/busy'))\n"
+                   "f.write(b'yz'); f.flush()\n"
+                   "print(data(M + '/busy'))\n"
                    "f.close()\n"
                    "print(data(M + '/busy'))\n"),
-            "EBUSY\nb'x'\n");
+            "b'x'\nb'xyz'\nb'xyz'\n");
 }
 
 TEST_F(FsSemanticsTest, ModeOwnerAndMtimeInMetadata) {
@@ -221,9 +226,10 @@ TEST_F(FsSemanticsTest, ModeOwnerAndMtimeInMetadata) {
 
 TEST_F(FsSemanticsTest, TruncateClosedFile) {
   EXPECT_EQ(Python("open(M + '/t', 'w').write('abcdef')\n"
-                   "print(err(lambda: os.truncate(M + '/t', 3)))\n"
+                   "print(err(lambda: os.truncate(M + '/t', 3)), data(M + '/t'))\n"
+                   "print(err(lambda: os.truncate(M + '/t', 5)), data(M + '/t'))\n"
                    "print(err(lambda: os.truncate(M + '/t', 0)), os.stat(M + '/t').st_size)\n"),
-            "ENOTSUP\nok 0\n");
+            "ok b'abc'\nok b'abc\\x00\\x00'\nok 0\n");
   EXPECT_EQ(Body("t"), "");
 }
 
