@@ -37,6 +37,8 @@ class [[nodiscard]] Status {
     kNotEmpty,          // directory (prefix) still holds entries
     kCrossDevice,       // a rename partfs does not do in place (EXDEV: mv copies instead)
     kSuperseded,        // a write overtaken by a newer one of its key (unlink, rewrite, rename)
+    kNotPermitted,      // an operation the file system never allows (EPERM: hard links)
+    kNameTooLong,       // a name or symlink target over its length limit
   };
 
   Status() = default;  // OK
@@ -65,6 +67,10 @@ class [[nodiscard]] Status {
   static Status NotEmpty(std::string msg) { return Status(Code::kNotEmpty, std::move(msg)); }
   static Status CrossDevice(std::string msg) { return Status(Code::kCrossDevice, std::move(msg)); }
   static Status Superseded(std::string msg) { return Status(Code::kSuperseded, std::move(msg)); }
+  static Status NotPermitted(std::string msg) {
+    return Status(Code::kNotPermitted, std::move(msg));
+  }
+  static Status NameTooLong(std::string msg) { return Status(Code::kNameTooLong, std::move(msg)); }
 
   // An error answered by an object-storage server.
   static Status Remote(Code code, int http_status, std::string remote_code, std::string msg) {

@@ -43,6 +43,10 @@ int ToErrno(const Status& status) {
     // the operation that hit it did not complete.
     case Code::kSuperseded:
       return EIO;
+    case Code::kNotPermitted:
+      return EPERM;
+    case Code::kNameTooLong:
+      return ENAMETOOLONG;
   }
   return EIO;
 }
