@@ -4,6 +4,7 @@
 #ifndef PARTFS_FS_FILE_METADATA_H_
 #define PARTFS_FS_FILE_METADATA_H_
 
+#include <sys/stat.h>
 #include <sys/types.h>
 
 #include <cstdint>
@@ -20,6 +21,9 @@ struct FileMetadata {
   std::optional<gid_t> gid;
   std::optional<int64_t> mtime;  // seconds since the epoch
 };
+
+// True when the stored mode says symlink (s3fs: body = target, mode S_IFLNK|0777).
+inline bool IsSymlink(const FileMetadata& fields) { return fields.mode && S_ISLNK(*fields.mode); }
 
 // Reads the known names (case-insensitively); malformed values are ignored.
 FileMetadata ParseFileMetadata(const UserMetadata& metadata);
