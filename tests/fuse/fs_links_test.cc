@@ -60,14 +60,17 @@ class FsLinksTest : public ::testing::Test {
     std::string src = work_.Sub("src");
     Run("mkdir -p " + ShellQuote(src + "/sub") + " && cd " + ShellQuote(src) +
         " && echo hello > x && echo deep > sub/y && ln -s x to-x && ln -s ../x sub/up &&"
-        " ln -s sub to-dir && ln -s /nonexistent/target dangling && ln -s /etc/hostname abs");
+        " ln -s sub to-dir && ln -s /nonexistent/target dangling && ln -s /etc/hostname abs &&"
+        " touch -h -d '2001-02-03 04:05:06' to-x sub/up dangling");
     return src;
   }
 
   void ExpectSameTree(const std::string& a, const std::string& b) {
     Run("diff -r --no-dereference " + ShellQuote(a) + " " + ShellQuote(b));
     auto links = [&](const std::string& dir) {
-      return Run("cd " + ShellQuote(dir) + " && find . -type l -printf '%P -> %l\\n' | sort");
+      // tar, rsync -a and cp -a also carry the links' own mtimes (lutimes).
+      return Run("cd " + ShellQuote(dir) +
+                 " && find . -type l -printf '%P -> %l %TY-%Tm-%Td_%TH:%TM:%.2TS\\n' | sort");
     };
     EXPECT_EQ(links(a), links(b));
     EXPECT_NE(links(a), "");
@@ -112,13 +115,20 @@ TEST_F(FsLinksTest, SymlinkReadlinkLstatAndStoredLikeS3fs) {
   EXPECT_FALSE(mount_.store().HeadObject("m").ok());
 }
 
-// A symlink object written by s3fs (or another mount) is a symlink here, also after a remount.
+// A symlink object written by s3fs (or another mount) is a symlink here; links survive a remount.
 TEST_F(FsLinksTest, ForeignSymlinkObjectIsALink) {
   ASSERT_TRUE(
       mount_.store()
           .PutObjectFromString("foreign", "some/where", {{"mode", std::to_string(S_IFLNK | 0777)}})
           .ok());
   EXPECT_EQ(Python("print(os.readlink(M + '/foreign'))\n"), "some/where\n");
+  EXPECT_EQ(Python("os.symlink('a/b', M + '/mine')\n"), "");
+  Status unmounted = mount_.Unmount();
+  ASSERT_TRUE(unmounted.ok()) << unmounted.ToString();
+  Status remounted = mount_.Remount();
+  ASSERT_TRUE(remounted.ok()) << remounted.ToString();
+  EXPECT_EQ(Python("print(os.readlink(M + '/foreign'), os.readlink(M + '/mine'))\n"),
+            "some/where a/b\n");
 }
 
 TEST_F(FsLinksTest, TarRsyncAndCpKeepSymlinks) {
