@@ -155,6 +155,20 @@ TEST_F(FsLinksTest, TarRsyncAndCpKeepSymlinks) {
   ExpectSameTree(src, cp_out);
 }
 
+// git stores symlinks as mode 120000 entries: a commit made in the mount and
+// cloned back out has the same links.
+TEST_F(FsLinksTest, GitCommitInTheMountKeepsSymlinks) {
+  std::string src = MakeTreeWithLinks();
+  const std::string repo = mount_.File("repo"), clone = work_.Sub("clone");
+  Run("cp -a " + ShellQuote(src) + " " + ShellQuote(repo) + " && cd " + ShellQuote(repo) +
+      " && git init -q . && git add -A && git -c user.name=t -c user.email=t@t commit -qm one"
+      " && git fsck --no-progress");
+  EXPECT_EQ(Run("cd " + ShellQuote(repo) + " && git ls-files -s | grep -c '^120000'"), "5\n");
+  Run("git clone -q " + ShellQuote(repo) + " " + ShellQuote(clone) + " && rm -rf " +
+      ShellQuote(clone + "/.git"));
+  Run("diff -r --no-dereference --exclude=.git " + ShellQuote(src) + " " + ShellQuote(clone));
+}
+
 TEST_F(FsLinksTest, HardLinkIsEperm) {
   EXPECT_EQ(Python("open(M + '/a', 'w').write('a')\n"
                    "print(err(lambda: os.link(M + '/a', M + '/b')), os.path.exists(M + '/b'))\n"),
