@@ -312,8 +312,8 @@ Result<uint64_t> Filesystem::OpenDir(uint64_t ino) {
       if (name.find('/') == std::string::npos) add(std::move(name), true);
     }
     for (const ListedObject& object : page.objects) {
-      // The "dir/" marker itself gives "". Only a body of 1 to 4095 bytes can be a symlink.
-      add(object.key.substr(prefix.size()), false, object.size > 0 && object.size < 4096);
+      // The "dir/" marker itself gives "".
+      add(object.key.substr(prefix.size()), false, MayBeSymlinkBody(object.size));
     }
   });
   if (!listed.ok()) return listed;

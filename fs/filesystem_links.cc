@@ -14,11 +14,6 @@
 
 namespace partfs {
 
-namespace {
-// PATH_MAX less its terminating NUL: the longest target symlink(2) accepts.
-constexpr size_t kMaxSymlinkTarget = 4095;
-}  // namespace
-
 Status Filesystem::RefuseExisting(const std::string& path) {
   if (auto known = inodes_.Find(path)) {
     if (known->is_dir) return Status::AlreadyExists("a directory exists at " + path);

@@ -242,7 +242,8 @@ std::vector<gid_t> Groups(fuse_req_t req) {
   return groups;
 }
 
-// Only reached without default_permissions (or for F_OK): the kernel checks mode bits itself.
+// With default_permissions (partfs always sets it) the kernel checks mode bits
+// itself and never sends access; answered correctly for mounts without it.
 void OnAccess(fuse_req_t req, fuse_ino_t ino, int mask) {
   FuseReply reply(req);
   reply.Error(Fs(req).Access(ino, mask, Ctx(req), Groups(req)));
