@@ -74,6 +74,10 @@ std::string_view Status::CodeName(Code code) {
       return "Superseded";
     case Code::kNeedsCheckpoint:
       return "NeedsCheckpoint";
+    case Code::kNotPermitted:
+      return "NotPermitted";
+    case Code::kNameTooLong:
+      return "NameTooLong";
   }
   return "Unknown";
 }

@@ -40,6 +40,8 @@ class [[nodiscard]] Status {
     // The bytes asked for are only in an unfinished multipart upload (not
     // readable): complete it (a checkpoint) and retry against the object.
     kNeedsCheckpoint,
+    kNotPermitted,      // an operation the file system never allows (EPERM: hard links)
+    kNameTooLong,       // a name or symlink target over its length limit
   };
 
   Status() = default;  // OK
@@ -71,6 +73,10 @@ class [[nodiscard]] Status {
   static Status NeedsCheckpoint(std::string msg) {
     return Status(Code::kNeedsCheckpoint, std::move(msg));
   }
+  static Status NotPermitted(std::string msg) {
+    return Status(Code::kNotPermitted, std::move(msg));
+  }
+  static Status NameTooLong(std::string msg) { return Status(Code::kNameTooLong, std::move(msg)); }
 
   // An error answered by an object-storage server.
   static Status Remote(Code code, int http_status, std::string remote_code, std::string msg) {

@@ -46,6 +46,10 @@ int ToErrno(const Status& status) {
     // The fs layer checkpoints and retries; reaching errno means that failed.
     case Code::kNeedsCheckpoint:
       return EIO;
+    case Code::kNotPermitted:
+      return EPERM;
+    case Code::kNameTooLong:
+      return ENAMETOOLONG;
   }
   return EIO;
 }

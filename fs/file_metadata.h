@@ -4,8 +4,10 @@
 #ifndef PARTFS_FS_FILE_METADATA_H_
 #define PARTFS_FS_FILE_METADATA_H_
 
+#include <sys/stat.h>
 #include <sys/types.h>
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -20,6 +22,14 @@ struct FileMetadata {
   std::optional<gid_t> gid;
   std::optional<int64_t> mtime;  // seconds since the epoch
 };
+
+// True when the stored mode says symlink (s3fs: body = target, mode S_IFLNK|0777).
+inline bool IsSymlink(const FileMetadata& fields) { return fields.mode && S_ISLNK(*fields.mode); }
+
+// PATH_MAX less its terminating NUL: the longest target symlink(2) accepts.
+constexpr size_t kMaxSymlinkTarget = 4095;
+// Whether an object of `size` bytes could hold a symlink target.
+inline bool MayBeSymlinkBody(uint64_t size) { return size > 0 && size <= kMaxSymlinkTarget; }
 
 // Reads the known names (case-insensitively); malformed values are ignored.
 FileMetadata ParseFileMetadata(const UserMetadata& metadata);

@@ -121,7 +121,8 @@ struct stat Filesystem::ObjectAttr(uint64_t ino, const ObjectInfo& info) const {
   struct stat st = {};
   st.st_ino = ino;
   mode_t perms = meta.mode ? (*meta.mode & 07777) : (0666 & ~options_.umask);
-  st.st_mode = S_IFREG | perms;
+  // A symlink's size is its target's length (the body), as lstat(2) reports it.
+  st.st_mode = IsSymlink(meta) ? (S_IFLNK | 0777) : (S_IFREG | perms);
   st.st_nlink = 1;
   st.st_uid = meta.uid.value_or(options_.uid);
   st.st_gid = meta.gid.value_or(options_.gid);
@@ -275,6 +276,8 @@ Result<struct stat> Filesystem::SetObjectMetadata(uint64_t ino, const std::strin
   FileMetadata fields;
   fields.mode = S_IFREG | (request.mode ? (*request.mode & 07777)
                                         : current.mode.value_or(0666 & ~options_.umask) & 07777);
+  // lchown and lutimes (tar, rsync -a, cp -a) reach a symlink: it stays one.
+  if (IsSymlink(current)) fields.mode = S_IFLNK | 0777;
   fields.uid = request.uid ? request.uid : current.uid;
   fields.gid = request.gid ? request.gid : current.gid;
   fields.mtime = request.mtime ? request.mtime : current.mtime.value_or(info->last_modified);
@@ -294,11 +297,11 @@ Result<uint64_t> Filesystem::OpenDir(uint64_t ino) {
   entries->push_back({".", ino, true});
   entries->push_back({"..", 0, true});
   std::set<std::string> seen;
-  auto add = [&](std::string name, bool is_dir) {
+  auto add = [&](std::string name, bool is_dir, bool type_unknown = false) {
     if (name.empty() || name == "." || name == ".." || !seen.insert(name).second) return;
     std::string child = ref->path.empty() ? name : ref->path + "/" + name;
     auto known = inodes_.Find(child);
-    entries->push_back({std::move(name), known ? known->ino : 0, is_dir});
+    entries->push_back({std::move(name), known ? known->ino : 0, is_dir, type_unknown});
   };
   const std::string prefix = DirPrefix(ref->path);
   Status listed = ForEachPage(*store_, prefix, [&](const ListObjectsPage& page) {
@@ -308,7 +311,8 @@ Result<uint64_t> Filesystem::OpenDir(uint64_t ino) {
       if (name.find('/') == std::string::npos) add(std::move(name), true);
     }
     for (const ListedObject& object : page.objects) {
-      add(object.key.substr(prefix.size()), false);  // the "dir/" marker itself gives ""
+      // The "dir/" marker itself gives "".
+      add(object.key.substr(prefix.size()), false, MayBeSymlinkBody(object.size));
     }
   });
   if (!listed.ok()) return listed;

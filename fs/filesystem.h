@@ -74,6 +74,9 @@ struct DirEntry {
   std::string name;
   uint64_t ino = 0;  // 0 when the kernel has not looked it up yet
   bool is_dir = false;
+  // A small object that may be a symlink (the listing has no metadata): its
+  // type is left unknown (DT_UNKNOWN) so that tools lstat it.
+  bool type_unknown = false;
 };
 
 struct CreateResult {
@@ -114,6 +117,23 @@ class Filesystem {
   struct statvfs StatFs() const;
   // The wall time (seconds since the epoch) of the mount's clock, e.g. for utimens' UTIME_NOW.
   int64_t Now() const { return options_.clock->WallSeconds(); }
+
+  // Symlinks, hard links, access, fallocate (filesystem_links.cc).
+  // symlink(2): one PutObject of the target with s3fs's metadata (mode
+  // S_IFLNK|0777); AlreadyExists when the name is taken, NameTooLong over 4095 bytes.
+  Result<struct stat> Symlink(const std::string& target, uint64_t parent, const std::string& name,
+                              const RequestContext& ctx);
+  // The target: one GetObject of the link's body.
+  Result<std::string> Readlink(uint64_t ino);
+  // Hard links: objects have one name, so always NotPermitted (EPERM).
+  Status Link(uint64_t ino, uint64_t new_parent, const std::string& new_name);
+  // access(2): F_OK is existence; R/W/X_OK are checked against mode, uid and
+  // gid (`groups`: the caller's supplementary groups).
+  Status Access(uint64_t ino, int mask, const RequestContext& ctx,
+                const std::vector<gid_t>& groups);
+  // fallocate(2) through the open handle `fh`: mode 0 grows the file like
+  // ftruncate (no-op within its size); other modes are NotSupported.
+  Status Fallocate(uint64_t ino, uint64_t fh, int mode, uint64_t offset, uint64_t length);
 
   // File I/O (filesystem_io.cc). `flags` are open(2) flags.
   Result<CreateResult> Create(uint64_t parent, const std::string& name, mode_t mode, int flags,
@@ -156,6 +176,9 @@ class Filesystem {
   Result<struct stat> SetObjectMetadata(uint64_t ino, const std::string& path,
                                         const SetAttrRequest& request);
   Status RenameFile(const std::string& from, const std::string& to);
+  // AlreadyExists when `path` names a file (in the bucket, being written or
+  // recovered) or a known directory: one HeadObject (O_EXCL create, symlink).
+  Status RefuseExisting(const std::string& path);
 
   // filesystem_io.cc helpers.
   std::shared_ptr<FileHandle> GetHandle(uint64_t fh) const;

@@ -151,6 +151,8 @@ Result<CreateResult> Filesystem::Create(uint64_t parent, const std::string& name
                                         int flags, const RequestContext& ctx) {
   auto path = ChildPath(parent, name);
   if (!path.ok()) return path.status();
+  // The kernel's lookup said the name was free; another client may have been faster.
+  if (flags & O_EXCL) PARTFS_RETURN_IF_ERROR(RefuseExisting(*path));
   // No wait for a recovery of this key: StartWrite retires its record, and the
   // key lock makes a completion in progress land before this newer version.
   auto inode = inodes_.Lookup(*path, /*is_dir=*/false);

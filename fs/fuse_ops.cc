@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <ctime>
@@ -188,7 +189,8 @@ void OnReadDir(fuse_req_t req, fuse_ino_t, size_t size, off_t off, fuse_file_inf
   for (size_t i = static_cast<size_t>(off); i < list.size(); ++i) {
     struct stat st = {};
     st.st_ino = list[i].ino != 0 ? list[i].ino : kUnknownIno;
-    st.st_mode = list[i].is_dir ? S_IFDIR : S_IFREG;
+    // A mode of 0 gives DT_UNKNOWN: the kernel's caller lstats the entry.
+    st.st_mode = list[i].is_dir ? S_IFDIR : (list[i].type_unknown ? 0 : S_IFREG);
     size_t need = fuse_add_direntry(req, buf.data() + used, size - used, list[i].name.c_str(), &st,
                                     static_cast<off_t>(i + 1));
     if (need > size - used) break;
@@ -206,6 +208,52 @@ void OnReleaseDir(fuse_req_t req, fuse_ino_t, fuse_file_info* fi) {
 void OnStatFs(fuse_req_t req, fuse_ino_t) {
   FuseReply reply(req);
   reply.StatFs(Fs(req).StatFs());
+}
+
+void OnSymlink(fuse_req_t req, const char* link, fuse_ino_t parent, const char* name) {
+  FuseReply reply(req);
+  auto attr = Fs(req).Symlink(link, parent, name, Ctx(req));
+  if (!attr.ok()) return reply.Error(attr.status());
+  reply.Entry(*attr);
+}
+
+void OnReadlink(fuse_req_t req, fuse_ino_t ino) {
+  FuseReply reply(req);
+  auto target = Fs(req).Readlink(ino);
+  if (!target.ok()) return reply.Error(target.status());
+  reply.Readlink(*target);
+}
+
+void OnLink(fuse_req_t req, fuse_ino_t ino, fuse_ino_t new_parent, const char* new_name) {
+  FuseReply reply(req);
+  reply.Error(Fs(req).Link(ino, new_parent, new_name));
+}
+
+// The caller's supplementary groups (empty when the kernel cannot tell).
+std::vector<gid_t> Groups(fuse_req_t req) {
+  std::vector<gid_t> groups(32);
+  int count = fuse_req_getgroups(req, static_cast<int>(groups.size()), groups.data());
+  if (count > static_cast<int>(groups.size())) {
+    groups.resize(static_cast<size_t>(count));
+    count = fuse_req_getgroups(req, count, groups.data());
+  }
+  if (count < 0) return {};
+  groups.resize(std::min(groups.size(), static_cast<size_t>(count)));
+  return groups;
+}
+
+// With default_permissions (partfs always sets it) the kernel checks mode bits
+// itself and never sends access; answered correctly for mounts without it.
+void OnAccess(fuse_req_t req, fuse_ino_t ino, int mask) {
+  FuseReply reply(req);
+  reply.Error(Fs(req).Access(ino, mask, Ctx(req), Groups(req)));
+}
+
+void OnFallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t offset, off_t length,
+                 fuse_file_info* fi) {
+  FuseReply reply(req);
+  reply.Error(Fs(req).Fallocate(ino, fi->fh, mode, static_cast<uint64_t>(offset),
+                                static_cast<uint64_t>(length)));
 }
 
 }  // namespace
@@ -233,6 +281,11 @@ void FillFuseOps(fuse_lowlevel_ops* ops) {
   ops->readdir = OnReadDir;
   ops->releasedir = OnReleaseDir;
   ops->statfs = OnStatFs;
+  ops->symlink = OnSymlink;
+  ops->readlink = OnReadlink;
+  ops->link = OnLink;
+  ops->access = OnAccess;
+  ops->fallocate = OnFallocate;
 }
 
 }  // namespace partfs

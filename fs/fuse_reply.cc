@@ -65,4 +65,9 @@ void FuseReply::StatFs(const struct statvfs& st) {
   fuse_reply_statfs(req_, &st);
 }
 
+void FuseReply::Readlink(const std::string& target) {
+  once_.MarkReplied();
+  fuse_reply_readlink(req_, target.c_str());
+}
+
 }  // namespace partfs

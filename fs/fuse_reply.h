@@ -16,6 +16,7 @@
 #include <sys/statvfs.h>
 
 #include <cstddef>
+#include <string>
 
 #include "base/status.h"
 #include "fs/reply_once.h"
@@ -45,6 +46,7 @@ class FuseReply {
   void Buffer(const char* data, size_t size);
   void Write(size_t count);
   void StatFs(const struct statvfs& st);
+  void Readlink(const std::string& target);
 
  private:
   fuse_req_t req_;
