@@ -72,6 +72,10 @@ std::string_view Status::CodeName(Code code) {
       return "CrossDevice";
     case Code::kSuperseded:
       return "Superseded";
+    case Code::kNotADirectory:
+      return "NotADirectory";
+    case Code::kIsADirectory:
+      return "IsADirectory";
   }
   return "Unknown";
 }

@@ -37,6 +37,8 @@ class [[nodiscard]] Status {
     kNotEmpty,          // directory (prefix) still holds entries
     kCrossDevice,       // a rename partfs does not do in place (EXDEV: mv copies instead)
     kSuperseded,        // a write overtaken by a newer one of its key (unlink, rewrite, rename)
+    kNotADirectory,     // a directory operation met a file (rename of a directory onto a file)
+    kIsADirectory,      // a file operation met a directory (rename of a file onto a directory)
   };
 
   Status() = default;  // OK
@@ -65,6 +67,12 @@ class [[nodiscard]] Status {
   static Status NotEmpty(std::string msg) { return Status(Code::kNotEmpty, std::move(msg)); }
   static Status CrossDevice(std::string msg) { return Status(Code::kCrossDevice, std::move(msg)); }
   static Status Superseded(std::string msg) { return Status(Code::kSuperseded, std::move(msg)); }
+  static Status NotADirectory(std::string msg) {
+    return Status(Code::kNotADirectory, std::move(msg));
+  }
+  static Status IsADirectory(std::string msg) {
+    return Status(Code::kIsADirectory, std::move(msg));
+  }
 
   // An error answered by an object-storage server.
   static Status Remote(Code code, int http_status, std::string remote_code, std::string msg) {

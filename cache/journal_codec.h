@@ -21,6 +21,9 @@ namespace partfs {
 // retries and retry_at to version 1; version 1 records still decode.
 inline constexpr uint8_t kFileRecordVersion = 2;
 inline constexpr uint8_t kPartRecordVersion = 1;
+// Version 2 appends the prefix flag (u8 0/1, a directory rename); version 1
+// records still decode (as renames of one key).
+inline constexpr uint8_t kRenameRecordVersion = 2;
 
 // "files" key: 8-byte big-endian file id.
 std::string FileKey(uint64_t file_id);

@@ -43,6 +43,10 @@ int ToErrno(const Status& status) {
     // the operation that hit it did not complete.
     case Code::kSuperseded:
       return EIO;
+    case Code::kNotADirectory:
+      return ENOTDIR;
+    case Code::kIsADirectory:
+      return EISDIR;
   }
   return EIO;
 }

@@ -24,6 +24,8 @@ TEST(FsErrnoMappingTest, EachCode) {
   EXPECT_EQ(ToErrno(Status::NotEmpty("x")), ENOTEMPTY);
   EXPECT_EQ(ToErrno(Status::CrossDevice("x")), EXDEV);
   EXPECT_EQ(ToErrno(Status::Superseded("x")), EIO);
+  EXPECT_EQ(ToErrno(Status::NotADirectory("x")), ENOTDIR);
+  EXPECT_EQ(ToErrno(Status::IsADirectory("x")), EISDIR);
 }
 
 // An operation cancelled by shutdown was not interrupted by a signal: a caller
