@@ -179,6 +179,7 @@ class WriteCacheImpl : public WriteCache {
       std::vector<uint64_t> retired;
       PARTFS_RETURN_IF_ERROR(journal_->CommitRename(rename, LiveIds(), &retired));
       MarkRetired(retired);
+      RefreshPendingKeys();
       return Status::OK();
     }));
     return journal_->EndRename(rename_id);
@@ -217,6 +218,7 @@ class WriteCacheImpl : public WriteCache {
     uint32_t renames = recovery_->FinishRenames();
     if (renames > 0) {
       options_.logger->Info("recovery: " + std::to_string(renames) + " renames finished");
+      RefreshPendingKeys();
     }
     // Only the records found at Open: writers started since own theirs.
     recovery_thread_ = std::thread([this, ids = preexisting_ids_] {
@@ -287,6 +289,23 @@ class WriteCacheImpl : public WriteCache {
       if (pending_key == key) return true;
     }
     return false;
+  }
+
+  // Renames rolled forward moved records to new keys: stat and open of the
+  // new names wait for (and the old names no longer see) their recovery.
+  void RefreshPendingKeys() {
+    std::vector<uint64_t> ids;
+    {
+      MutexLock lock(&pending_mu_);
+      for (const auto& [id, key] : pending_keys_) ids.push_back(id);
+    }
+    for (uint64_t id : ids) {
+      auto record = journal_->GetFile(id);
+      if (!record.ok()) continue;
+      MutexLock lock(&pending_mu_);
+      auto it = pending_keys_.find(id);
+      if (it != pending_keys_.end()) it->second = record->key;
+    }
   }
 
   // One record resumed (or retried) for good.
