@@ -223,6 +223,27 @@ TEST_F(FsRenameDirTest, CrashBeforeTheDeletesIsRolledForward) {
   EXPECT_EQ(store_.Calls(Op::kCopyObject), copies) << "everything was copied already";
 }
 
+// A writer rekeyed to the new name completes there before the crash: the
+// roll-forward must not copy the old version over it (it copies only what is
+// missing at the new name).
+TEST_F(FsRenameDirTest, RollForwardKeepsAFileCompletedAtTheNewName) {
+  const uint64_t d = Mkdir(kRoot, "d");
+  WriteFile(d, "f", "old version");
+  const uint64_t fh = WriteFile(d, "f", "new version", /*keep_open=*/true);
+  ASSERT_NE(fh, 0u);
+  store_.FailOperation(Op::kDeleteObject, Status::Unavailable("injected"), 1);
+  EXPECT_FALSE(fs_->Rename(kRoot, "d", kRoot, "e", RenameFlags{}).ok());
+  RequestContext ctx{1, 2, 100};
+  ASSERT_TRUE(fs_->Flush(fh, ctx).ok());
+  ASSERT_TRUE(fs_->Release(fh).ok());
+  EXPECT_EQ(ReadObjectOrError(store_, "pre/e/f"), "new version");
+  Unmount();
+  Mount();
+  EXPECT_EQ(ReadObjectOrError(store_, "pre/e/f"), "new version");
+  EXPECT_TRUE(Keys("pre/d/").empty());
+  EXPECT_TRUE(cache_->journal().ListRenames()->empty());
+}
+
 // A file whose upload failed (kept in the cache for a retry) is below the
 // directory: its journal record follows, so the retry lands at the new name.
 TEST_F(FsRenameDirTest, PendingRecordBelowFollowsTheDirectory) {
