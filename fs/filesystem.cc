@@ -530,9 +530,10 @@ Status Filesystem::RenameDirectory(const std::string& from, const std::string& t
     if (status.ok()) {
       rekeyed.insert(old_key);  // its old object is superseded: deleted, not copied
     } else if (!session->writer->Finished()) {
+      // Its multipart upload started after the check above: busy, as there.
       logger_->Error("directory rename '" + from + "' -> '" + to +
                      "' stopped (the next mount finishes it): " + status.ToString());
-      return status;
+      return Status::Busy(status.message());
     }
   }
   inodes_.RenameTree(from, to);
