@@ -78,6 +78,10 @@ std::string_view Status::CodeName(Code code) {
       return "NotPermitted";
     case Code::kNameTooLong:
       return "NameTooLong";
+    case Code::kNotADirectory:
+      return "NotADirectory";
+    case Code::kIsADirectory:
+      return "IsADirectory";
   }
   return "Unknown";
 }

@@ -42,6 +42,8 @@ class [[nodiscard]] Status {
     kNeedsCheckpoint,
     kNotPermitted,      // an operation the file system never allows (EPERM: hard links)
     kNameTooLong,       // a name or symlink target over its length limit
+    kNotADirectory,     // a directory operation met a file (rename of a directory onto a file)
+    kIsADirectory,      // a file operation met a directory (rename of a file onto a directory)
   };
 
   Status() = default;  // OK
@@ -77,6 +79,12 @@ class [[nodiscard]] Status {
     return Status(Code::kNotPermitted, std::move(msg));
   }
   static Status NameTooLong(std::string msg) { return Status(Code::kNameTooLong, std::move(msg)); }
+  static Status NotADirectory(std::string msg) {
+    return Status(Code::kNotADirectory, std::move(msg));
+  }
+  static Status IsADirectory(std::string msg) {
+    return Status(Code::kIsADirectory, std::move(msg));
+  }
 
   // An error answered by an object-storage server.
   static Status Remote(Code code, int http_status, std::string remote_code, std::string msg) {

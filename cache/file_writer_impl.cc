@@ -6,6 +6,7 @@
 #include <filesystem>
 
 #include "cache/cache_dir.h"
+#include "cache/object_copy.h"
 #include "transfer/hashing.h"
 
 namespace partfs {
@@ -605,17 +606,13 @@ void FileWriterImpl::ApplyLateMetadata(UserMetadata sent) {
       size = size_;
     }
     // cp -a and tar set the mtime before close, rsync may chmod while release
-    // completes: a copy onto itself applies it, limited to one part's size.
-    if (size > ctx_.profile.max_part_size) {
-      ctx_.logger->Warn("metadata of " + key + " set after its upload started was not applied: " +
-                        "objects over " + std::to_string(ctx_.profile.max_part_size) +
-                        " bytes cannot be copied in one request");
-    } else {
-      auto copied = ctx_.store->CopyObject(key, key, MetadataDirective::kReplace, metadata);
-      if (!copied.ok()) {
-        ctx_.logger->Error("metadata of " + key + " could not be applied (the data is complete): " +
-                           copied.status().ToString());
-      }
+    // completes: a copy onto itself applies it (multipart above one request's limit).
+    auto copied =
+        CopyObjectOfAnySize(*ctx_.store, ctx_.profile, key, size, key, MetadataDirective::kReplace,
+                            metadata, ctx_.max_parts_in_flight);
+    if (!copied.ok()) {
+      ctx_.logger->Error("metadata of " + key + " could not be applied (the data is complete): " +
+                         copied.status().ToString());
     }
     sent = std::move(metadata);
   }

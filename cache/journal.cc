@@ -77,7 +77,7 @@ class LmdbJournal : public Journal {
                                const std::vector<uint64_t>& keep_key) override {
     auto txn = Write();
     if (!txn.ok()) return txn.status();
-    auto pending = RecordsOfKey(**txn, rename.endpoint, rename.bucket, rename.from, 0);
+    auto pending = RecordsOfRenameSource(**txn, rename);
     if (!pending.ok()) return pending.status();
     for (const auto& file : *pending) {
       if (std::find(keep_key.begin(), keep_key.end(), file.file_id) != keep_key.end()) continue;
@@ -92,8 +92,11 @@ class LmdbJournal : public Journal {
     if (!id.ok()) return id.status();
     RenameRecord record = rename;
     record.id = *id;
-    PARTFS_RETURN_IF_ERROR(DropRenamesOfLocked(**txn, record.endpoint, record.bucket, record.from));
-    PARTFS_RETURN_IF_ERROR(DropRenamesOfLocked(**txn, record.endpoint, record.bucket, record.to));
+    if (!record.prefix) {
+      PARTFS_RETURN_IF_ERROR(
+          DropRenamesOfLocked(**txn, record.endpoint, record.bucket, record.from));
+      PARTFS_RETURN_IF_ERROR(DropRenamesOfLocked(**txn, record.endpoint, record.bucket, record.to));
+    }
     PARTFS_RETURN_IF_ERROR((*txn)->Put(renames_, FileKey(record.id), EncodeRenameRecord(record)));
     PARTFS_RETURN_IF_ERROR((*txn)->Commit());
     return record.id;
@@ -103,15 +106,17 @@ class LmdbJournal : public Journal {
                       std::vector<uint64_t>* retired) override {
     auto txn = Write();
     if (!txn.ok()) return txn.status();
-    PARTFS_RETURN_IF_ERROR(RetireLocked(**txn, rename.endpoint, rename.bucket, rename.to, 0,
-                                        retired, /*drop_renames=*/false));
+    if (!rename.prefix) {
+      PARTFS_RETURN_IF_ERROR(RetireLocked(**txn, rename.endpoint, rename.bucket, rename.to, 0,
+                                          retired, /*drop_renames=*/false));
+    }
     // Pending versions of the source follow it to its new name.
-    auto moved = RecordsOfKey(**txn, rename.endpoint, rename.bucket, rename.from, 0);
+    auto moved = RecordsOfRenameSource(**txn, rename);
     if (!moved.ok()) return moved.status();
     for (auto& file : *moved) {
       if (std::find(keep_key.begin(), keep_key.end(), file.file_id) != keep_key.end()) continue;
       if (!file.upload_id.empty() || file.upload_intent_at != 0) continue;  // checked at Begin
-      file.key = rename.to;
+      file.key = rename.to + file.key.substr(rename.prefix ? rename.from.size() : file.key.size());
       PARTFS_RETURN_IF_ERROR((*txn)->Put(files_, FileKey(file.file_id), EncodeFileRecord(file)));
     }
     return (*txn)->Commit();
@@ -295,6 +300,23 @@ class LmdbJournal : public Journal {
       auto record = DecodeFileRecord(value);
       if (record.ok() && record->file_id != skip_id && record->key == key &&
           record->bucket == bucket && record->endpoint == endpoint &&
+          record->state != UploadState::kRetired) {
+        records.push_back(std::move(*record));
+      }
+      return true;
+    }));
+    return records;
+  }
+
+  // Directory renames (RenameRecord::prefix): the records a rename moves are
+  // those of its source key, or of every key under its source prefix.
+  Result<std::vector<FileRecord>> RecordsOfRenameSource(LmdbTxn& txn, const RenameRecord& rename) {
+    if (!rename.prefix) return RecordsOfKey(txn, rename.endpoint, rename.bucket, rename.from, 0);
+    std::vector<FileRecord> records;
+    PARTFS_RETURN_IF_ERROR(ScanDb(txn, files_, [&](std::string_view, std::string_view value) {
+      auto record = DecodeFileRecord(value);
+      if (record.ok() && record->key.compare(0, rename.from.size(), rename.from) == 0 &&
+          record->bucket == rename.bucket && record->endpoint == rename.endpoint &&
           record->state != UploadState::kRetired) {
         records.push_back(std::move(*record));
       }

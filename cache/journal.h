@@ -82,6 +82,9 @@ struct RenameRecord {
   std::string from;  // source key
   std::string to;    // destination key
   int64_t created_at = 0;
+  // Version 2: a directory rename. `from` and `to` are key prefixes ("a/b/"),
+  // and every key under `from` moves to the same name under `to`.
+  bool prefix = false;
 };
 
 struct PartRecord {
@@ -140,11 +143,16 @@ class Journal {
   // unfinished renames of both keys). Busy when `rename.from` has a record with
   // a multipart upload that is not in `keep_key` (it cannot follow the rename).
   // Returns the rename's id (rename.id is ignored).
+  // A prefix rename (rename.prefix) checks every record under `from` the same
+  // way; it drops no other rename (a rename of a single key is exact).
   virtual Result<uint64_t> BeginRename(const RenameRecord& rename,
                                        const std::vector<uint64_t>& keep_key) = 0;
   // Once the copy exists: retires the records of `rename.to` and moves the
   // unretired records of `rename.from` not in `keep_key` to `rename.to`
   // (pending versions follow the file). Idempotent; recovery calls it again.
+  // A prefix rename moves every such record under `from` to the same name
+  // under `to` and retires nothing: its target was an empty directory, and
+  // writers rekeyed into it before a crash must survive the roll-forward.
   virtual Status CommitRename(const RenameRecord& rename, const std::vector<uint64_t>& keep_key,
                               std::vector<uint64_t>* retired) = 0;
   virtual Status EndRename(uint64_t rename_id) = 0;

@@ -219,13 +219,14 @@ Result<FileRecord> DecodeFileRecord(std::string_view data) {
 
 std::string EncodeRenameRecord(const RenameRecord& rename) {
   Writer w;
-  w.U8(1);
+  w.U8(kRenameRecordVersion);
   w.U64(rename.id);
   w.Str(rename.endpoint);
   w.Str(rename.bucket);
   w.Str(rename.from);
   w.Str(rename.to);
   w.I64(rename.created_at);
+  w.U8(rename.prefix ? 1 : 0);
   return w.Finish();
 }
 
@@ -235,10 +236,13 @@ Result<RenameRecord> DecodeRenameRecord(std::string_view data) {
   Reader r(*payload);
   RenameRecord rec;
   uint8_t version = 0;
-  bool ok = r.U8(&version) && version == 1 && r.U64(&rec.id) && r.Str(&rec.endpoint) &&
-            r.Str(&rec.bucket) && r.Str(&rec.from) && r.Str(&rec.to) && r.I64(&rec.created_at) &&
-            r.AtEnd();
-  if (!ok) return Status::Corruption("journal rename record is damaged");
+  bool ok = r.U8(&version) && (version == 1 || version == kRenameRecordVersion) && r.U64(&rec.id) &&
+            r.Str(&rec.endpoint) && r.Str(&rec.bucket) && r.Str(&rec.from) && r.Str(&rec.to) &&
+            r.I64(&rec.created_at);
+  uint8_t prefix = 0;
+  if (ok && version >= 2) ok = r.U8(&prefix) && prefix <= 1;
+  if (!ok || !r.AtEnd()) return Status::Corruption("journal rename record is damaged");
+  rec.prefix = prefix == 1;
   return rec;
 }
 

@@ -22,6 +22,9 @@ namespace partfs {
 // and base_etag. Older records still decode.
 inline constexpr uint8_t kFileRecordVersion = 3;
 inline constexpr uint8_t kPartRecordVersion = 1;
+// Version 2 appends the prefix flag (u8 0/1, a directory rename); version 1
+// records still decode (as renames of one key).
+inline constexpr uint8_t kRenameRecordVersion = 2;
 
 // "files" key: 8-byte big-endian file id.
 std::string FileKey(uint64_t file_id);

@@ -11,7 +11,9 @@
 #include <thread>
 
 #include "base/unique_fd.h"
+#include "cache/object_copy.h"
 #include "cache/part_uploader.h"
+#include "cache/prefix_rename.h"
 #include "cache/recovery_local.h"
 #include "cache/upload_errors.h"
 #include "transfer/hashing.h"
@@ -249,9 +251,10 @@ Status RecoveryRunner::FileJob::FinishCompleted() {
   if (!info.ok() && !info.status().IsNotFound()) return info.status().WithContext("HEAD");
   // Only our own completed object gets the metadata (its ETag is the journaled one).
   if (info.ok() && NormalizeEtag(info->etag) == NormalizeEtag(record_.completed_etag) &&
-      info->user_metadata != record_.metadata && info->size <= r_.options_.profile.max_part_size) {
-    auto copied = r_.store_.CopyObject(record_.key, record_.key, MetadataDirective::kReplace,
-                                       record_.metadata);
+      info->user_metadata != record_.metadata) {
+    auto copied = CopyObjectOfAnySize(r_.store_, r_.options_.profile, record_.key, info->size,
+                                      record_.key, MetadataDirective::kReplace, record_.metadata,
+                                      r_.options_.upload_threads);
     if (!copied.ok()) {
       r_.logger_->Warn(
           "recovery: metadata of " + Name() +
@@ -496,6 +499,10 @@ uint32_t RecoveryRunner::FinishRenames() {
         rename.bucket != options_.bucket) {
       continue;
     }
+    if (rename.prefix) {
+      if (FinishPrefixRename(rename)) ++finished;
+      continue;
+    }
     KeyLocks::Guard guard = key_locks_->LockPair(rename.from, rename.to);
     // Rolling forward: the target's pending versions are superseded (again, if
     // the crash came after the commit).
@@ -513,7 +520,9 @@ uint32_t RecoveryRunner::FinishRenames() {
       continue;
     }
     if (source.ok()) {
-      auto copied = store_.CopyObject(rename.from, rename.to, MetadataDirective::kCopy, {});
+      auto copied =
+          CopyObjectOfAnySize(store_, options_.profile, rename.from, source->size, rename.to,
+                              MetadataDirective::kCopy, {}, options_.upload_threads);
       Status st = copied.status();
       if (copied.ok()) st = store_.DeleteObject(rename.from);
       if (!st.ok() && !st.IsNotFound()) {
@@ -531,6 +540,24 @@ uint32_t RecoveryRunner::FinishRenames() {
     ++finished;
   }
   return finished;
+}
+
+bool RecoveryRunner::FinishPrefixRename(const RenameRecord& rename) {
+  const std::string name = "directory rename '" + rename.from + "' -> '" + rename.to + "'";
+  // The same steps as in the mount; pending records of files below follow.
+  PrefixMove move{rename.from, rename.to, {}, options_.upload_threads};
+  PrefixMoveCounts counts;
+  Status moved = MovePrefix(
+      store_, options_.profile, *key_locks_, move,
+      [&] { return journal_.CommitRename(rename, {}, nullptr); }, &counts);
+  if (moved.ok()) moved = journal_.EndRename(rename.id);
+  if (!moved.ok()) {
+    logger_->Error("recovery: " + name + " not finished: " + moved.ToString());
+    return false;
+  }
+  logger_->Info("recovery: " + name + " finished (" + std::to_string(counts.copied) + " of " +
+                std::to_string(counts.listed) + " keys copied)");
+  return true;
 }
 
 Status RecoveryRunner::ResumeFile(uint64_t file_id) {

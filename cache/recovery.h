@@ -119,6 +119,8 @@ class RecoveryRunner {
   class FileJob;  // one file's resume, recovery.cc
 
   RecoveryReport RunJobs(std::vector<FileRecord> records, uint32_t parallelism);
+  // Rolls one directory rename forward (cache/prefix_rename.h); true when it ended.
+  bool FinishPrefixRename(const RenameRecord& rename);
   void Record(const FileRecoveryResult& result);
 
   const CacheLayout layout_;

@@ -17,7 +17,9 @@
 #include "cache/cache_budget.h"
 #include "cache/cache_dir.h"
 #include "cache/file_writer_impl.h"
+#include "cache/object_copy.h"
 #include "cache/part_schedule.h"
+#include "cache/prefix_rename.h"
 #include "cache/recovery.h"
 #include "cache/recovery_local.h"
 #include "cache/upload_pool.h"
@@ -153,6 +155,34 @@ class WriteCacheImpl : public WriteCache {
 
   Status EndRename(uint64_t rename_id) override { return journal_->EndRename(rename_id); }
 
+  Result<uint64_t> BeginPrefixRename(const std::string& from, const std::string& to) override {
+    RenameRecord rename = RenameOf(from, to);
+    rename.prefix = true;
+    return journal_->BeginRename(rename, LiveIds());
+  }
+
+  Status FinishPrefixRename(uint64_t rename_id, const std::string& from, const std::string& to,
+                            const std::set<std::string>& skip_copy) override {
+    RenameRecord rename = RenameOf(from, to);
+    rename.prefix = true;
+    PrefixMove move{from, to, skip_copy, options_.upload_threads};
+    PARTFS_RETURN_IF_ERROR(MovePrefix(*store_, options_.profile, key_locks_, move, [&] {
+      std::vector<uint64_t> retired;
+      PARTFS_RETURN_IF_ERROR(journal_->CommitRename(rename, LiveIds(), &retired));
+      MarkRetired(retired);
+      RefreshPendingKeys();
+      return Status::OK();
+    }));
+    return journal_->EndRename(rename_id);
+  }
+
+  Result<std::string> CopyObject(const std::string& source_key, uint64_t source_size,
+                                 const std::string& dest_key, MetadataDirective directive,
+                                 const UserMetadata& metadata) override {
+    return CopyObjectOfAnySize(*store_, options_.profile, source_key, source_size, dest_key,
+                               directive, metadata, options_.upload_threads);
+  }
+
   Status JournalHealth() const override { return journal_->Health(); }
 
   size_t RetriesPending() const override {
@@ -179,6 +209,7 @@ class WriteCacheImpl : public WriteCache {
     uint32_t renames = recovery_->FinishRenames();
     if (renames > 0) {
       options_.logger->Info("recovery: " + std::to_string(renames) + " renames finished");
+      RefreshPendingKeys();
     }
     // Only the records found at Open: writers started since own theirs.
     recovery_thread_ = std::thread([this, ids = preexisting_ids_] {
@@ -249,6 +280,23 @@ class WriteCacheImpl : public WriteCache {
       if (pending_key == key) return true;
     }
     return false;
+  }
+
+  // Renames rolled forward moved records to new keys: stat and open of the
+  // new names wait for (and the old names no longer see) their recovery.
+  void RefreshPendingKeys() {
+    std::vector<uint64_t> ids;
+    {
+      MutexLock lock(&pending_mu_);
+      for (const auto& [id, key] : pending_keys_) ids.push_back(id);
+    }
+    for (uint64_t id : ids) {
+      auto record = journal_->GetFile(id);
+      if (!record.ok()) continue;
+      MutexLock lock(&pending_mu_);
+      auto it = pending_keys_.find(id);
+      if (it != pending_keys_.end()) it->second = record->key;
+    }
   }
 
   // One record resumed (or retried) for good.

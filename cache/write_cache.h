@@ -17,6 +17,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 
 #include "base/clock.h"
@@ -151,6 +152,22 @@ class WriteCache {
   virtual Result<uint64_t> BeginRename(const std::string& from, const std::string& to) = 0;
   virtual Status CommitRename(const std::string& from, const std::string& to) = 0;
   virtual Status EndRename(uint64_t rename_id) = 0;
+  // Directory rename: every key under prefix `from` moves under `to` (both end
+  // in '/'). Journaled first (Busy when a record under `from` has a multipart
+  // upload no live writer owns: it cannot follow); then FinishPrefixRename
+  // copies, commits (pending records follow their files), deletes the sources
+  // and ends the record (steps in cache/prefix_rename.h). A failure keeps the
+  // record: the next mount rolls the rename forward before it serves.
+  // `skip_copy`: source keys whose live writers the caller rekeyed already.
+  virtual Result<uint64_t> BeginPrefixRename(const std::string& from, const std::string& to) = 0;
+  virtual Status FinishPrefixRename(uint64_t rename_id, const std::string& from,
+                                    const std::string& to,
+                                    const std::set<std::string>& skip_copy) = 0;
+  // A server-side copy of any size (cache/object_copy.h): one CopyObject up to
+  // the profile's single-request limit, else a parallel multipart copy.
+  virtual Result<std::string> CopyObject(const std::string& source_key, uint64_t source_size,
+                                         const std::string& dest_key, MetadataDirective directive,
+                                         const UserMetadata& metadata) = 0;
   // OK while the journal works; else its fatal error (the mount must stop).
   virtual Status JournalHealth() const = 0;
   // Failed uploads waiting for their in-mount retry (with backoff).

@@ -50,6 +50,10 @@ int ToErrno(const Status& status) {
       return EPERM;
     case Code::kNameTooLong:
       return ENAMETOOLONG;
+    case Code::kNotADirectory:
+      return ENOTDIR;
+    case Code::kIsADirectory:
+      return EISDIR;
   }
   return EIO;
 }

@@ -18,12 +18,6 @@ constexpr blksize_t kBlockSize = 1 << 20;  // hint for large application I/O
 // answers from the journal record: FUSE threads are few, recovery may be long.
 constexpr std::chrono::seconds kRecoveryStatWait{1};
 
-// Directories are key prefixes, not renamed in place: EXDEV makes mv(1) copy
-// them file by file.
-Status DirectoryRenameDeclined(const std::string& path) {
-  return Status::CrossDevice("directory rename not done in place: " + path);
-}
-
 // Most pages one directory listing may take (1000 entries each: 10^9 entries).
 constexpr uint64_t kMaxListPages = 1000000;
 
@@ -263,8 +257,8 @@ Result<struct stat> Filesystem::SetAttr(uint64_t ino, const SetAttrRequest& requ
   return GetAttr(ino);
 }
 
-// chmod/chown/utimens of a completed object: one CopyObject onto itself with
-// the new metadata (S3 has no other way to change metadata).
+// chmod/chown/utimens of a completed object: a copy onto itself with the new
+// metadata (S3 has no other way to change metadata); multipart above 5 GiB.
 Result<struct stat> Filesystem::SetObjectMetadata(uint64_t ino, const std::string& path,
                                                   const SetAttrRequest& request) {
   std::string key = KeyFor(path);
@@ -283,7 +277,7 @@ Result<struct stat> Filesystem::SetObjectMetadata(uint64_t ino, const std::strin
   fields.mtime = request.mtime ? request.mtime : current.mtime.value_or(info->last_modified);
   UserMetadata metadata = info->user_metadata;
   StoreFileMetadata(fields, &metadata);
-  auto copied = store_->CopyObject(key, key, MetadataDirective::kReplace, metadata);
+  auto copied = cache_->CopyObject(key, info->size, key, MetadataDirective::kReplace, metadata);
   if (!copied.ok()) return copied.status();
   info->user_metadata = metadata;
   return ObjectAttr(ino, *info);
@@ -397,11 +391,22 @@ Status Filesystem::Rename(uint64_t parent, const std::string& name, uint64_t new
   auto to = ChildPath(new_parent, new_name);
   if (!to.ok()) return to.status();
   if (*from == *to) return Status::OK();
-  auto source = inodes_.Find(*from);
-  if (source && source->is_dir) return DirectoryRenameDeclined(*from);
+  auto source = KindOf(*from);
+  if (!source.ok()) return source.status();
+  if (source->kind == PathKind::kNone)
+    return Status::NotFound("no such file or directory: " + *from);
+  if (source->kind == PathKind::kDir) return RenameDirectory(*from, *to, flags);
+  // A file onto a directory: EISDIR (one LIST unless the kernel looked it up).
+  auto target_inode = inodes_.Find(*to);
+  bool target_is_dir = target_inode && target_inode->is_dir;
+  if (!target_is_dir) {
+    auto is_dir = DirectoryExists(*to);
+    if (!is_dir.ok()) return is_dir.status();
+    target_is_dir = *is_dir;
+  }
+  if (target_is_dir) return Status::IsADirectory("rename of a file onto a directory: " + *to);
   if (flags.no_replace) {
-    auto target = inodes_.Find(*to);
-    bool exists = target != nullptr;
+    bool exists = target_inode != nullptr;
     if (!exists) {
       auto info = store_->HeadObject(KeyFor(*to));
       if (info.ok()) exists = true;
@@ -409,10 +414,37 @@ Status Filesystem::Rename(uint64_t parent, const std::string& name, uint64_t new
     }
     if (exists) return Status::AlreadyExists("rename target exists: " + *to);
   }
-  return RenameFile(*from, *to);
+  return RenameFile(*from, *to, source->info);
 }
 
-Status Filesystem::RenameFile(const std::string& from, const std::string& to) {
+Result<Filesystem::PathKind> Filesystem::KindOf(const std::string& path) {
+  PathKind result;
+  if (auto inode = inodes_.Find(path)) {
+    if (inode->is_dir) {
+      result.kind = PathKind::kDir;
+      return result;
+    }
+    MutexLock lock(&inode->mu);
+    if (inode->session && !inode->session->writer->Finished()) {
+      result.kind = PathKind::kFile;  // being written: not in the bucket yet
+      return result;
+    }
+  }
+  auto info = store_->HeadObject(KeyFor(path));
+  if (info.ok()) {
+    result.kind = PathKind::kFile;
+    result.info = std::move(*info);
+    return result;
+  }
+  if (!info.status().IsNotFound()) return info.status();
+  auto is_dir = DirectoryExists(path);
+  if (!is_dir.ok()) return is_dir.status();
+  result.kind = *is_dir ? PathKind::kDir : PathKind::kNone;
+  return result;
+}
+
+Status Filesystem::RenameFile(const std::string& from, const std::string& to,
+                              std::optional<ObjectInfo> info) {
   auto source = inodes_.Find(from);
   std::shared_ptr<WriteSession> session;
   if (source) {
@@ -424,6 +456,7 @@ Status Filesystem::RenameFile(const std::string& from, const std::string& to) {
   // and renamed as a closed object; its next write changes it in place.
   if (session && !session->writer->Finished() && session->writer->UploadCreated()) {
     PARTFS_RETURN_IF_ERROR(Checkpoint(session));
+    info.reset();  // the object just changed
   }
   const std::string from_key = KeyFor(from), to_key = KeyFor(to);
   auto guard = cache_->LockKeys(from_key, to_key);
@@ -440,20 +473,18 @@ Status Filesystem::RenameFile(const std::string& from, const std::string& to) {
     }
     if (!session->writer->Finished()) return rekeyed;
     // Completed meanwhile: fall through to copying the object.
+    info.reset();
   }
-  auto info = store_->HeadObject(from_key);
-  if (!info.ok()) {
-    if (!info.status().IsNotFound()) return info.status();
-    auto is_dir = DirectoryExists(from);
-    if (!is_dir.ok()) return is_dir.status();
-    if (*is_dir) return DirectoryRenameDeclined(from);
-    return info.status();
+  if (!info) {
+    auto head = store_->HeadObject(from_key);
+    if (!head.ok()) return head.status();
+    info = std::move(*head);
   }
   // Journaled before the copy: a crash between copy and delete is rolled
   // forward at the next mount, so exactly one name holds the file.
   auto rename_id = cache_->BeginRename(from_key, to_key);
   if (!rename_id.ok()) return rename_id.status();
-  auto copied = store_->CopyObject(from_key, to_key, MetadataDirective::kCopy, {});
+  auto copied = cache_->CopyObject(from_key, info->size, to_key, MetadataDirective::kCopy, {});
   Status done = copied.status();
   // Only once the copy exists do the target's pending versions retire.
   if (done.ok()) done = cache_->CommitRename(from_key, to_key);
@@ -465,6 +496,79 @@ Status Filesystem::RenameFile(const std::string& from, const std::string& to) {
   if (!ended.ok()) logger_->Error("journal: rename record not removed: " + ended.ToString());
   if (!done.ok()) return done;
   inodes_.Rename(from, to);
+  return Status::OK();
+}
+
+Status Filesystem::RenameDirectory(const std::string& from, const std::string& to,
+                                   RenameFlags flags) {
+  if (to.compare(0, from.size() + 1, from + "/") == 0) {
+    return Status::InvalidArgument("cannot move a directory into itself: " + from + " -> " + to);
+  }
+  // The target: nothing, or an empty directory (replaced), else an error.
+  auto target = KindOf(to);
+  if (!target.ok()) return target.status();
+  if (target->kind == PathKind::kFile) {
+    return Status::NotADirectory("rename of a directory onto a file: " + to);
+  }
+  if (target->kind == PathKind::kDir) {
+    if (flags.no_replace) return Status::AlreadyExists("rename target exists: " + to);
+    PARTFS_RETURN_IF_ERROR(CheckEmptyDirectory(to));
+  }
+  // Files being written below move with the directory by changing their key.
+  // A multipart upload belongs to its key and cannot follow: those files are
+  // completed first (checkpoints) and move as closed objects; their next write
+  // changes them in place.
+  std::vector<std::pair<std::string, std::shared_ptr<WriteSession>>> writers;
+  std::vector<std::shared_ptr<WriteSession>> uploading;
+  for (auto& [path, inode] : inodes_.Below(from, /*direct_only=*/false)) {
+    MutexLock lock(&inode->mu);
+    if (!inode->session || inode->session->writer->Finished()) continue;
+    if (inode->session->writer->UploadCreated()) {
+      uploading.push_back(inode->session);
+    } else {
+      writers.emplace_back(path, inode->session);
+    }
+  }
+  for (const auto& session : uploading) PARTFS_RETURN_IF_ERROR(Checkpoint(session));
+  const std::string from_prefix = DirPrefix(from), to_prefix = DirPrefix(to);
+  // Journaled before the first change: a crash from here on is rolled forward.
+  auto rename_id = cache_->BeginPrefixRename(from_prefix, to_prefix);
+  if (!rename_id.ok()) return rename_id.status();
+  std::set<std::string> rekeyed;
+  for (const auto& [path, session] : writers) {
+    const std::string old_key = KeyFor(path);
+    const std::string new_key = to_prefix + old_key.substr(from_prefix.size());
+    auto guard = cache_->LockKeys(old_key, new_key);
+    Status status = session->writer->Rekey(new_key);
+    if (status.ok()) {
+      rekeyed.insert(old_key);  // its old object is superseded: deleted, not copied
+    } else if (!session->writer->Finished()) {
+      // Its multipart upload started after the check above: busy, as there.
+      logger_->Error("directory rename '" + from + "' -> '" + to +
+                     "' stopped (the next mount finishes it): " + status.ToString());
+      return Status::Busy(status.message());
+    }
+  }
+  inodes_.RenameTree(from, to);
+  Status moved = cache_->FinishPrefixRename(*rename_id, from_prefix, to_prefix, rekeyed);
+  if (!moved.ok()) {
+    logger_->Error("directory rename '" + from + "' -> '" + to +
+                   "' stopped (the next mount finishes it): " + moved.ToString());
+  }
+  return moved;
+}
+
+Status Filesystem::CheckEmptyDirectory(const std::string& path) {
+  for (auto& [child, inode] : inodes_.Below(path, /*direct_only=*/false)) {
+    MutexLock lock(&inode->mu);
+    if (inode->session) return Status::NotEmpty("directory not empty: " + path);
+  }
+  const std::string marker = DirPrefix(path);
+  auto page = store_->ListObjects(marker, "", "", 2);
+  if (!page.ok()) return page.status();
+  for (const ListedObject& object : page->objects) {
+    if (object.key != marker) return Status::NotEmpty("directory not empty: " + path);
+  }
   return Status::OK();
 }
 

@@ -111,7 +111,8 @@ class Filesystem {
   // NotEmpty while the directory holds entries (or a file being written).
   Status Rmdir(uint64_t parent, const std::string& name);
   Status Unlink(uint64_t parent, const std::string& name);
-  // Renames files only: a directory gives CrossDevice (mv(1) then copies it).
+  // Renames a file, or a directory with every key below it (journaled, rolled
+  // forward after a crash). Errors as rename(2): docs/SEMANTICS.md "rename".
   Status Rename(uint64_t parent, const std::string& name, uint64_t new_parent,
                 const std::string& new_name, RenameFlags flags);
   struct statvfs StatFs() const;
@@ -175,10 +176,21 @@ class Filesystem {
                                   const std::shared_ptr<Inode>& inode);
   Result<struct stat> SetObjectMetadata(uint64_t ino, const std::string& path,
                                         const SetAttrRequest& request);
-  Status RenameFile(const std::string& from, const std::string& to);
   // AlreadyExists when `path` names a file (in the bucket, being written or
   // recovered) or a known directory: one HeadObject (O_EXCL create, symlink).
   Status RefuseExisting(const std::string& path);
+  // What a path names: a file (being written, or in the bucket with its HEAD),
+  // a directory, or nothing.
+  struct PathKind {
+    enum Kind { kNone, kFile, kDir } kind = kNone;
+    std::optional<ObjectInfo> info;  // HEAD of a file in the bucket
+  };
+  Result<PathKind> KindOf(const std::string& path);
+  // `info`: the source's HEAD when the caller has it (saves a request).
+  Status RenameFile(const std::string& from, const std::string& to, std::optional<ObjectInfo> info);
+  Status RenameDirectory(const std::string& from, const std::string& to, RenameFlags flags);
+  // OK when directory `path` holds nothing but its own marker; else NotEmpty.
+  Status CheckEmptyDirectory(const std::string& path);
 
   // filesystem_io.cc helpers.
   std::shared_ptr<FileHandle> GetHandle(uint64_t fh) const;

@@ -93,6 +93,34 @@ void InodeTable::Rename(const std::string& from, const std::string& to) {
   by_ino_.at(ino).path = to;
 }
 
+void InodeTable::RenameTree(const std::string& from, const std::string& to) {
+  auto at_or_below = [](const std::string& path, const std::string& dir) {
+    return path == dir || path.compare(0, dir.size() + 1, dir + "/") == 0;
+  };
+  MutexLock lock(&mu_);
+  std::vector<std::pair<std::string, uint64_t>> moving;
+  for (auto it = by_path_.lower_bound(from); it != by_path_.end(); ++it) {
+    if (!at_or_below(it->first, from)) {
+      // "from/..." sorts after "from" and after names like "from-x": keep scanning those.
+      if (it->first.compare(0, from.size(), from) != 0) break;
+      continue;
+    }
+    moving.emplace_back(it->first, it->second);
+  }
+  std::vector<std::string> replaced;
+  for (auto it = by_path_.lower_bound(to); it != by_path_.end(); ++it) {
+    if (it->first.compare(0, to.size(), to) != 0) break;
+    if (at_or_below(it->first, to)) replaced.push_back(it->first);
+  }
+  for (const auto& [path, ino] : moving) by_path_.erase(path);
+  for (const auto& path : replaced) DetachLocked(path);
+  for (const auto& [path, ino] : moving) {
+    std::string moved = to + path.substr(from.size());
+    by_path_[moved] = ino;
+    by_ino_.at(ino).path = std::move(moved);
+  }
+}
+
 std::vector<std::pair<std::string, std::shared_ptr<Inode>>> InodeTable::Below(
     const std::string& dir, bool direct_only) const {
   std::string start = dir.empty() ? "" : dir + "/";

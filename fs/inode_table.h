@@ -88,6 +88,9 @@ class InodeTable {
   void Unlink(const std::string& path);
   // Moves the inode at `from` to `to`, detaching whatever was at `to`.
   void Rename(const std::string& from, const std::string& to);
+  // Directory rename: moves the inode at `from` and every linked inode below
+  // it to the same place below `to`, detaching whatever was at or below `to`.
+  void RenameTree(const std::string& from, const std::string& to);
   // Linked inodes below directory `dir` ("" = root); only direct children when `direct_only`.
   std::vector<std::pair<std::string, std::shared_ptr<Inode>>> Below(const std::string& dir,
                                                                     bool direct_only) const;

@@ -87,18 +87,6 @@ TEST_F(FsSemanticsTest, RenameWhileWritingRetargetsUpload) {
   EXPECT_EQ(Body("final"), std::string(100, 'x') + std::string(100, 'y'));
 }
 
-TEST_F(FsSemanticsTest, RenameDirectoryIsExdevAndMvCopies) {
-  EXPECT_EQ(Python("os.mkdir(M + '/d')\n"
-                   "open(M + '/d/f', 'w').write('in d')\n"
-                   "print(err(lambda: os.rename(M + '/d', M + '/e')))\n"),
-            "EXDEV\n");
-  auto mv = RunCommand("mv " + ShellQuote(mount_.File("d")) + " " + ShellQuote(mount_.File("e")),
-                       std::chrono::seconds(60));
-  EXPECT_EQ(mv.exit_code, 0) << mv.output;
-  EXPECT_EQ(Body("e/f"), "in d");
-  EXPECT_FALSE(Exists("d/f"));
-}
-
 TEST_F(FsSemanticsTest, RenameReplacesTarget) {
   EXPECT_EQ(Python("open(M + '/x', 'w').write('1')\n"
                    "open(M + '/y', 'w').write('2')\n"

@@ -90,6 +90,34 @@ TEST(CacheJournalCodecTest, TruncatedAndEmptyRecordsAreCorruption) {
   EXPECT_EQ(DecodeU64("1234567").status().code(), Status::Code::kCorruption);
 }
 
+// Version 2 rename records carry the directory-rename flag; version 1 ones
+// (written before it existed) still decode, as renames of one key.
+TEST(CacheJournalCodecTest, RenameRecordPrefixFlagAndVersionOne) {
+  RenameRecord rename;
+  rename.id = 7;
+  rename.endpoint = "http://127.0.0.1:8080";
+  rename.bucket = "bucket";
+  rename.from = "a/b/";
+  rename.to = "a/c/";
+  rename.created_at = 1700000000;
+  rename.prefix = true;
+  std::string encoded = EncodeRenameRecord(rename);
+  auto decoded = DecodeRenameRecord(encoded);
+  ASSERT_TRUE(decoded.ok()) << decoded.status().ToString();
+  EXPECT_TRUE(decoded->prefix);
+  EXPECT_EQ(decoded->from, "a/b/");
+  EXPECT_EQ(decoded->to, "a/c/");
+  // Version 1: no flag byte.
+  std::string v1 = encoded.substr(0, encoded.size() - 5);
+  v1[0] = 1;
+  const uint32_t crc = Crc32(v1);
+  for (int i = 0; i < 4; ++i) v1.push_back(static_cast<char>((crc >> (8 * i)) & 0xff));
+  auto old = DecodeRenameRecord(v1);
+  ASSERT_TRUE(old.ok()) << old.status().ToString();
+  EXPECT_FALSE(old->prefix);
+  EXPECT_EQ(old->to, "a/c/");
+}
+
 TEST(CacheJournalCodecTest, KeysAreBigEndianSoTheySortByNumber) {
   EXPECT_LT(FileKey(255), FileKey(256));
   EXPECT_LT(PartKey(1, 9), PartKey(1, 10));

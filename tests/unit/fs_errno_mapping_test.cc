@@ -26,6 +26,8 @@ TEST(FsErrnoMappingTest, EachCode) {
   EXPECT_EQ(ToErrno(Status::Superseded("x")), EIO);
   EXPECT_EQ(ToErrno(Status::NotPermitted("x")), EPERM);
   EXPECT_EQ(ToErrno(Status::NameTooLong("x")), ENAMETOOLONG);
+  EXPECT_EQ(ToErrno(Status::NotADirectory("x")), ENOTDIR);
+  EXPECT_EQ(ToErrno(Status::IsADirectory("x")), EISDIR);
 }
 
 // An operation cancelled by shutdown was not interrupted by a signal: a caller

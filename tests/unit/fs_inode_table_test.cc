@@ -62,6 +62,24 @@ TEST(FsInodeTableTest, RenameReplacesTarget) {
   EXPECT_EQ(table.Get(a->ino)->path, "b");
 }
 
+// A directory rename moves the whole subtree (not names that only share the
+// prefix, like "d-x") and detaches the empty directory it replaces.
+TEST(FsInodeTableTest, RenameTreeMovesEverythingBelow) {
+  InodeTable table;
+  auto d = table.Lookup("d", true);
+  auto file = table.Lookup("d/sub/f", false);
+  auto sibling = table.Lookup("d-x", false);
+  auto replaced = table.Lookup("e", true);
+  table.RenameTree("d", "e");
+  EXPECT_EQ(table.Find("e"), d);
+  EXPECT_EQ(table.Find("e/sub/f"), file);
+  EXPECT_EQ(table.Get(file->ino)->path, "e/sub/f");
+  EXPECT_EQ(table.Find("d"), nullptr);
+  EXPECT_EQ(table.Find("d/sub/f"), nullptr);
+  EXPECT_EQ(table.Find("d-x"), sibling);
+  EXPECT_FALSE(table.Get(replaced->ino)->linked);
+}
+
 TEST(FsInodeTableTest, TypeChangeDetachesOldInode) {
   InodeTable table;
   auto file = table.Lookup("x", false);
