@@ -145,7 +145,18 @@ Status FileWriterImpl::AdvanceTo(uint64_t offset) {
   while (offset >= cur_start_ + cur_size_) {
     // A gap reaching past this part leaves zeros (sparse) up to its end.
     PARTFS_RETURN_IF_ERROR(ResizeCurrent(cur_size_));
-    PARTFS_RETURN_IF_ERROR(HandOff(cur_part_, cur_file_, cur_size_));
+    bool random_access = false;
+    {
+      MutexLock lock(&mu_);
+      random_access = keep_uploaded_;
+    }
+    if (random_access && ctx_.budget->used() <= ctx_.budget->limit() / 2) {
+      // A file written out of order may come back to this part: it stays a
+      // local part file (sent at Finish) while the cache has room.
+      dirty_[cur_part_] = cur_file_;
+    } else {
+      PARTFS_RETURN_IF_ERROR(HandOff(cur_part_, cur_file_, cur_size_));
+    }
     cur_file_.reset();
     cur_start_ += cur_size_;
     ++cur_part_;

@@ -22,7 +22,11 @@ namespace {
 // name and the SHA-256 of the shadow.
 constexpr char kRandomOpsScript[] = R"PY(
 import hashlib, os, random, sys
+import boto3
 mount, shadow_dir, seed, ops, max_size = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
+s3 = boto3.client('s3', endpoint_url=os.environ['CHECK_ENDPOINT'], region_name='us-east-1',
+                  aws_access_key_id=os.environ['CHECK_KEY'], aws_secret_access_key=os.environ['CHECK_SECRET'])
+bucket = os.environ['CHECK_BUCKET']
 rng = random.Random(seed)
 MiB = 1 << 20
 PART = 5 * MiB
@@ -47,14 +51,19 @@ def check_range(off, n):
         diff = next((i for i in range(min(len(got), len(want))) if got[i] != want[i]), min(len(got), len(want)))
         fail('pread(%d, %d) differs at +%d (got %d bytes, want %d)' % (off, n, diff, len(got), len(want)))
 
-def check_whole(p):
-    h1, h2 = hashlib.sha256(), hashlib.sha256()
-    with open(p, 'rb') as f:
-        for chunk in iter(lambda: f.read(MiB), b''): h1.update(chunk)
+def shadow_sha():
+    h = hashlib.sha256()
     with open(shadow_path, 'rb') as f:
-        for chunk in iter(lambda: f.read(MiB), b''): h2.update(chunk)
-    if h1.digest() != h2.digest():
-        fail('whole file %s differs from the shadow' % p)
+        for chunk in iter(lambda: f.read(MiB), b''): h.update(chunk)
+    return h.hexdigest()
+
+def check_object(key):
+    # After close the object in the bucket is the shadow (one GetObject stream).
+    h = hashlib.sha256()
+    body = s3.get_object(Bucket=bucket, Key=key)['Body']
+    for chunk in iter(lambda: body.read(MiB), b''): h.update(chunk)
+    if h.hexdigest() != shadow_sha():
+        fail('object %s differs from the shadow' % key)
 
 def random_offset():
     r = rng.random()
@@ -68,7 +77,7 @@ for op in range(ops):
     r = rng.random()
     if r < 0.45:
         off = random_offset()
-        n = rng.choice([1, 17, 4096, 65536, 300000, 1100000]) if rng.random() < 0.9 else rng.randint(1, 2 * PART)
+        n = rng.choice([1, 17, 4096, 65536, 300000, 1100000]) if rng.random() < 0.97 else rng.randint(1, 2 * PART)
         n = max(1, min(n, max_size - off))
         data = rng.randbytes(n)
         if os.pwrite(fd, data, off) != n: fail('short pwrite')
@@ -91,17 +100,16 @@ for op in range(ops):
         os.ftruncate(sfd, new)
         if os.fstat(fd).st_size != new: fail('size %d after ftruncate(%d)' % (os.fstat(fd).st_size, new))
         check_range(max(0, new - 4096), 8192)
-    elif r < 0.93:
+    elif r < 0.98:
         s = size()
         off = rng.randrange(s + 1)
         check_range(off, rng.randint(1, 3 * MiB))
-    elif r < 0.97:
+    elif r < 0.992:
         # close and reopen without O_TRUNC; the bucket must then hold the shadow
         if afd is not None:
             os.close(afd); afd = None
         os.close(fd)
-        check_whole(path)
-        print('closed', name, flush=True)
+        check_object(name)
         fd = os.open(path, os.O_RDWR)
     else:
         new_name = 'f%d-%d' % (seed, renames + 1)
@@ -122,11 +130,8 @@ for op in range(ops):
         check_range(0, 65536)
 if afd is not None: os.close(afd)
 os.close(fd)
-check_whole(path)
-h = hashlib.sha256()
-with open(shadow_path, 'rb') as f:
-    for chunk in iter(lambda: f.read(MiB), b''): h.update(chunk)
-print('final', name, h.hexdigest(), size())
+check_object(name)
+print('final', name, shadow_sha(), size())
 )PY";
 
 class FsModifyTest : public ::testing::Test {
@@ -172,8 +177,7 @@ TEST_F(FsModifyTest, TruncateClosedFilesShrinkAndGrow) {
       ShellQuote(src));
   EXPECT_EQ(Run("sha256sum < " + ShellQuote(mount_.File("t"))).output,
             Run("sha256sum < " + ShellQuote(src)).output);
-  Run("truncate -s 16M " + ShellQuote(mount_.File("t")) + " && truncate -s 16M " +
-      ShellQuote(src));
+  Run("truncate -s 16M " + ShellQuote(mount_.File("t")) + " && truncate -s 16M " + ShellQuote(src));
   EXPECT_EQ(Run("stat -c %s " + ShellQuote(mount_.File("t"))).output, "16777216\n");
   std::string want = Run("sha256sum < " + ShellQuote(src)).output;
   EXPECT_EQ(Run("sha256sum < " + ShellQuote(mount_.File("t"))).output, want);
@@ -186,7 +190,7 @@ TEST_F(FsModifyTest, ReadAndMmapWhileWriting) {
 import mmap, os, sys
 p = sys.argv[1]
 a = os.urandom(7 << 20)
-f = open(p, 'wb', buffering=0)
+f = open(p, 'w+b', buffering=0)
 f.write(a)
 with open(p, 'rb') as r:  # another handle, while the writer is open
     assert r.read() == a, 'read while writing'
@@ -215,11 +219,18 @@ print('ok')
 TEST_F(FsModifyTest, RandomOperationsMatchAShadowFile) {
   std::string script = work_.Sub("ops.py");
   std::ofstream(script) << kRandomOpsScript;
+  // PARTFS_RANDOM_OPS overrides the operations per seed (scripts/soak.sh runs more).
+  const char* ops_env = getenv("PARTFS_RANDOM_OPS");
+  const std::string ops = ops_env != nullptr ? ops_env : "2000";
+  const std::string check_env = "CHECK_ENDPOINT=" + ShellQuote(mount_.endpoint().url) +
+                                " CHECK_KEY=" + ShellQuote(mount_.endpoint().access_key) +
+                                " CHECK_SECRET=" + ShellQuote(mount_.endpoint().secret_key) +
+                                " CHECK_BUCKET=" + ShellQuote(mount_.bucket()) + " ";
   for (int seed : {11, 12, 13}) {
     SCOPED_TRACE("seed " + std::to_string(seed));
-    auto r = Run(Python3() + " " + ShellQuote(script) + " " + ShellQuote(mount_.path()) + " " +
-                     ShellQuote(work_.path()) + " " + std::to_string(seed) + " 2000 " +
-                     std::to_string(40 << 20),
+    auto r = Run(check_env + Python3() + " " + ShellQuote(script) + " " +
+                     ShellQuote(mount_.path()) + " " + ShellQuote(work_.path()) + " " +
+                     std::to_string(seed) + " " + ops + " " + std::to_string(40 << 20),
                  600);
     auto at = r.output.rfind("final ");
     ASSERT_NE(at, std::string::npos) << r.output;
@@ -234,9 +245,8 @@ TEST_F(FsModifyTest, RandomOperationsMatchAShadowFile) {
   ASSERT_TRUE(mount_.Remount().ok());
   for (int seed : {11, 12, 13}) {
     std::string shadow = work_.Sub("shadow-" + std::to_string(seed));
-    auto listed = Run("ls " + ShellQuote(mount_.path()) + " | grep '^f" + std::to_string(seed) +
-                      "-'")
-                      .output;
+    auto listed =
+        Run("ls " + ShellQuote(mount_.path()) + " | grep '^f" + std::to_string(seed) + "-'").output;
     ASSERT_FALSE(listed.empty());
     listed.pop_back();
     EXPECT_EQ(listed.find('\n'), std::string::npos) << "one name per file: " << listed;
@@ -246,9 +256,10 @@ TEST_F(FsModifyTest, RandomOperationsMatchAShadowFile) {
 
 TEST_F(FsModifyTest, GitInitAddCommitFsckAndCloneRoundTrip) {
   const std::string repo = mount_.File("repo");
-  const std::string env = "GIT_AUTHOR_NAME=t GIT_AUTHOR_EMAIL=t@e GIT_COMMITTER_NAME=t "
-                          "GIT_COMMITTER_EMAIL=t@e HOME=" +
-                          ShellQuote(work_.path()) + " ";
+  const std::string env =
+      "GIT_AUTHOR_NAME=t GIT_AUTHOR_EMAIL=t@e GIT_COMMITTER_NAME=t "
+      "GIT_COMMITTER_EMAIL=t@e HOME=" +
+      ShellQuote(work_.path()) + " ";
   Run("mkdir " + ShellQuote(repo) + " && cd " + ShellQuote(repo) + " && " + env +
       "git init -q && echo hello > a.txt && mkdir d && head -c 300000 /dev/urandom > d/b.bin && " +
       env + "git add . && " + env + "git commit -qm first && echo more >> a.txt && " + env +
@@ -257,8 +268,8 @@ TEST_F(FsModifyTest, GitInitAddCommitFsckAndCloneRoundTrip) {
   // clone --bare into the mount and back out: identical history and files.
   const std::string src = work_.Sub("src");
   Run("mkdir " + ShellQuote(src) + " && cd " + ShellQuote(src) + " && " + env +
-      "git init -q && for i in $(seq 1 30); do echo $i > f$i; " + env +
-      "git add f$i; " + env + "git commit -qm c$i; done");
+      "git init -q && for i in $(seq 1 30); do echo $i > f$i; " + env + "git add f$i; " + env +
+      "git commit -qm c$i; done");
   Run(env + "git clone -q --bare " + ShellQuote(src) + " " + ShellQuote(mount_.File("bare.git")));
   Run(env + "git clone -q " + ShellQuote(mount_.File("bare.git")) + " " +
       ShellQuote(work_.Sub("back")));

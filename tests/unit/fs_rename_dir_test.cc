@@ -170,21 +170,25 @@ TEST_F(FsRenameDirTest, FileBeingWrittenBelowFollowsTheDirectory) {
   EXPECT_TRUE(Keys("pre/d/").empty());
 }
 
-TEST_F(FsRenameDirTest, WriterWithAMultipartUploadIsBusyAndNothingChanges) {
+// A file below whose multipart upload runs cannot change its key: it is
+// completed first (a checkpoint), moved as an object, and its next write
+// through the still-open handle changes it in place at the new name.
+TEST_F(FsRenameDirTest, WriterWithAMultipartUploadIsCheckpointedAndMoves) {
   const uint64_t d = Mkdir(kRoot, "d");
   WriteFile(d, "small", "s");
-  const std::string big(6 << 20, 'b');  // past the 5 MiB part: the upload starts
+  std::string big(6 << 20, 'b');  // past the 5 MiB part: the upload starts
   const uint64_t fh = WriteFile(d, "big", big, /*keep_open=*/true);
   ASSERT_NE(fh, 0u);
-  EXPECT_EQ(fs_->Rename(kRoot, "d", kRoot, "e", RenameFlags{}).code(), Status::Code::kBusy);
-  EXPECT_EQ(store_.Calls(Op::kCopyObject), 0);
-  EXPECT_TRUE(cache_->journal().ListRenames()->empty());
-  RequestContext ctx{1, 2, 100};
-  ASSERT_TRUE(fs_->Flush(fh, ctx).ok());
-  ASSERT_TRUE(fs_->Release(fh).ok());
-  EXPECT_EQ(ReadObjectOrError(store_, "pre/d/big"), big);
   ASSERT_TRUE(fs_->Rename(kRoot, "d", kRoot, "e", RenameFlags{}).ok());
   EXPECT_EQ(ReadObjectOrError(store_, "pre/e/big"), big);
+  EXPECT_FALSE(ReadObject(store_, "pre/d/big").ok());
+  RequestContext ctx{1, 2, 100};
+  ASSERT_TRUE(fs_->Write(fh, big.size(), "tail", 4, ctx).ok());
+  big += "tail";
+  ASSERT_TRUE(fs_->Flush(fh, ctx).ok());
+  ASSERT_TRUE(fs_->Release(fh).ok());
+  EXPECT_EQ(ReadObjectOrError(store_, "pre/e/big"), big);
+  EXPECT_FALSE(ReadObject(store_, "pre/d/big").ok());
 }
 
 // A crash right after the journal step (before any copy): the next mount moves it all.
