@@ -68,6 +68,9 @@ struct SetAttrRequest {
   std::optional<gid_t> gid;
   std::optional<int64_t> mtime;  // seconds since the epoch (already resolved for "now")
   std::optional<uint64_t> fh;    // the handle ftruncate/futimens came through
+  // The caller (thread id): a truncate through a write handle counts as that
+  // process writing, so its close() completes the file (see Flush).
+  pid_t pid = 0;
 };
 
 struct DirEntry {
@@ -134,7 +137,8 @@ class Filesystem {
                 const std::vector<gid_t>& groups);
   // fallocate(2) through the open handle `fh`: mode 0 grows the file like
   // ftruncate (no-op within its size); other modes are NotSupported.
-  Status Fallocate(uint64_t ino, uint64_t fh, int mode, uint64_t offset, uint64_t length);
+  Status Fallocate(uint64_t ino, uint64_t fh, int mode, uint64_t offset, uint64_t length,
+                   pid_t pid = 0);
 
   // File I/O (filesystem_io.cc). `flags` are open(2) flags.
   Result<CreateResult> Create(uint64_t parent, const std::string& name, mode_t mode, int flags,
@@ -211,6 +215,7 @@ class Filesystem {
   Status TruncateClosedFile(const std::string& path, const ObjectInfo& info, uint64_t size);
   Status FinishSession(FileHandle& handle, bool from_release);
   bool IsWritingProcess(const FileHandle& handle, pid_t pid) const;
+  void NoteWriter(FileHandle& handle, pid_t pid);
   // Metadata of a new file or directory (`type` S_IFREG or S_IFDIR): mode, owner, now.
   UserMetadata NewMetadata(mode_t type, mode_t mode, const RequestContext& ctx) const;
   Status TruncateOpenFile(uint64_t ino, const SetAttrRequest& request, bool* handled);

@@ -252,11 +252,7 @@ Result<size_t> Filesystem::Write(uint64_t fh, uint64_t offset, const char* data,
         return current.status();
       }
       session = std::move(current).value();
-      auto& pids = handle->writer_pids;
-      if (pids.size() < kMaxTrackedWriters &&
-          std::find(pids.begin(), pids.end(), ctx.pid) == pids.end()) {
-        pids.push_back(ctx.pid);
-      }
+      NoteWriter(*handle, ctx.pid);
     }
     auto written = session->writer->Write(offset + accepted, data + accepted, size - accepted);
     if (written.ok()) {
@@ -273,6 +269,14 @@ Result<size_t> Filesystem::Write(uint64_t fh, uint64_t offset, const char* data,
     return written.status();
   }
   return accepted;
+}
+
+// Requires handle.mu held. Remembers `pid` as a thread that changed the file
+// through this handle.
+void Filesystem::NoteWriter(FileHandle& handle, pid_t pid) NO_THREAD_SAFETY_ANALYSIS {
+  auto& pids = handle.writer_pids;
+  if (pids.size() >= kMaxTrackedWriters) return;
+  if (std::find(pids.begin(), pids.end(), pid) == pids.end()) pids.push_back(pid);
 }
 
 // Requires handle.mu held. A flush completes the upload only when it comes
@@ -396,14 +400,17 @@ Status Filesystem::TruncateOpenFile(uint64_t ino, const SetAttrRequest& request,
   auto ref = inodes_.Get(ino);
   if (!ref) return Status::NotFound("unknown inode");
   std::shared_ptr<WriteSession> session = OpenSession(*ref->inode);
-  if (!session && request.fh) {
-    // ftruncate through a write handle starts its version: empty for size 0,
-    // else an in-place change of the object.
+  if (request.fh) {
     if (auto handle = GetHandle(*request.fh); handle && handle->writable) {
       MutexLock lock(&handle->mu);
-      auto started = WriteSessionFor(*handle, /*replace=*/*request.size == 0);
-      if (!started.ok()) return started.status();
-      session = std::move(started).value();
+      NoteWriter(*handle, request.pid);  // its close() then completes the change
+      if (!session) {
+        // ftruncate through a write handle starts its version: empty for size
+        // 0, else an in-place change of the object.
+        auto started = WriteSessionFor(*handle, /*replace=*/*request.size == 0);
+        if (!started.ok()) return started.status();
+        session = std::move(started).value();
+      }
     }
   }
   if (!session) return Status::OK();  // nobody writes it: the caller changes the object

@@ -91,8 +91,8 @@ Status Filesystem::Access(uint64_t ino, int mask, const RequestContext& ctx,
   return Status::OK();
 }
 
-Status Filesystem::Fallocate(uint64_t ino, uint64_t fh, int mode, uint64_t offset,
-                             uint64_t length) {
+Status Filesystem::Fallocate(uint64_t ino, uint64_t fh, int mode, uint64_t offset, uint64_t length,
+                             pid_t pid) {
   // Object storage has no blocks to reserve, holes to punch or ranges to zero
   // in place: only growing the size is meaningful.
   if (mode != 0) {
@@ -109,6 +109,7 @@ Status Filesystem::Fallocate(uint64_t ino, uint64_t fh, int mode, uint64_t offse
   SetAttrRequest request;
   request.size = end;
   request.fh = fh;
+  request.pid = pid;
   return SetAttr(ino, request).status();
 }
 

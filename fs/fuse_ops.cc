@@ -81,6 +81,7 @@ void OnSetAttr(fuse_req_t req, fuse_ino_t ino, struct stat* attr, int to_set, fu
     request.mtime = static_cast<int64_t>(attr->st_mtim.tv_sec);
   }
   if (fi != nullptr) request.fh = fi->fh;
+  request.pid = Ctx(req).pid;
   auto result = Fs(req).SetAttr(ino, request);
   if (!result.ok()) return reply.Error(result.status());
   reply.Attr(*result);
@@ -253,7 +254,7 @@ void OnFallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t offset, off_t l
                  fuse_file_info* fi) {
   FuseReply reply(req);
   reply.Error(Fs(req).Fallocate(ino, fi->fh, mode, static_cast<uint64_t>(offset),
-                                static_cast<uint64_t>(length)));
+                                static_cast<uint64_t>(length), Ctx(req).pid));
 }
 
 }  // namespace

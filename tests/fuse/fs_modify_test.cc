@@ -279,5 +279,29 @@ TEST_F(FsModifyTest, GitInitAddCommitFsckAndCloneRoundTrip) {
   Run("cd " + ShellQuote(mount_.File("bare.git")) + " && " + env + "git fsck --strict");
 }
 
+TEST_F(FsModifyTest, BorgInitCreateCheckAndExtractAfterARemountWithAnEmptyCache) {
+  const std::string src = work_.Sub("tree");
+  Run("mkdir -p " + ShellQuote(src + "/sub/deeper") + " && cd " + ShellQuote(src) +
+      " && for i in $(seq 1 40); do head -c $((i * 17000)) /dev/urandom > f$i; done"
+      " && head -c 30000000 /dev/urandom > sub/big && head -c 6000000 /dev/urandom > "
+      "sub/deeper/mid && ln -s f1 link && chmod 600 f2");
+  const std::string env = "BORG_BASE_DIR=" + ShellQuote(work_.Sub("borg")) +
+                          " BORG_UNKNOWN_UNENCRYPTED_REPO_ACCESS_IS_OK=yes "
+                          "BORG_RELOCATED_REPO_ACCESS_IS_OK=yes ";
+  const std::string repo = ShellQuote(mount_.File("repo"));
+  Run(env + "borg init -e none " + repo);
+  Run("cd " + ShellQuote(work_.path()) + " && " + env + "borg create " + repo + "::one tree");
+  Run(env + "borg check --verify-data " + repo, 300);
+  // A remount with an emptied cache: everything comes from the bucket.
+  ASSERT_TRUE(mount_.Unmount().ok());
+  Run("rm -rf " + ShellQuote(mount_.cache_dir()));
+  ASSERT_TRUE(mount_.Remount().ok());
+  const std::string out = work_.Sub("out");
+  Run("mkdir " + ShellQuote(out) + " && cd " + ShellQuote(out) + " && " + env + "borg extract " +
+      repo + "::one");
+  Run("diff -r --no-dereference " + ShellQuote(src) + " " + ShellQuote(out + "/tree"));
+  EXPECT_EQ(Run(env + "borg list --short " + repo).output, "one\n");
+}
+
 }  // namespace
 }  // namespace partfs::testing

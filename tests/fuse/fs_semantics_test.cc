@@ -161,14 +161,16 @@ TEST_F(FsSemanticsTest, FlushFromForkedChildDoesNotComplete) {
             "b'before after'\n");
 }
 
-TEST_F(FsSemanticsTest, WriteAfterFlushIsEio) {
+TEST_F(FsSemanticsTest, WriteAfterFlushChangesTheFileInPlace) {
   EXPECT_EQ(Python("fd = os.open(M + '/dupped', os.O_WRONLY | os.O_CREAT, 0o644)\n"
                    "os.write(fd, b'first')\n"
                    "os.close(os.dup(fd))  # flush from the writing process completes the file\n"
+                   "print(data(M + '/dupped'))\n"
                    "print(err(lambda: os.write(fd, b'second')))\n"
                    "os.close(fd)\n"
                    "print(data(M + '/dupped'))\n"),
-            "EIO\nb'first'\n");
+            "b'first'\nok\nb'firstsecond'\n");
+  EXPECT_EQ(Body("dupped"), "firstsecond");
 }
 
 TEST_F(FsSemanticsTest, WritableSharedMmapFailsAtMmap) {
