@@ -40,10 +40,10 @@ class [[nodiscard]] Status {
     // The bytes asked for are only in an unfinished multipart upload (not
     // readable): complete it (a checkpoint) and retry against the object.
     kNeedsCheckpoint,
-    kNotPermitted,      // an operation the file system never allows (EPERM: hard links)
-    kNameTooLong,       // a name or symlink target over its length limit
-    kNotADirectory,     // a directory operation met a file (rename of a directory onto a file)
-    kIsADirectory,      // a file operation met a directory (rename of a file onto a directory)
+    kNotPermitted,   // an operation the file system never allows (EPERM: hard links)
+    kNameTooLong,    // a name or symlink target over its length limit
+    kNotADirectory,  // a directory operation met a file (rename of a directory onto a file)
+    kIsADirectory,   // a file operation met a directory (rename of a file onto a directory)
   };
 
   Status() = default;  // OK
