@@ -14,6 +14,8 @@
 #   PARTFS_TEST_S3_PORT   first port of the server's block (default 18280; the
 #                         next free block is taken when it is busy)
 #   PARTFS_SOAK_FAULT     0 skips the fault tests
+#   PARTFS_SOAK_RANDOM_OPS operations per seed of the random-operations run
+#                         against a shadow file (default 20000; 0 skips it)
 #   PARTFS_TORTURE_SEED   replay one seed (then N is ignored: one round)
 #   PARTFS_BUILD_DIR      build directory (default build)
 set -euo pipefail
@@ -45,6 +47,16 @@ step "crash torture: $ROUNDS rounds"
 if ! PARTFS_TORTURE_ROUNDS=$ROUNDS timeout --kill-after=30 $((ROUNDS * 150 + 300)) \
   "$BUILD/tests/torture_tests" 2>&1 | tee "$BUILD/soak-torture.log"; then
   failed=1
+fi
+
+RANDOM_OPS=${PARTFS_SOAK_RANDOM_OPS:-20000}
+if [[ $RANDOM_OPS != 0 ]]; then
+  step "random operations against a shadow file: 3 seeds x $RANDOM_OPS"
+  if ! PARTFS_RANDOM_OPS=$RANDOM_OPS timeout --kill-after=30 $((RANDOM_OPS / 5 + 600)) \
+    "$BUILD/tests/fuse_tests" --gtest_filter='FsModifyTest.RandomOperationsMatchAShadowFile' \
+    2>&1 | tee "$BUILD/soak-random-ops.log"; then
+    failed=1
+  fi
 fi
 
 if [[ ${PARTFS_SOAK_FAULT:-1} != 0 ]]; then
