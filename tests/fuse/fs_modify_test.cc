@@ -4,6 +4,7 @@
 // disk (pwrite anywhere, holes, ftruncate, O_APPEND, rename while open and
 // closed, close and reopen without O_TRUNC), checked through the mount after
 // every operation and in the bucket after every close and a remount.
+#include <cstdio>
 #include <fstream>
 #include <iterator>
 #include <sstream>
@@ -12,8 +13,10 @@
 #include "gtest/gtest.h"
 #include "tests/support/mount_fixture.h"
 #include "tests/support/read_object.h"
+#include "tests/support/resume_support.h"
 #include "tests/support/run_command.h"
 #include "tests/support/temp_dir.h"
+#include "tests/support/test_data.h"
 #include "transfer/hashing.h"
 
 namespace partfs::testing {
@@ -285,6 +288,63 @@ TEST_F(FsModifyTest, GitInitAddCommitFsckAndCloneRoundTrip) {
             Run("cd " + ShellQuote(src) + " && git rev-parse HEAD").output);
   Run("diff -r --exclude=.git " + ShellQuote(src) + " " + ShellQuote(work_.Sub("back")));
   Run("cd " + ShellQuote(mount_.File("bare.git")) + " && " + env + "git fsck --strict");
+}
+
+// kill -9 at different moments of an in-place change (rewrite of the first
+// MiB, then appends): after the remount's recovery the object is the old one
+// or the new one as far as it was written, never a mix cut short.
+TEST_F(FsModifyTest, KillNineDuringAnInPlaceChangeLeavesTheOldOrTheNewVersion) {
+  constexpr uint64_t kMiB = 1 << 20;
+  const std::string old_data = TestBytes(22 * kMiB + 777, 1);
+  const std::string first = TestBytes(kMiB, 2);
+  const std::string added = TestBytes(8 * kMiB, 3);
+  const std::string src = work_.Sub("old"), b = work_.Sub("b"), c = work_.Sub("c");
+  std::ofstream(src, std::ios::binary) << old_data;
+  std::ofstream(b, std::ios::binary) << first;
+  std::ofstream(c, std::ios::binary) << added;
+  std::string script = work_.Sub("change.py");
+  std::ofstream(script) << R"PY(
+import os, sys
+p, b, c = sys.argv[1], open(sys.argv[2], 'rb').read(), open(sys.argv[3], 'rb').read()
+fd = os.open(p, os.O_RDWR)
+os.pwrite(fd, b, 0)
+end = os.fstat(fd).st_size
+for i in range(0, len(c), 1 << 20):
+    os.pwrite(fd, c[i:i + (1 << 20)], end + i)
+    os.fsync(fd)
+os.close(fd)
+print('done', flush=True)
+)PY";
+  int olds = 0, news = 0;
+  for (int round = 0; round < 3; ++round) {
+    SCOPED_TRACE("round " + std::to_string(round));
+    const std::string name = "k" + std::to_string(round);
+    Run("cp " + ShellQuote(src) + " " + ShellQuote(mount_.File(name)));
+    // Kill after 0.3 s, 1 s and 2 s of the change: while the old object is
+    // copied, among the appends, near the end.
+    const char* delays[] = {"0.3", "1", "2"};
+    RunCommand(Python3() + " " + ShellQuote(script) + " " + ShellQuote(mount_.File(name)) + " " +
+                   ShellQuote(b) + " " + ShellQuote(c) + " & sleep " + delays[round] +
+                   "; kill -9 " + std::to_string(mount_.pid()) + "; wait",
+               std::chrono::seconds(120));
+    mount_.Kill9();
+    ASSERT_NO_FATAL_FAILURE(RemountAndWaitForRecovery(mount_, std::chrono::seconds(120)));
+    std::string body = Body(name);
+    if (body == old_data) {
+      ++olds;
+      continue;
+    }
+    ++news;
+    ASSERT_GE(body.size(), old_data.size()) << "cut short";
+    EXPECT_EQ(body.substr(0, first.size()), first) << "the first write is missing";
+    EXPECT_TRUE(body.compare(first.size(), old_data.size() - first.size(), old_data, first.size(),
+                             std::string::npos) == 0)
+        << "old bytes changed";
+    const std::string tail = body.substr(old_data.size());
+    EXPECT_EQ(tail, added.substr(0, tail.size()))
+        << "appended bytes are not a prefix of the appends";
+  }
+  std::printf("[KillNineInPlace] old version %d times, new version %d times\n", olds, news);
 }
 
 TEST_F(FsModifyTest, BorgInitCreateCheckAndExtractAfterARemountWithAnEmptyCache) {
