@@ -37,14 +37,9 @@ class FsFilesystemTest : public testing::FsFixture {
 
   // Creates `name` in `parent`, writes `data`, flushes and releases; returns the inode.
   uint64_t WriteFile(uint64_t parent, const std::string& name, const std::string& data) {
-    RequestContext ctx{1, 2, 100};
-    auto created = fs_->Create(parent, name, 0644, O_WRONLY | O_CREAT, ctx);
-    EXPECT_TRUE(created.ok()) << created.status().ToString();
-    if (!created.ok()) return 0;
-    auto written = fs_->Write(created->fh, 0, data.data(), data.size(), ctx);
-    EXPECT_TRUE(written.ok()) << written.status().ToString();
-    EXPECT_TRUE(fs_->Flush(created->fh, ctx).ok());
-    EXPECT_TRUE(fs_->Release(created->fh).ok());
+    auto created = CreateAndWrite(parent, name, data);
+    if (!created) return 0;
+    Close(created->fh);
     return created->attr.st_ino;
   }
 };

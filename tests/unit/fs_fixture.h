@@ -6,8 +6,11 @@
 #ifndef PARTFS_TESTS_UNIT_FS_FIXTURE_H_
 #define PARTFS_TESTS_UNIT_FS_FIXTURE_H_
 
+#include <fcntl.h>
+
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "cache/write_cache.h"
@@ -57,6 +60,25 @@ class FsFixture : public ::testing::Test {
     fs_.reset();  // writers before the cache
     cache_.reset();
   }
+
+  // Creates `name` in `parent` and writes `data` from offset 0, as kWriter;
+  // std::nullopt when the create failed (a failed expectation either way).
+  std::optional<CreateResult> CreateAndWrite(uint64_t parent, const std::string& name,
+                                             const std::string& data) {
+    auto created = fs_->Create(parent, name, 0644, O_WRONLY | O_CREAT, kWriter);
+    EXPECT_TRUE(created.ok()) << created.status().ToString();
+    if (!created.ok()) return std::nullopt;
+    auto written = fs_->Write(created->fh, 0, data.data(), data.size(), kWriter);
+    EXPECT_TRUE(written.ok()) << written.status().ToString();
+    return *created;
+  }
+  // Flushes and releases a handle of CreateAndWrite.
+  void Close(uint64_t fh) {
+    EXPECT_TRUE(fs_->Flush(fh, kWriter).ok());
+    EXPECT_TRUE(fs_->Release(fh).ok());
+  }
+
+  static constexpr RequestContext kWriter{1, 2, 100};  // uid, gid, pid
 
   TempDir dir_;
   FakeClock clock_{kFsFixtureMountTime};  // outlives cache_ and fs_

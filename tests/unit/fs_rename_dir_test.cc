@@ -32,15 +32,10 @@ class FsRenameDirTest : public testing::FsFixture {
   // Creates, writes, closes; leaves it open (returns the handle) when `keep_open`.
   uint64_t WriteFile(uint64_t parent, const std::string& name, const std::string& data,
                      bool keep_open = false) {
-    RequestContext ctx{1, 2, 100};
-    auto created = fs_->Create(parent, name, 0644, O_WRONLY | O_CREAT, ctx);
-    EXPECT_TRUE(created.ok()) << created.status().ToString();
-    if (!created.ok()) return 0;
-    auto written = fs_->Write(created->fh, 0, data.data(), data.size(), ctx);
-    EXPECT_TRUE(written.ok()) << written.status().ToString();
+    auto created = CreateAndWrite(parent, name, data);
+    if (!created) return 0;
     if (keep_open) return created->fh;
-    EXPECT_TRUE(fs_->Flush(created->fh, ctx).ok());
-    EXPECT_TRUE(fs_->Release(created->fh).ok());
+    Close(created->fh);
     return 0;
   }
 
