@@ -4,13 +4,14 @@
 #include <sys/stat.h>
 
 #include <chrono>
-#include <fstream>
 #include <string>
 #include <thread>
 
 #include "fs/file_metadata.h"
 #include "gtest/gtest.h"
 #include "tests/support/mount_fixture.h"
+#include "tests/support/mounted_test.h"
+#include "tests/support/python_script.h"
 #include "tests/support/read_object.h"
 #include "tests/support/run_command.h"
 #include "tests/support/temp_dir.h"
@@ -18,40 +19,14 @@
 namespace partfs::testing {
 namespace {
 
-class FsLinksTest : public ::testing::Test {
+class FsLinksTest : public MountedTest {
  protected:
-  FsLinksTest() : work_("fs-links") {}
+  FsLinksTest() : MountedTest("fs-links") {}
 
-  void SetUp() override {
-    Status started = mount_.Start();
-    ASSERT_TRUE(started.ok()) << started.ToString();
-  }
-
-  // Runs a shell command that must succeed; returns its output.
-  std::string Run(const std::string& cmd) {
-    auto r = RunCommand(cmd, std::chrono::seconds(180));
-    EXPECT_EQ(r.exit_code, 0) << cmd << "\n" << r.output << mount_.Log();
-    return r.output;
-  }
-
-  // Runs `body` with `M` bound to the mount point and `err(fn)` printing the
-  // errno name of an OSError (or "ok"); returns stdout.
+  // Runs `body` after the prelude of WriteMountPythonScript (M, err(fn));
+  // returns stdout.
   std::string Python(const std::string& body) {
-    std::string script =
-        "import os, sys, errno, stat\n"
-        "M = '" +
-        mount_.path() +
-        "'\n"
-        "def err(fn):\n"
-        "    try:\n"
-        "        fn()\n"
-        "        return 'ok'\n"
-        "    except OSError as e:\n"
-        "        return errno.errorcode[e.errno]\n" +
-        body;
-    std::string path = work_.Sub("t" + std::to_string(++scripts_) + ".py");
-    std::ofstream(path) << script;
-    return Run(Python3() + " " + ShellQuote(path));
+    return Run(WriteMountPythonScript(NextScriptPath(), mount_.path(), body));
   }
 
   // A local tree with a file, a subdirectory, relative and absolute symlinks
@@ -75,10 +50,6 @@ class FsLinksTest : public ::testing::Test {
     EXPECT_EQ(links(a), links(b));
     EXPECT_NE(links(a), "");
   }
-
-  TempDir work_;
-  Mount mount_;
-  int scripts_ = 0;
 };
 
 TEST_F(FsLinksTest, SymlinkReadlinkLstatAndStoredLikeS3fs) {

@@ -2,13 +2,13 @@
 // the errors borg's lock relies on, 500 files, and a kill -9 in the middle
 // rolled forward by the next mount. Through the fault proxy (disarmed unless
 // a test slows the copies) so a remount uses the same endpoint.
-#include <fstream>
 #include <set>
 #include <string>
 #include <thread>
 
 #include "cache/run_parallel.h"
 #include "gtest/gtest.h"
+#include "tests/support/python_script.h"
 #include "tests/support/read_object.h"
 #include "tests/support/resume_fixture.h"
 #include "tests/support/run_command.h"
@@ -20,24 +20,12 @@ class FsRenameDirTest : public ResumeFixture {
  protected:
   FsRenameDirTest() : ResumeFixture("fs-rename-dir") {}
 
-  // Runs `body` with `M` bound to the mount point and `err(fn)` (the errno
-  // name of an OSError, or "ok"); returns stdout.
+  // Runs `body` after the prelude of WriteMountPythonScript (M, err(fn));
+  // returns stdout.
   std::string Python(const std::string& body) {
-    std::string script =
-        "import os, errno\n"
-        "M = '" +
-        mount_->path() +
-        "'\n"
-        "def err(fn):\n"
-        "    try:\n"
-        "        fn()\n"
-        "        return 'ok'\n"
-        "    except OSError as e:\n"
-        "        return errno.errorcode[e.errno]\n" +
-        body;
     const std::string path = tmp_.Sub("t" + std::to_string(++scripts_) + ".py");
-    std::ofstream(path) << script;
-    auto r = RunCommand(Python3() + " " + ShellQuote(path), std::chrono::seconds(120));
+    auto r =
+        RunCommand(WriteMountPythonScript(path, mount_->path(), body), std::chrono::seconds(120));
     EXPECT_EQ(r.exit_code, 0) << r.output << mount_->Log();
     return r.output;
   }

@@ -4,12 +4,13 @@
 // and errno values.
 #include <sys/stat.h>
 
-#include <fstream>
 #include <string>
 
 #include "fs/file_metadata.h"
 #include "gtest/gtest.h"
 #include "tests/support/mount_fixture.h"
+#include "tests/support/mounted_test.h"
+#include "tests/support/python_script.h"
 #include "tests/support/read_object.h"
 #include "tests/support/run_command.h"
 #include "tests/support/temp_dir.h"
@@ -17,53 +18,30 @@
 namespace partfs {
 namespace {
 
-using testing::Mount;
 using testing::RunCommand;
 using testing::ShellQuote;
 
-class FsSemanticsTest : public ::testing::Test {
+class FsSemanticsTest : public testing::MountedTest {
  protected:
-  FsSemanticsTest() : work_("fs-semantics") {}
+  FsSemanticsTest() : MountedTest("fs-semantics") {}
 
-  void SetUp() override {
-    Status started = mount_.Start();
-    ASSERT_TRUE(started.ok()) << started.ToString();
-  }
-
-  // Runs `body` with `M` bound to the mount point and helpers `err(fn)`
-  // (prints the errno of an OSError, or "ok") and `data(path)`; returns stdout.
+  // Runs `body` after the prelude of WriteMountPythonScript (M, err(fn)) and
+  // a helper `data(path)` (a file's bytes); returns stdout.
   std::string Python(const std::string& body) {
-    std::string script =
-        "import os, sys, errno\n"
-        "M = " +
-        Quote(mount_.path()) +
-        "\n"
-        "def err(fn):\n"
-        "    try:\n"
-        "        fn()\n"
-        "        return 'ok'\n"
-        "    except OSError as e:\n"
-        "        return errno.errorcode[e.errno]\n"
-        "def data(p):\n"
-        "    with open(p, 'rb') as f:\n"
-        "        return f.read()\n" +
-        body;
-    std::string path = work_.Sub("t" + std::to_string(++scripts_) + ".py");
-    std::ofstream(path) << script;
-    auto r = RunCommand(testing::Python3() + " " + ShellQuote(path), std::chrono::seconds(120));
+    auto r = RunCommand(testing::WriteMountPythonScript(NextScriptPath(), mount_.path(),
+                                                        "def data(p):\n"
+                                                        "    with open(p, 'rb') as f:\n"
+                                                        "        return f.read()\n" +
+                                                            body),
+                        std::chrono::seconds(120));
     EXPECT_EQ(r.exit_code, 0) << r.output << mount_.Log();
     return r.output;
   }
-  static std::string Quote(const std::string& s) { return "'" + s + "'"; }
 
   bool Exists(const std::string& key) { return mount_.store().HeadObject(key).ok(); }
   std::string Body(const std::string& key) {
     return testing::ReadObjectOrError(mount_.store(), key);
   }
-
-  testing::TempDir work_;
-  Mount mount_;
-  int scripts_ = 0;
 };
 
 TEST_F(FsSemanticsTest, RenameClosedFileCopiesAndDeletes) {

@@ -6,6 +6,7 @@
 
 #include "gtest/gtest.h"
 #include "tests/support/mount_fixture.h"
+#include "tests/support/mounted_test.h"
 #include "tests/support/run_command.h"
 #include "tests/support/temp_dir.h"
 
@@ -14,9 +15,9 @@ namespace {
 
 constexpr uint64_t kMiB = 1 << 20;
 
-class FsToolsTest : public ::testing::Test {
+class FsToolsTest : public MountedTest {
  protected:
-  FsToolsTest() : work_("fs-tools") {}
+  FsToolsTest() : MountedTest("fs-tools") {}
 
   void SetUp() override {
     src_ = work_.Sub("src");
@@ -32,15 +33,7 @@ class FsToolsTest : public ::testing::Test {
             ShellQuote(src_ + "/small.txt") + " " + ShellQuote(src_ + "/one-part.bin") + " " +
             ShellQuote(src_ + "/sub/two-parts.bin") + " " + ShellQuote(src_ + "/sub/deeper/empty")),
         "");
-    Status started = mount_.Start();
-    ASSERT_TRUE(started.ok()) << started.ToString();
-  }
-
-  // Runs a shell command that must succeed; returns its output.
-  std::string Run(const std::string& cmd) {
-    auto r = RunCommand(cmd, std::chrono::seconds(180));
-    EXPECT_EQ(r.exit_code, 0) << cmd << "\n" << r.output << mount_.Log();
-    return r.output;
+    MountedTest::SetUp();
   }
 
   // Content of every regular file equal (diff -r), plus size/mode/mtime per file.
@@ -57,9 +50,7 @@ class FsToolsTest : public ::testing::Test {
     EXPECT_EQ(list(copy), list(src_));
   }
 
-  TempDir work_;
   std::string src_;
-  Mount mount_;
 };
 
 TEST_F(FsToolsTest, RsyncArchivePreservesContentModeAndMtime) {

@@ -7,52 +7,31 @@
 #include <memory>
 #include <string>
 
-#include "cache/write_cache.h"
-#include "tests/integration/transfer_test_fixture.h"
+#include "tests/integration/cache_s3_fixture.h"
 #include "tests/support/counting_store.h"
 #include "tests/support/read_object.h"
-#include "tests/support/s3_test_server.h"
-#include "tests/support/temp_dir.h"
 #include "tests/support/test_data.h"
 #include "transfer/hashing.h"
-#include "transfer/s3_bucket_admin.h"
-#include "transfer/s3_client.h"
 
 namespace partfs::testing {
 namespace {
 
 constexpr uint64_t kMiB = 1ull << 20;
 
-class CacheS3ModifyTest : public ::testing::Test {
+// The cache goes through a CountingStore, so tests see what it read and copied.
+class CacheS3ModifyTest : public CacheS3Fixture {
  protected:
-  void SetUp() override {
-    endpoint_ = SharedS3Server();
-    bucket_ = UniqueBucketName("modify");
-    client_options_ = ClientOptions(endpoint_, bucket_);
-    Status created = CreateBucket(client_options_);
-    ASSERT_TRUE(created.ok()) << created.ToString();
-    bucket_created_ = true;
-    auto client = CreateS3Client(client_options_);
-    ASSERT_TRUE(client.ok()) << client.status().ToString();
-    store_ = std::move(client).value();
-    counting_ = std::make_unique<CountingStore>(store_.get());
-    options_.cache_dir = dir_.Sub("cache");
-    options_.part_size = 5 * kMiB;
-    options_.profile.max_object_size = 1ull << 40;
-    options_.cache_size = 64 * kMiB;
-    options_.upload_threads = 4;
-    options_.endpoint = endpoint_.url;
-    options_.bucket = bucket_;
-    auto cache = WriteCache::Open(options_, counting_.get());
-    ASSERT_TRUE(cache.ok()) << cache.status().ToString();
-    cache_ = std::move(*cache);
-  }
+  CacheS3ModifyTest() : CacheS3Fixture("cache-s3-modify", "modify", 64 * kMiB) {}
 
+  void SetUp() override {
+    ASSERT_NO_FATAL_FAILURE(ConnectBucket());
+    counting_ = std::make_unique<CountingStore>(store_.get());
+    OpenCache(counting_.get());
+  }
   void TearDown() override {
-    cache_.reset();
+    cache_.reset();  // before the store it goes through
     counting_.reset();
-    store_.reset();
-    if (bucket_created_) EmptyAndDeleteBucket(client_options_);
+    CacheS3Fixture::TearDown();
   }
 
   void Put(const std::string& key, const std::string& data) {
@@ -76,15 +55,7 @@ class CacheS3ModifyTest : public ::testing::Test {
     return writer.ok() ? *writer : nullptr;
   }
 
-  TempDir dir_{"cache-s3-modify"};
-  S3Endpoint endpoint_;
-  std::string bucket_;
-  S3ClientOptions client_options_;
-  bool bucket_created_ = false;
-  std::unique_ptr<ObjectStore> store_;
   std::unique_ptr<CountingStore> counting_;
-  CacheOptions options_;
-  std::unique_ptr<WriteCache> cache_;
 };
 
 TEST_F(CacheS3ModifyTest, AppendingOneMiBToA100MiBObjectReadsAtMostOnePart) {

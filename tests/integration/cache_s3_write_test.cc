@@ -6,53 +6,21 @@
 #include <memory>
 #include <string>
 
-#include "cache/write_cache.h"
-#include "tests/integration/transfer_test_fixture.h"
+#include "tests/integration/cache_s3_fixture.h"
 #include "tests/support/read_object.h"
 #include "tests/support/s3_test_server.h"
-#include "tests/support/temp_dir.h"
 #include "tests/support/test_data.h"
 #include "transfer/hashing.h"
 #include "transfer/object_store.h"
-#include "transfer/s3_bucket_admin.h"
-#include "transfer/s3_client.h"
 
 namespace partfs::testing {
 namespace {
 
 constexpr uint64_t kMiB = 1ull << 20;
 
-class CacheS3WriteTest : public ::testing::Test {
+class CacheS3WriteTest : public CacheS3Fixture {
  protected:
-  void SetUp() override {
-    endpoint_ = SharedS3Server();
-    bucket_ = UniqueBucketName("cache");
-    client_options_ = ClientOptions(endpoint_, bucket_);
-    Status created = CreateBucket(client_options_);
-    ASSERT_TRUE(created.ok()) << created.ToString();
-    bucket_created_ = true;
-    auto client = CreateS3Client(client_options_);
-    ASSERT_TRUE(client.ok()) << client.status().ToString();
-    store_ = std::move(client).value();
-    options_.cache_dir = dir_.Sub("cache");
-    options_.part_size = 5 * kMiB;  // S3's minimum part size
-    // 5 MiB doubling every 1000 parts stops just short of 5 TiB; the test needs
-    // far less.
-    options_.profile.max_object_size = 1ull << 40;
-    options_.cache_size = 32 * kMiB;
-    options_.upload_threads = 4;
-    options_.endpoint = endpoint_.url;
-    options_.bucket = bucket_;
-    auto cache = WriteCache::Open(options_, store_.get());
-    ASSERT_TRUE(cache.ok()) << cache.status().ToString();
-    cache_ = std::move(*cache);
-  }
-
-  void TearDown() override {
-    cache_.reset();
-    store_.reset();
-    if (bucket_created_) EmptyAndDeleteBucket(client_options_);
-  }
+  CacheS3WriteTest() : CacheS3Fixture("partfs-cache-s3", "cache", 32 * kMiB) {}
 
   // Writes `data` to `key` in `chunk`-sized writes and finishes it.
   void WriteObject(const std::string& key, const std::string& data, size_t chunk) {
@@ -78,15 +46,6 @@ class CacheS3WriteTest : public ::testing::Test {
     }
     return MultipartEtag(md5s);
   }
-
-  TempDir dir_{"partfs-cache-s3"};
-  S3Endpoint endpoint_;
-  std::string bucket_;
-  S3ClientOptions client_options_;
-  bool bucket_created_ = false;
-  std::unique_ptr<ObjectStore> store_;
-  CacheOptions options_;
-  std::unique_ptr<WriteCache> cache_;
 };
 
 TEST_F(CacheS3WriteTest, SixtyFourMiBStreamedInFiveMiBParts) {

@@ -8,42 +8,20 @@
 #include <set>
 
 #include "gtest/gtest.h"
-#include "tests/support/fake_clock.h"
-#include "tests/support/fake_object_store.h"
 #include "tests/support/read_object.h"
-#include "tests/support/temp_dir.h"
+#include "tests/unit/fs_fixture.h"
 
 namespace partfs {
 namespace {
 
 constexpr uint64_t kRoot = InodeTable::kRootIno;
-constexpr int64_t kMountTime = 1'600'000'000;
+constexpr int64_t kMountTime = testing::kFsFixtureMountTime;
 
-class FsFilesystemTest : public ::testing::Test {
+class FsFilesystemTest : public testing::FsFixture {
  protected:
-  void SetUp() override {
-    CacheOptions options;
-    options.cache_dir = dir_.Sub("cache");
-    options.cache_size = 64 << 20;
-    options.part_size = 5 << 20;
-    options.endpoint = "http://fake";
-    options.bucket = "bucket";
-    options.logger = Logger::Quiet();
-    options.clock = &clock_;
-    auto cache = WriteCache::Open(options, &store_);
-    ASSERT_TRUE(cache.ok()) << cache.status().ToString();
-    cache_ = std::move(*cache);
-    FilesystemOptions fs_options;
-    fs_options.prefix = "pre/";
-    fs_options.uid = 42;
-    fs_options.gid = 43;
-    fs_options.logger = Logger::Quiet();
-    fs_options.clock = &clock_;
-    fs_ = std::make_unique<Filesystem>(fs_options, &store_, cache_.get());
-  }
-  void TearDown() override {
-    fs_.reset();  // writers before the cache
-    cache_.reset();
+  FsFilesystemTest() : FsFixture("fs-unit") {
+    fs_options_.uid = 42;
+    fs_options_.gid = 43;
   }
 
   std::vector<std::string> Names(uint64_t ino) {
@@ -59,22 +37,11 @@ class FsFilesystemTest : public ::testing::Test {
 
   // Creates `name` in `parent`, writes `data`, flushes and releases; returns the inode.
   uint64_t WriteFile(uint64_t parent, const std::string& name, const std::string& data) {
-    RequestContext ctx{1, 2, 100};
-    auto created = fs_->Create(parent, name, 0644, O_WRONLY | O_CREAT, ctx);
-    EXPECT_TRUE(created.ok()) << created.status().ToString();
-    if (!created.ok()) return 0;
-    auto written = fs_->Write(created->fh, 0, data.data(), data.size(), ctx);
-    EXPECT_TRUE(written.ok()) << written.status().ToString();
-    EXPECT_TRUE(fs_->Flush(created->fh, ctx).ok());
-    EXPECT_TRUE(fs_->Release(created->fh).ok());
+    auto created = CreateAndWrite(parent, name, data);
+    if (!created) return 0;
+    Close(created->fh);
     return created->attr.st_ino;
   }
-
-  testing::TempDir dir_{"fs-unit"};
-  testing::FakeClock clock_{kMountTime};  // outlives cache_ and fs_
-  testing::FakeObjectStore store_;
-  std::unique_ptr<WriteCache> cache_;
-  std::unique_ptr<Filesystem> fs_;
 };
 
 TEST_F(FsFilesystemTest, ReadDirFollowsPagination) {

@@ -11,10 +11,8 @@
 #include "fs/file_metadata.h"
 #include "fs/filesystem.h"
 #include "gtest/gtest.h"
-#include "tests/support/fake_clock.h"
-#include "tests/support/fake_object_store.h"
 #include "tests/support/read_object.h"
-#include "tests/support/temp_dir.h"
+#include "tests/unit/fs_fixture.h"
 
 namespace partfs {
 namespace {
@@ -26,30 +24,9 @@ constexpr uint64_t kRoot = InodeTable::kRootIno;
 // s3fs writes the symlink mode in decimal: S_IFLNK | 0777.
 const std::string kS3fsSymlinkMode = std::to_string(S_IFLNK | 0777);
 
-class FsLinksTest : public ::testing::Test {
+class FsLinksTest : public testing::FsFixture {
  protected:
-  void SetUp() override {
-    CacheOptions options;
-    options.cache_dir = dir_.Sub("cache");
-    options.cache_size = 64 << 20;
-    options.part_size = 5 << 20;
-    options.endpoint = "http://fake";
-    options.bucket = "bucket";
-    options.logger = Logger::Quiet();
-    options.clock = &clock_;
-    auto cache = WriteCache::Open(options, &store_);
-    ASSERT_TRUE(cache.ok()) << cache.status().ToString();
-    cache_ = std::move(*cache);
-    FilesystemOptions fs_options;
-    fs_options.prefix = "pre/";
-    fs_options.logger = Logger::Quiet();
-    fs_options.clock = &clock_;
-    fs_ = std::make_unique<Filesystem>(fs_options, &store_, cache_.get());
-  }
-  void TearDown() override {
-    fs_.reset();  // writers before the cache
-    cache_.reset();
-  }
+  FsLinksTest() : FsFixture("fs-links-unit") {}
 
   void WriteFile(const std::string& name, const std::string& data) {
     auto created = fs_->Create(kRoot, name, 0644, O_WRONLY | O_CREAT, ctx_);
@@ -60,11 +37,6 @@ class FsLinksTest : public ::testing::Test {
   }
 
   const RequestContext ctx_{1000, 1000, 100};
-  testing::TempDir dir_{"fs-links-unit"};
-  testing::FakeClock clock_{1'600'000'000};  // outlives cache_ and fs_
-  testing::FakeObjectStore store_;
-  std::unique_ptr<WriteCache> cache_;
-  std::unique_ptr<Filesystem> fs_;
 };
 
 TEST_F(FsLinksTest, SymlinkIsOnePutOfTheTargetWithS3fsMetadata) {

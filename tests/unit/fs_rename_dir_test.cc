@@ -8,10 +8,8 @@
 
 #include "fs/filesystem.h"
 #include "gtest/gtest.h"
-#include "tests/support/fake_clock.h"
-#include "tests/support/fake_object_store.h"
 #include "tests/support/read_object.h"
-#include "tests/support/temp_dir.h"
+#include "tests/unit/fs_fixture.h"
 
 namespace partfs {
 namespace {
@@ -19,37 +17,11 @@ namespace {
 using Op = testing::FakeObjectStore::Op;
 constexpr uint64_t kRoot = InodeTable::kRootIno;
 
-class FsRenameDirTest : public ::testing::Test {
+class FsRenameDirTest : public testing::FsFixture {
  protected:
-  void SetUp() override { Mount(); }
-  void TearDown() override { Unmount(); }
-
-  // A mount's cache and filesystem; a second call after Unmount() is the next
-  // mount (its recovery rolls journaled renames forward before it serves).
-  void Mount() {
-    CacheOptions options;
-    options.cache_dir = dir_.Sub("cache");
-    options.cache_size = 64 << 20;
-    options.part_size = 5 << 20;
-    options.endpoint = "http://fake";
-    options.bucket = "bucket";
-    options.logger = Logger::Quiet();
-    options.clock = &clock_;
-    auto cache = WriteCache::Open(options, &store_);
-    ASSERT_TRUE(cache.ok()) << cache.status().ToString();
-    cache_ = std::move(*cache);
-    ASSERT_TRUE(cache_->StartRecovery().ok());
-    cache_->WaitForRecovery();
-    FilesystemOptions fs_options;
-    fs_options.prefix = "pre/";
-    fs_options.logger = Logger::Quiet();
-    fs_options.clock = &clock_;
-    fs_ = std::make_unique<Filesystem>(fs_options, &store_, cache_.get());
-  }
-  void Unmount() {
-    fs_.reset();  // writers before the cache
-    cache_.reset();
-  }
+  // Each Mount() (a second one after Unmount() is the next mount) runs the
+  // cache's recovery, which rolls journaled renames forward before it serves.
+  FsRenameDirTest() : FsFixture("fs-rename-dir") { recover_at_mount_ = true; }
 
   uint64_t Mkdir(uint64_t parent, const std::string& name) {
     auto dir = fs_->Mkdir(parent, name, 0755, RequestContext{});
@@ -60,15 +32,10 @@ class FsRenameDirTest : public ::testing::Test {
   // Creates, writes, closes; leaves it open (returns the handle) when `keep_open`.
   uint64_t WriteFile(uint64_t parent, const std::string& name, const std::string& data,
                      bool keep_open = false) {
-    RequestContext ctx{1, 2, 100};
-    auto created = fs_->Create(parent, name, 0644, O_WRONLY | O_CREAT, ctx);
-    EXPECT_TRUE(created.ok()) << created.status().ToString();
-    if (!created.ok()) return 0;
-    auto written = fs_->Write(created->fh, 0, data.data(), data.size(), ctx);
-    EXPECT_TRUE(written.ok()) << written.status().ToString();
+    auto created = CreateAndWrite(parent, name, data);
+    if (!created) return 0;
     if (keep_open) return created->fh;
-    EXPECT_TRUE(fs_->Flush(created->fh, ctx).ok());
-    EXPECT_TRUE(fs_->Release(created->fh).ok());
+    Close(created->fh);
     return 0;
   }
 
@@ -100,12 +67,6 @@ class FsRenameDirTest : public ::testing::Test {
     EXPECT_EQ(ReadObjectOrError(store_, p + "sub/deep/c"), "gamma");
     EXPECT_TRUE(cache_->journal().ListRenames()->empty());
   }
-
-  testing::TempDir dir_{"fs-rename-dir"};
-  testing::FakeClock clock_{1'600'000'000};
-  testing::FakeObjectStore store_;
-  std::unique_ptr<WriteCache> cache_;
-  std::unique_ptr<Filesystem> fs_;
 };
 
 TEST_F(FsRenameDirTest, MovesEveryKeyBelowTheDirectory) {
