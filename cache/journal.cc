@@ -206,16 +206,19 @@ class LmdbJournal : public Journal {
   Status DeletePartsFrom(uint64_t file_id, uint32_t first) override {
     auto txn = Write();
     if (!txn.ok()) return txn.status();
-    auto cursor = LmdbCursor::Open(**txn, parts_);
-    if (!cursor.ok()) return cursor.status();
-    const std::string start = PartKey(file_id, first);
-    const std::string prefix = FileKey(file_id);
-    auto found = (*cursor)->Seek(start);
-    while (found.ok() && *found && (*cursor)->key().substr(0, 8) == prefix) {
-      PARTFS_RETURN_IF_ERROR((*cursor)->DeleteCurrent());
-      found = (*cursor)->Seek(start);  // a delete leaves the cursor on the next entry
+    {
+      // The cursor is closed before the commit (a write transaction's commit frees it).
+      auto cursor = LmdbCursor::Open(**txn, parts_);
+      if (!cursor.ok()) return cursor.status();
+      const std::string start = PartKey(file_id, first);
+      const std::string prefix = FileKey(file_id);
+      auto found = (*cursor)->Seek(start);
+      while (found.ok() && *found && (*cursor)->key().substr(0, 8) == prefix) {
+        PARTFS_RETURN_IF_ERROR((*cursor)->DeleteCurrent());
+        found = (*cursor)->Seek(start);  // a delete leaves the cursor on the next entry
+      }
+      if (!found.ok()) return found.status();
     }
-    if (!found.ok()) return found.status();
     return (*txn)->Commit();
   }
 

@@ -26,6 +26,9 @@ FileRecord SampleRecord(uint64_t id) {
   r.updated_at = -5;
   r.last_error = "Unavailable: timeout";
   r.metadata = {{"mode", "33188"}, {"mtime", "1700000000"}, {"empty", ""}};
+  r.base_state = BaseState::kLoaded;
+  r.base_size = 987654321;
+  r.base_etag = "0123456789abcdef0123456789abcdef-3";
   return r;
 }
 
@@ -48,6 +51,9 @@ void ExpectSameRecord(const FileRecord& a, const FileRecord& b) {
   EXPECT_EQ(a.updated_at, b.updated_at);
   EXPECT_EQ(a.last_error, b.last_error);
   EXPECT_EQ(a.metadata, b.metadata);
+  EXPECT_EQ(a.base_state, b.base_state);
+  EXPECT_EQ(a.base_size, b.base_size);
+  EXPECT_EQ(a.base_etag, b.base_etag);
 }
 
 TEST(CacheJournalCodecTest, FileRecordRoundTrip) {
@@ -174,6 +180,31 @@ TEST(CacheJournalTest, CrudAndPartsInOrder) {
   EXPECT_EQ(j.GetParts(256)->size(), 1u);  // the neighbour keeps its parts
   EXPECT_EQ(j.ListFiles()->size(), 2u);
   EXPECT_TRUE(j.DeleteFile(255).ok());  // deleting twice is fine
+}
+
+TEST(CacheJournalTest, DeletePartAndDeletePartsFromForgetOnlyTheirParts) {
+  testing::TempDir dir("partfs-journal");
+  auto journal = Journal::Open(dir.Sub("journal"), false);
+  ASSERT_TRUE(journal.ok()) << journal.status().ToString();
+  Journal& j = **journal;
+  for (uint64_t id : {uint64_t{7}, uint64_t{8}}) {
+    ASSERT_TRUE(j.PutFile(SampleRecord(id)).ok());
+    for (uint32_t n = 1; n <= 6; ++n) ASSERT_TRUE(j.PutPart(id, SamplePart(n)).ok());
+  }
+  ASSERT_TRUE(j.DeletePart(7, 2).ok());
+  ASSERT_TRUE(j.DeletePart(7, 2).ok());  // twice is fine
+  ASSERT_TRUE(j.DeletePartsFrom(7, 5).ok());
+  auto parts = j.GetParts(7);
+  ASSERT_TRUE(parts.ok());
+  std::vector<uint32_t> left;
+  for (const auto& part : *parts) left.push_back(part.number);
+  EXPECT_EQ(left, (std::vector<uint32_t>{1, 3, 4}));
+  EXPECT_EQ(j.GetParts(8)->size(), 6u);  // the neighbour keeps every part
+  ASSERT_TRUE(j.DeletePartsFrom(7, 1).ok());
+  EXPECT_TRUE(j.GetParts(7)->empty());
+  EXPECT_EQ(j.GetParts(8)->size(), 6u);
+  ASSERT_TRUE(j.DeletePartsFrom(8, 100).ok());  // nothing at or above 100
+  EXPECT_EQ(j.GetParts(8)->size(), 6u);
 }
 
 TEST(CacheJournalTest, StatePersistsAcrossReopen) {
