@@ -668,30 +668,31 @@ Status FileWriterImpl::Cleanup() {
   return Status::OK();
 }
 
-void FileWriterImpl::RemoveLocalData() {
+void FileWriterImpl::DropLocalParts(uint32_t first) {
+  for (auto it = dirty_.lower_bound(first); it != dirty_.end(); it = dirty_.erase(it)) {
+    (void)it->second->Unlink();
+    ctx_.budget->Release(it->second->size());
+  }
   if (cur_file_) {
     Status unlinked = cur_file_->Unlink();
     if (!unlinked.ok()) ctx_.logger->Warn(unlinked.ToString());
     ctx_.budget->Release(cur_file_->size());
     cur_file_.reset();
   }
-  {
-    // Parts whose upload failed before the file was abandoned still hold budget.
-    for (auto& [number, file] : dirty_) {
-      (void)file->Unlink();
-      ctx_.budget->Release(file->size());
-    }
-    dirty_.clear();
-    MutexLock lock(&mu_);
-    for (auto& [number, part] : parts_) {
-      if (part.kept) DropKept(part);
-      if (part.file && part.state != PartState::kDone) {
-        (void)part.file->Unlink();
-        ctx_.budget->Release(part.size);
-        part.file.reset();
-      }
+  MutexLock lock(&mu_);
+  for (auto it = parts_.lower_bound(first); it != parts_.end(); it = parts_.erase(it)) {
+    Part& part = it->second;
+    if (part.kept) {
+      DropKept(part);
+    } else if (part.file && part.state != PartState::kDone) {
+      (void)part.file->Unlink();
+      ctx_.budget->Release(part.size);  // a failed upload never drained it
     }
   }
+}
+
+void FileWriterImpl::RemoveLocalData() {
+  DropLocalParts(1);
   std::error_code ec;
   std::filesystem::remove_all(ctx_.layout.FileDir(file_id_), ec);
   if (ec) ctx_.logger->Warn("remove " + ctx_.layout.FileDir(file_id_) + ": " + ec.message());

@@ -177,6 +177,9 @@ class FileWriterImpl : public FileWriter {
   bool Retired() const;
   // Finish of a retired writer: abort the upload, drop record and part files.
   Status AbandonRetired() EXCLUSIVE_LOCKS_REQUIRED(op_mu_);
+  // Drops the local part files of parts `first` and above (rewritten, current,
+  // kept copies, failed uploads) with their budget, and forgets those parts.
+  void DropLocalParts(uint32_t first) EXCLUSIVE_LOCKS_REQUIRED(op_mu_) LOCKS_EXCLUDED(mu_);
   // Removes part files and files/<id>/ after the record is gone.
   void RemoveLocalData() EXCLUSIVE_LOCKS_REQUIRED(op_mu_);
 

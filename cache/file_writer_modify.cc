@@ -297,27 +297,7 @@ Status FileWriterImpl::ShrinkBelowCurrent(uint64_t size) {
     if (!persisted.ok() && !IsRetired(persisted)) return persisted;
   }
   PARTFS_RETURN_IF_ERROR(ctx_.journal->DeletePartsFrom(file_id_, keep));
-  for (auto it = dirty_.upper_bound(keep); it != dirty_.end(); it = dirty_.erase(it)) {
-    (void)it->second->Unlink();
-    ctx_.budget->Release(it->second->size());
-  }
-  if (cur_file_) {
-    (void)cur_file_->Unlink();
-    ctx_.budget->Release(cur_file_->size());
-    cur_file_.reset();
-  }
-  {
-    MutexLock lock(&mu_);
-    for (auto it = parts_.lower_bound(keep); it != parts_.end(); it = parts_.erase(it)) {
-      Part& part = it->second;
-      if (part.kept) {
-        DropKept(part);
-      } else if (part.file && part.state != PartState::kDone) {
-        (void)part.file->Unlink();
-        ctx_.budget->Release(part.size);  // a failed upload never drained it
-      }
-    }
-  }
+  DropLocalParts(keep);  // `keep` itself left dirty_ above
   cur_part_ = keep;
   cur_start_ = schedule_.PartStart(keep);
   cur_size_ = schedule_.PartSize(keep);

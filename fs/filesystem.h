@@ -199,7 +199,10 @@ class Filesystem {
   // filesystem_io.cc helpers.
   std::shared_ptr<FileHandle> GetHandle(uint64_t fh) const;
   uint64_t AddHandle(std::shared_ptr<FileHandle> handle);
-  Status StartSession(FileHandle& handle, const std::string& path, UserMetadata metadata);
+  // A new write session of `path` for `handle`: an empty version, or with
+  // `base` (the object's HEAD) an in-place change of it (StartModify).
+  Status StartSession(FileHandle& handle, const std::string& path, UserMetadata metadata,
+                      const ObjectInfo* base = nullptr);
   // The unfinished write session a write through `handle` goes to: the
   // handle's, else the inode's (another handle started it), else a new one:
   // `replace` starts an empty version (truncate to 0), otherwise an in-place

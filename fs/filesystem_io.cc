@@ -63,13 +63,17 @@ UserMetadata Filesystem::NewMetadata(mode_t type, mode_t mode, const RequestCont
 }
 
 // Requires handle.mu held (not annotated: FileHandle is private to this file).
-Status Filesystem::StartSession(FileHandle& handle, const std::string& path,
-                                UserMetadata metadata) NO_THREAD_SAFETY_ANALYSIS {
+Status Filesystem::StartSession(FileHandle& handle, const std::string& path, UserMetadata metadata,
+                                const ObjectInfo* base) NO_THREAD_SAFETY_ANALYSIS {
   // The mtime is set at close (or explicitly, by utimens): an inherited or
   // open-time value would travel with CreateMultipartUpload and stay stale.
   metadata.erase("mtime");
-  auto writer = cache_->StartWrite(KeyFor(path), metadata);
-  if (!writer.ok()) return writer.status().WithContext("start write of " + path);
+  auto writer = base == nullptr
+                    ? cache_->StartWrite(KeyFor(path), metadata)
+                    : cache_->StartModify(KeyFor(path), metadata, base->size, base->etag);
+  if (!writer.ok()) {
+    return writer.status().WithContext((base == nullptr ? "start write of " : "change of ") + path);
+  }
   auto session = std::make_shared<WriteSession>();
   session->writer = std::move(*writer);
   session->metadata = std::move(metadata);
@@ -118,23 +122,14 @@ Result<std::shared_ptr<WriteSession>> Filesystem::WriteSessionFor(FileHandle& ha
   if (AwaitRecovery(ref->path, kRecoveryOpenWait)) {
     return Status::Busy("file is still being recovered after a crash: " + ref->path);
   }
-  const std::string key = KeyFor(ref->path);
-  auto info = store_->HeadObject(key);
+  auto info = store_->HeadObject(KeyFor(ref->path));
   if (!info.ok() && !info.status().IsNotFound()) return info.status();
-  if (!info.ok() || info->size == 0) {
-    UserMetadata metadata = info.ok() ? info->user_metadata : handle.replace_metadata;
-    PARTFS_RETURN_IF_ERROR(StartSession(handle, ref->path, std::move(metadata)));
-    return handle.session;
-  }
-  UserMetadata metadata = info->user_metadata;
-  metadata.erase("mtime");  // set at close, as for any write
-  auto writer = cache_->StartModify(key, metadata, info->size, info->etag);
-  if (!writer.ok()) return writer.status().WithContext("change of " + ref->path);
-  auto session = std::make_shared<WriteSession>();
-  session->writer = std::move(*writer);
-  session->metadata = std::move(metadata);
-  AttachSession(handle, session);
-  return session;
+  // An empty or missing object starts empty; a non-empty one is copied first.
+  const bool change = info.ok() && info->size > 0;
+  PARTFS_RETURN_IF_ERROR(StartSession(handle, ref->path,
+                                      info.ok() ? info->user_metadata : handle.replace_metadata,
+                                      change ? &*info : nullptr));
+  return handle.session;
 }
 
 Status Filesystem::Checkpoint(const std::shared_ptr<WriteSession>& session) {
