@@ -402,6 +402,23 @@ Status FileWriterImpl::Sync() {
   return uploaded;
 }
 
+Status FileWriterImpl::Persist() {
+  MutexLock op(&op_mu_);
+  {
+    MutexLock lock(&mu_);
+    if (finished_ || retired_) return Status::OK();
+  }
+  PARTFS_RETURN_IF_ERROR(MaterializeSize());
+  // Parts in flight are still local files until their upload is journaled:
+  // fsync'd with the rest, so recovery has every byte either way.
+  PARTFS_RETURN_IF_ERROR(SyncPartFiles());
+  {
+    MutexLock lock(&mu_);
+    record_.size = size_;
+  }
+  return PersistRecord();
+}
+
 bool FileWriterImpl::SetMetadata(const UserMetadata& metadata) {
   {
     MutexLock lock(&mu_);

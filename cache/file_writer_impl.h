@@ -88,6 +88,7 @@ class FileWriterImpl : public FileWriter {
   // journals kLoaded. On failure the caller retires and finishes the writer.
   Status LoadBase();
   Status Sync() override;
+  Status Persist() override;
   Status Finish() override;
   bool SetMetadata(const UserMetadata& metadata) override;
   Status Rekey(const std::string& new_key) override;

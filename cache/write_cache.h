@@ -76,6 +76,10 @@ class FileWriter {
   virtual Result<size_t> Read(uint64_t offset, size_t size, char* buf) = 0;
   // fsync: every full part uploaded and journaled, the tail part durable in the cache.
   virtual Status Sync() = 0;
+  // Write-back close: every byte and the metadata durable in the cache (part
+  // files fsync'd, the size and metadata journaled), without waiting for any
+  // upload; a crash from here on is completed by the next mount's recovery.
+  virtual Status Persist() = 0;
   // close/flush: uploads the tail, completes the object (PutObject for a file
   // smaller than one part). Idempotent. After failure the data stays in the
   // cache and journal (state kFailed) and the call may be repeated.

@@ -4,6 +4,7 @@
 
 #include <cassert>
 #include <chrono>
+#include <future>
 #include <set>
 
 #include "fs/file_metadata.h"
@@ -53,7 +54,19 @@ Filesystem::Filesystem(FilesystemOptions options, ObjectStore* store, WriteCache
       store_(store),
       cache_(cache),
       logger_(options_.logger),
-      mount_time_(Now()) {}
+      mount_time_(Now()),
+      attrs_(options_.stat_ttl, options_.clock) {
+  if (options_.writeback_delay) {
+    WritebackQueue::Options queue;
+    queue.delay = *options_.writeback_delay;
+    queue.threads = options_.writeback_threads;
+    queue.capacity = options_.writeback_max_files;
+    if (options_.cache_size > 0) {
+      queue.pressure = [this] { return cache_->CachedBytes() * 2 > options_.cache_size; };
+    }
+    writeback_ = std::make_unique<WritebackQueue>(std::move(queue));
+  }
+}
 
 Filesystem::~Filesystem() {
   MutexLock lock(&handles_mu_);
@@ -151,9 +164,62 @@ Result<struct stat> Filesystem::AttrForPath(uint64_t ino, const std::string& pat
     if (inode->session) return SessionAttr(ino, *inode->session);
   }
   if (auto attr = RecoveringAttr(ino, path)) return *attr;
+  if (auto cached = attrs_.Get(path); cached && cached->kind == AttrCache::Entry::kFile) {
+    return ObjectAttr(ino, *cached->info);
+  }
   auto info = store_->HeadObject(KeyFor(path));
-  if (!info.ok()) return info.status();
+  if (!info.ok()) {
+    if (info.status().IsNotFound()) attrs_.PutMissing(path);
+    return info.status();
+  }
+  attrs_.PutFile(path, *info);
   return ObjectAttr(ino, *info);
+}
+
+Result<Filesystem::PathKind> Filesystem::ProbePath(const std::string& path) {
+  PathKind result;
+  if (auto cached = attrs_.Get(path)) {
+    if (cached->kind == AttrCache::Entry::kFile) {
+      result.kind = PathKind::kFile;
+      result.info = cached->info;
+    } else if (cached->kind == AttrCache::Entry::kDir) {
+      result.kind = PathKind::kDir;
+    }
+    if (result.kind != PathKind::kNone || inodes_.Below(path, false).empty()) return result;
+  }
+  // The file and the "path/" prefix are asked in parallel: one round trip.
+  auto listed = std::async(std::launch::async, [this, &path] {
+    return store_->ListObjects(DirPrefix(path), "/", "", 1);
+  });
+  auto info = store_->HeadObject(KeyFor(path));
+  auto page = listed.get();
+  if (info.ok()) {
+    result.kind = PathKind::kFile;
+    result.info = std::move(*info);
+    attrs_.PutFile(path, *result.info);
+    return result;
+  }
+  if (!info.status().IsNotFound()) return info.status();
+  if (!page.ok()) return page.status();
+  const bool is_dir = !page->objects.empty() || !page->common_prefixes.empty() ||
+                      !inodes_.Below(path, /*direct_only=*/false).empty();
+  if (is_dir) {
+    result.kind = PathKind::kDir;
+    attrs_.PutDir(path);
+  } else {
+    attrs_.PutMissing(path);
+  }
+  return result;
+}
+
+void Filesystem::NoteFinished(uint64_t ino, const WriteSession& session) {
+  auto ref = inodes_.Get(ino);
+  if (!ref || !ref->linked || !session.writer->Finished()) return;
+  ObjectInfo info;
+  info.size = session.writer->Size();
+  info.user_metadata = session.metadata;
+  info.last_modified = Now();
+  attrs_.PutFile(ref->path, info);
 }
 
 Result<struct stat> Filesystem::Lookup(uint64_t parent, const std::string& name) {
@@ -176,17 +242,19 @@ Result<struct stat> Filesystem::Lookup(uint64_t parent, const std::string& name)
     if (auto attr = RecoveringAttr(inode->ino, *path)) return *attr;
     inodes_.Forget(inode->ino, 1);  // recovered meanwhile: look at the bucket
   }
-  auto info = store_->HeadObject(KeyFor(*path));
-  if (info.ok()) {
-    auto inode = inodes_.Lookup(*path, /*is_dir=*/false);
-    return ObjectAttr(inode->ino, *info);
+  auto kind = ProbePath(*path);
+  if (!kind.ok()) return kind.status();
+  if (kind->kind == PathKind::kNone) return Status::NotFound("no such file or directory: " + *path);
+  if (kind->kind == PathKind::kFile && !kind->info) {
+    // Listed (the parent's listing is cached) but its metadata needs a HEAD.
+    auto info = store_->HeadObject(KeyFor(*path));
+    if (!info.ok()) return info.status();
+    attrs_.PutFile(*path, *info);
+    kind->info = std::move(*info);
   }
-  if (!info.status().IsNotFound()) return info.status();
-  auto is_dir = DirectoryExists(*path);
-  if (!is_dir.ok()) return is_dir.status();
-  if (!*is_dir) return Status::NotFound("no such file or directory: " + *path);
-  auto inode = inodes_.Lookup(*path, /*is_dir=*/true);
-  return DirAttr(inode->ino);
+  auto inode = inodes_.Lookup(*path, /*is_dir=*/kind->kind == PathKind::kDir);
+  if (kind->kind == PathKind::kDir) return DirAttr(inode->ino);
+  return ObjectAttr(inode->ino, *kind->info);
 }
 
 void Filesystem::Forget(uint64_t ino, uint64_t nlookup) {
@@ -219,6 +287,7 @@ Result<struct stat> Filesystem::SetAttr(uint64_t ino, const SetAttrRequest& requ
     if (!handled) {
       auto info = store_->HeadObject(KeyFor(ref->path));
       if (!info.ok()) return info.status();
+      attrs_.Forget(ref->path);
       if (info->size != *request.size && *request.size != 0) {
         PARTFS_RETURN_IF_ERROR(TruncateClosedFile(ref->path, *info, *request.size));
       } else if (info->size != *request.size) {
@@ -277,9 +346,11 @@ Result<struct stat> Filesystem::SetObjectMetadata(uint64_t ino, const std::strin
   fields.mtime = request.mtime ? request.mtime : current.mtime.value_or(info->last_modified);
   UserMetadata metadata = info->user_metadata;
   StoreFileMetadata(fields, &metadata);
+  attrs_.Forget(path);
   auto copied = cache_->CopyObject(key, info->size, key, MetadataDirective::kReplace, metadata);
   if (!copied.ok()) return copied.status();
   info->user_metadata = metadata;
+  attrs_.PutFile(path, *info);
   return ObjectAttr(ino, *info);
 }
 
@@ -290,9 +361,10 @@ Result<uint64_t> Filesystem::OpenDir(uint64_t ino) {
   auto entries = std::make_shared<std::vector<DirEntry>>();
   entries->push_back({".", ino, true});
   entries->push_back({"..", 0, true});
-  std::set<std::string> seen;
+  std::set<std::string> seen, files, dirs;
   auto add = [&](std::string name, bool is_dir, bool type_unknown = false) {
     if (name.empty() || name == "." || name == ".." || !seen.insert(name).second) return;
+    (is_dir ? dirs : files).insert(name);
     std::string child = ref->path.empty() ? name : ref->path + "/" + name;
     auto known = inodes_.Find(child);
     entries->push_back({std::move(name), known ? known->ino : 0, is_dir, type_unknown});
@@ -319,6 +391,8 @@ Result<uint64_t> Filesystem::OpenDir(uint64_t ino) {
     }
     if (writing) add(path.substr(ref->path.empty() ? 0 : ref->path.size() + 1), false);
   }
+  // The complete listing answers lookups of names it lacks (negative entries).
+  attrs_.PutListing(ref->path, std::move(files), std::move(dirs));
   MutexLock lock(&handles_mu_);
   uint64_t dh = next_handle_++;
   dirs_[dh] = std::move(entries);
@@ -342,7 +416,11 @@ Result<struct stat> Filesystem::Mkdir(uint64_t parent, const std::string& name, 
   auto path = ChildPath(parent, name);
   if (!path.ok()) return path.status();
   auto put = store_->PutObjectFromString(DirPrefix(*path), "", NewMetadata(S_IFDIR, mode, ctx));
+  attrs_.ForgetTree(*path);
   if (!put.ok()) return put.status();
+  // The kernel looked the name up (missing) before mkdir: the new directory is empty.
+  attrs_.PutDir(*path);
+  attrs_.PutListing(*path, {}, {});
   auto inode = inodes_.Lookup(*path, /*is_dir=*/true);
   return DirAttr(inode->ino);
 }
@@ -361,7 +439,9 @@ Status Filesystem::Rmdir(uint64_t parent, const std::string& name) {
   for (const ListedObject& object : page->objects) {
     if (object.key != marker) return Status::NotEmpty("directory not empty: " + *path);
   }
+  attrs_.ForgetTree(*path);
   PARTFS_RETURN_IF_ERROR(store_->DeleteObject(marker));
+  attrs_.PutMissing(*path);
   inodes_.Unlink(*path);
   return Status::OK();
 }
@@ -377,8 +457,10 @@ Status Filesystem::Unlink(uint64_t parent, const std::string& name) {
   auto guard = cache_->LockKey(key);
   PARTFS_RETURN_IF_ERROR(cache_->RetireKey(key));
   inodes_.Unlink(*path);
+  attrs_.Forget(*path, /*gone=*/true);
   Status deleted = store_->DeleteObject(key);
   if (!deleted.ok() && !deleted.IsNotFound()) return deleted;
+  attrs_.PutMissing(*path);
   return Status::OK();
 }
 
@@ -396,25 +478,24 @@ Status Filesystem::Rename(uint64_t parent, const std::string& name, uint64_t new
   if (source->kind == PathKind::kNone)
     return Status::NotFound("no such file or directory: " + *from);
   if (source->kind == PathKind::kDir) return RenameDirectory(*from, *to, flags);
-  // A file onto a directory: EISDIR (one LIST unless the kernel looked it up).
+  // A file onto a directory: EISDIR (one round trip unless cached or known).
   auto target_inode = inodes_.Find(*to);
   bool target_is_dir = target_inode && target_inode->is_dir;
+  bool target_exists = target_inode != nullptr;
   if (!target_is_dir) {
-    auto is_dir = DirectoryExists(*to);
-    if (!is_dir.ok()) return is_dir.status();
-    target_is_dir = *is_dir;
+    auto target = ProbePath(*to);
+    if (!target.ok()) return target.status();
+    target_is_dir = target->kind == PathKind::kDir;
+    target_exists = target_exists || target->kind != PathKind::kNone;
   }
   if (target_is_dir) return Status::IsADirectory("rename of a file onto a directory: " + *to);
-  if (flags.no_replace) {
-    bool exists = target_inode != nullptr;
-    if (!exists) {
-      auto info = store_->HeadObject(KeyFor(*to));
-      if (info.ok()) exists = true;
-      if (!info.ok() && !info.status().IsNotFound()) return info.status();
-    }
-    if (exists) return Status::AlreadyExists("rename target exists: " + *to);
+  if (flags.no_replace && target_exists) {
+    return Status::AlreadyExists("rename target exists: " + *to);
   }
-  return RenameFile(*from, *to, source->info);
+  Status renamed = RenameFile(*from, *to, source->info);
+  attrs_.Forget(*from, /*gone=*/renamed.ok());
+  attrs_.Forget(*to);
+  return renamed;
 }
 
 Result<Filesystem::PathKind> Filesystem::KindOf(const std::string& path) {
@@ -430,17 +511,7 @@ Result<Filesystem::PathKind> Filesystem::KindOf(const std::string& path) {
       return result;
     }
   }
-  auto info = store_->HeadObject(KeyFor(path));
-  if (info.ok()) {
-    result.kind = PathKind::kFile;
-    result.info = std::move(*info);
-    return result;
-  }
-  if (!info.status().IsNotFound()) return info.status();
-  auto is_dir = DirectoryExists(path);
-  if (!is_dir.ok()) return is_dir.status();
-  result.kind = *is_dir ? PathKind::kDir : PathKind::kNone;
-  return result;
+  return ProbePath(path);
 }
 
 Status Filesystem::RenameFile(const std::string& from, const std::string& to,
@@ -466,6 +537,13 @@ Status Filesystem::RenameFile(const std::string& from, const std::string& to,
     Status rekeyed = session->writer->Rekey(to_key);
     if (rekeyed.ok()) {
       inodes_.Rename(from, to);
+      bool absent;
+      {
+        MutexLock lock(&source->mu);
+        absent = session->key_absent;
+        session->key_absent = false;  // the new name may hold an older object
+      }
+      if (absent) return Status::OK();
       // An older version of the source object (replaced by this write) must go too.
       Status deleted = store_->DeleteObject(from_key);
       if (!deleted.ok() && !deleted.IsNotFound()) return deleted;
@@ -550,6 +628,8 @@ Status Filesystem::RenameDirectory(const std::string& from, const std::string& t
     }
   }
   inodes_.RenameTree(from, to);
+  attrs_.ForgetTree(from);
+  attrs_.ForgetTree(to);
   Status moved = cache_->FinishPrefixRename(*rename_id, from_prefix, to_prefix, rekeyed);
   if (!moved.ok()) {
     logger_->Error("directory rename '" + from + "' -> '" + to +

@@ -27,6 +27,7 @@
 #include <sys/statvfs.h>
 #include <sys/types.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <map>
@@ -40,7 +41,9 @@
 #include "base/mutex.h"
 #include "base/status.h"
 #include "cache/write_cache.h"
+#include "fs/attr_cache.h"
 #include "fs/inode_table.h"
+#include "fs/writeback_queue.h"
 #include "transfer/object_store.h"
 
 namespace partfs {
@@ -52,6 +55,15 @@ struct FilesystemOptions {
   mode_t umask = 022;
   Logger* logger = nullptr;      // must not be null
   Clock* clock = SystemClock();  // mtimes ("now"); must not be null, must outlive the Filesystem
+  // Write-back mode when set: close() makes the file durable in the cache and
+  // its upload starts this long after the last close (fs/writeback_queue.h);
+  // fsync and unmount wait for uploads. Unset: close() completes the upload.
+  std::optional<std::chrono::milliseconds> writeback_delay;
+  uint32_t writeback_threads = 4;
+  size_t writeback_max_files = 512;  // queued files before close() waits
+  uint64_t cache_size = 0;           // uploads hurry once half of it is used (0: never)
+  // How long attributes and missing names are trusted (fs/attr_cache.h); 0 = off.
+  std::chrono::milliseconds stat_ttl{std::chrono::seconds(60)};
 };
 
 // Who is calling (from the FUSE request).
@@ -119,6 +131,10 @@ class Filesystem {
   Status Rename(uint64_t parent, const std::string& name, uint64_t new_parent,
                 const std::string& new_name, RenameFlags flags);
   struct statvfs StatFs() const;
+  // How long the kernel may cache a lookup's "no such name" (0: not at all).
+  double NegativeTimeoutSeconds() const {
+    return options_.stat_ttl.count() > 0 ? std::min(1.0, options_.stat_ttl.count() / 1000.0) : 0;
+  }
   // The wall time (seconds since the epoch) of the mount's clock, e.g. for utimens' UTIME_NOW.
   int64_t Now() const { return options_.clock->WallSeconds(); }
 
@@ -148,12 +164,17 @@ class Filesystem {
   Result<size_t> Write(uint64_t fh, uint64_t offset, const char* data, size_t size,
                        const RequestContext& ctx);
   Status Flush(uint64_t fh, const RequestContext& ctx);
+  // Honest mode: full parts uploaded, the rest durable in the cache.
+  // Write-back mode: the upload completed (the object exists).
   Status Fsync(uint64_t fh);
   Status Release(uint64_t fh);
 
-  // At unmount: makes unfinished writes durable in the cache (Sync) so the
-  // next mount's recovery completes them, then drops every handle.
+  // At unmount: completes the queued uploads of write-back mode, makes
+  // unfinished writes durable in the cache (Sync) so the next mount's recovery
+  // completes them, then drops every handle.
   void Shutdown();
+  // Write-back mode: uploads queued or running (0 otherwise).
+  WritebackQueue::Stats WritebackStats() const;
 
  private:
   struct FileHandle;
@@ -176,6 +197,13 @@ class Filesystem {
   struct stat SessionAttr(uint64_t ino, const WriteSession& session) const;
   // True when the prefix "path/" holds any object, or a linked inode below it exists.
   Result<bool> DirectoryExists(const std::string& path);
+  // What `path` names in the bucket, from the attribute cache or else with a
+  // HEAD of the file and a LIST of "path/" in parallel (one round trip); the
+  // answer is cached. Files being written are the caller's business.
+  struct PathKind;
+  Result<PathKind> ProbePath(const std::string& path);
+  // After a session's upload completed: its attributes, known without a HEAD.
+  void NoteFinished(uint64_t ino, const WriteSession& session);
   Result<struct stat> AttrForPath(uint64_t ino, const std::string& path, bool is_dir,
                                   const std::shared_ptr<Inode>& inode);
   Result<struct stat> SetObjectMetadata(uint64_t ino, const std::string& path,
@@ -217,6 +245,18 @@ class Filesystem {
   // truncate(2) of a file nobody writes: an in-place change cut or grown to `size`.
   Status TruncateClosedFile(const std::string& path, const ObjectInfo& info, uint64_t size);
   Status FinishSession(FileHandle& handle, bool from_release);
+  // Write-back mode (filesystem_writeback.cc). Flush: the handle's session
+  // durable in the cache, with the close-time mtime.
+  Status PersistSession(Inode& inode, const std::shared_ptr<WriteSession>& session);
+  // The last release: queues the upload of `session` (pins the inode).
+  void QueueUpload(const std::shared_ptr<Inode>& inode,
+                   const std::shared_ptr<WriteSession>& session);
+  // The queued task: completes the upload unless a writer opened the file again.
+  void RunQueuedUpload(const std::shared_ptr<Inode>& inode,
+                       const std::shared_ptr<WriteSession>& session);
+  // Sets the close time as the mtime unless utimens chose one (and the upload
+  // was not created yet: then it would cost a copy).
+  void SetCloseTime(Inode& inode, WriteSession& session);
   bool IsWritingProcess(const FileHandle& handle, pid_t pid) const;
   void NoteWriter(FileHandle& handle, pid_t pid);
   // Metadata of a new file or directory (`type` S_IFREG or S_IFDIR): mode, owner, now.
@@ -229,11 +269,14 @@ class Filesystem {
   Logger* const logger_;
   const int64_t mount_time_;
   InodeTable inodes_;
+  AttrCache attrs_;
 
   mutable Mutex handles_mu_;
   std::map<uint64_t, std::shared_ptr<FileHandle>> files_ GUARDED_BY(handles_mu_);
   std::map<uint64_t, std::shared_ptr<const std::vector<DirEntry>>> dirs_ GUARDED_BY(handles_mu_);
   uint64_t next_handle_ GUARDED_BY(handles_mu_) = 1;
+  // Write-back mode only; last, so it stops (its tasks use the members above) first.
+  std::unique_ptr<WritebackQueue> writeback_;
 };
 
 }  // namespace partfs

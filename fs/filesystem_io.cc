@@ -74,6 +74,7 @@ Status Filesystem::StartSession(FileHandle& handle, const std::string& path, Use
   if (!writer.ok()) {
     return writer.status().WithContext((base == nullptr ? "start write of " : "change of ") + path);
   }
+  attrs_.Forget(path);  // the session answers until its upload completed
   auto session = std::make_shared<WriteSession>();
   session->writer = std::move(*writer);
   session->metadata = std::move(metadata);
@@ -150,12 +151,17 @@ Result<CreateResult> Filesystem::Create(uint64_t parent, const std::string& name
   if (flags & O_EXCL) PARTFS_RETURN_IF_ERROR(RefuseExisting(*path));
   // No wait for a recovery of this key: StartWrite retires its record, and the
   // key lock makes a completion in progress land before this newer version.
+  // Known missing (the kernel's lookup just asked): a rename before the upload
+  // then has no old object to delete.
+  auto known = attrs_.Get(*path);
+  const bool absent = known && known->kind == AttrCache::Entry::kMissing;
   auto inode = inodes_.Lookup(*path, /*is_dir=*/false);
   auto handle = std::make_shared<FileHandle>(inode, (flags & O_ACCMODE) != O_RDONLY, ctx.pid);
   Status started;
   {
     MutexLock lock(&handle->mu);
     started = StartSession(*handle, *path, NewMetadata(S_IFREG, mode, ctx));
+    if (started.ok()) handle->session->key_absent = absent;
   }
   if (!started.ok()) {
     inodes_.Forget(inode->ino, 1);  // the kernel never sees this entry
@@ -192,6 +198,18 @@ Result<uint64_t> Filesystem::Open(uint64_t ino, int flags, const RequestContext&
   if (current && !(flags & O_TRUNC)) {
     MutexLock lock(&handle->mu);
     handle->session = std::move(current);
+    return AddHandle(std::move(handle));
+  }
+  // Replacing a file still being written (or queued for upload in write-back
+  // mode): it keeps that version's mode and owner.
+  if (current) {
+    UserMetadata metadata;
+    {
+      MutexLock lock(&ref->inode->mu);
+      metadata = current->metadata;
+    }
+    MutexLock lock(&handle->mu);
+    PARTFS_RETURN_IF_ERROR(StartSession(*handle, ref->path, std::move(metadata)));
     return AddHandle(std::move(handle));
   }
   // Replace the object: keep its mode and owner, the mtime becomes the close time.
@@ -249,6 +267,7 @@ Result<size_t> Filesystem::Write(uint64_t fh, uint64_t offset, const char* data,
       session = std::move(current).value();
       NoteWriter(*handle, ctx.pid);
     }
+    session->persisted = false;
     auto written = session->writer->Write(offset + accepted, data + accepted, size - accepted);
     if (written.ok()) {
       if (*written == 0) break;
@@ -307,6 +326,14 @@ Status Filesystem::Flush(uint64_t fh, const RequestContext& ctx) {
       return Status::OK();
     }
   }
+  if (writeback_) {
+    std::shared_ptr<WriteSession> session;
+    {
+      MutexLock lock(&handle->mu);
+      session = handle->session;
+    }
+    return PersistSession(*handle->inode, session);
+  }
   return FinishSession(*handle, /*from_release=*/false);
 }
 
@@ -322,21 +349,15 @@ Status Filesystem::FinishSession(FileHandle& handle, bool from_release) NO_THREA
   {
     MutexLock lock(&handle.inode->mu);
     if (from_release && session->finish_failed) return Status::OK();  // kept for recovery
-    // Once the upload was created, a close-time mtime would cost a CopyObject of
-    // the whole object: without one, stat falls back to the object's Last-Modified.
-    if (!writer->Finished() && !session->mtime_explicit && !writer->UploadCreated()) {
-      FileMetadata fields;
-      fields.mtime = Now();
-      StoreFileMetadata(fields, &session->metadata);
-      writer->SetMetadata(session->metadata);
-    }
   }
+  SetCloseTime(*handle.inode, *session);
   // An unlinked or renamed-over writer aborts its upload here instead.
   Status finished = writer->Finish();
   {
     MutexLock lock(&handle.inode->mu);
     if (!finished.ok()) session->finish_failed = true;
   }
+  if (finished.ok()) NoteFinished(handle.inode->ino, *session);
   if (!finished.ok()) {
     logger_->Error(
         "upload of " + writer->Key() +
@@ -353,6 +374,13 @@ Status Filesystem::Fsync(uint64_t fh) {
   {
     MutexLock lock(&handle->mu);
     session = handle->session;
+  }
+  if (writeback_) {
+    // The durable point a backup tool asks for: the object on the server. A
+    // reader's fsync counts too (the file may be queued after its last close).
+    if (!session) session = OpenSession(*handle->inode);
+    if (!session || session->writer->Finished()) return Status::OK();
+    return Checkpoint(session);
   }
   if (!session || session->writer->Finished()) return Status::OK();
   return session->writer->Sync();
@@ -378,6 +406,21 @@ Status Filesystem::Release(uint64_t fh) {
     {
       MutexLock lock(&handle->inode->mu);
       last = --session->handles == 0;
+    }
+    if (last && writeback_ && !session->writer->Finished()) {
+      // Changes since the flush (or a close from another process) are made
+      // durable before the upload is queued.
+      if (!session->persisted) status = PersistSession(*handle->inode, session);
+      bool failed;
+      {
+        MutexLock lock(&handle->inode->mu);
+        failed = session->finish_failed;
+      }
+      if (status.ok() && !failed) {
+        QueueUpload(handle->inode, session);
+        inodes_.Closed(handle->inode->ino);
+        return Status::OK();
+      }
     }
     // release errors never reach the application: log them (FinishSession does).
     if (last) status = FinishSession(*handle, /*from_release=*/true);
@@ -410,6 +453,7 @@ Status Filesystem::TruncateOpenFile(uint64_t ino, const SetAttrRequest& request,
   }
   if (!session) return Status::OK();  // nobody writes it: the caller changes the object
   *handled = true;
+  session->persisted = false;
   Status truncated = session->writer->Truncate(*request.size);
   if (truncated.code() != Status::Code::kNeedsCheckpoint) return truncated;
   // Cut into bytes only the upload holds: complete it, then change the object.
@@ -436,6 +480,14 @@ Status Filesystem::TruncateClosedFile(const std::string& path, const ObjectInfo&
 }
 
 void Filesystem::Shutdown() {
+  if (writeback_) {
+    auto stats = writeback_->GetStats();
+    if (stats.queued + stats.running > 0) {
+      logger_->Info("unmount: completing " + std::to_string(stats.queued + stats.running) +
+                    " queued upload(s) of write-back mode");
+    }
+    writeback_->Drain();
+  }
   std::map<uint64_t, std::shared_ptr<FileHandle>> files;
   {
     MutexLock lock(&handles_mu_);

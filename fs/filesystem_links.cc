@@ -52,6 +52,7 @@ Result<struct stat> Filesystem::Symlink(const std::string& target, uint64_t pare
   // An inode left at this path (a file removed by another client) must not
   // change type under the kernel: the link gets a new one.
   inodes_.Unlink(*path);
+  attrs_.Forget(*path);
   auto inode = inodes_.Lookup(*path, /*is_dir=*/false);
   ObjectInfo info;
   info.size = target.size();

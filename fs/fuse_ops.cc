@@ -45,6 +45,9 @@ void OnInit(void*, fuse_conn_info* conn) {
 void OnLookup(fuse_req_t req, fuse_ino_t parent, const char* name) {
   FuseReply reply(req);
   auto attr = Fs(req).Lookup(parent, name);
+  if (!attr.ok() && attr.status().IsNotFound() && Fs(req).NegativeTimeoutSeconds() > 0) {
+    return reply.NegativeEntry(Fs(req).NegativeTimeoutSeconds());
+  }
   if (!attr.ok()) return reply.Error(attr.status());
   reply.Entry(*attr);
 }

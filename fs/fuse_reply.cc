@@ -39,6 +39,14 @@ void FuseReply::Attr(const struct stat& attr) {
   fuse_reply_attr(req_, &attr, kAttrTimeoutSeconds);
 }
 
+void FuseReply::NegativeEntry(double timeout) {
+  once_.MarkReplied();
+  fuse_entry_param entry = {};
+  entry.ino = 0;  // a negative entry
+  entry.entry_timeout = timeout;
+  fuse_reply_entry(req_, &entry);
+}
+
 int FuseReply::Create(const struct stat& attr, const fuse_file_info* fi) {
   once_.MarkReplied();
   fuse_entry_param entry = EntryParam(attr);

@@ -40,6 +40,8 @@ class FuseReply {
   // Entry with the mount's attribute and entry timeouts.
   void Entry(const struct stat& attr);
   void Attr(const struct stat& attr);
+  // A lookup's "no such name" the kernel may cache for `timeout` seconds.
+  void NegativeEntry(double timeout);
   // Non-zero when the kernel dropped the request (the handle will never be released).
   int Create(const struct stat& attr, const fuse_file_info* fi);
   int Open(const fuse_file_info* fi);

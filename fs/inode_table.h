@@ -14,6 +14,7 @@
 #ifndef PARTFS_FS_INODE_TABLE_H_
 #define PARTFS_FS_INODE_TABLE_H_
 
+#include <atomic>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -37,6 +38,13 @@ struct WriteSession {
   bool mtime_explicit = false;  // set by utimens: keep it instead of the close time
   bool finish_failed = false;   // Finish already failed once (data kept in the cache)
   uint32_t handles = 0;
+  // Write-back mode: the upload is queued (the inode stays pinned in the table
+  // until it ran), and whether changes since the last Persist need another.
+  bool queued = false;
+  std::atomic<bool> persisted{false};
+  // The key had no object when the file was created (this mount's lookup just
+  // said so): a rename before the upload deletes nothing at the old name.
+  bool key_absent = false;
 };
 
 // Per-file state that outlives path changes. Owned by shared_ptr: the table and

@@ -36,6 +36,7 @@ namespace {
 
 // How long unmount waits for uploads in flight before leaving them to the next mount.
 constexpr std::chrono::seconds kShutdownTimeout{60};
+constexpr std::chrono::seconds kWritebackShutdownTimeout{600};
 constexpr int kMaxFuseThreads = 16;
 
 int Fail(int code, const std::string& message) {
@@ -190,7 +191,7 @@ std::thread StartGcOnMount(const MountConfig& config, ObjectStore* store, WriteC
 
 // Lets uploads in flight finish (bounded), then destroys writers before the cache.
 void ShutDown(std::unique_ptr<Filesystem> fs, std::unique_ptr<WriteCache> cache,
-              std::thread gc_thread, Logger* logger) {
+              std::thread gc_thread, std::chrono::seconds timeout, Logger* logger) {
   std::promise<void> done;
   std::future<void> finished = done.get_future();
   std::thread worker([&] {
@@ -201,8 +202,8 @@ void ShutDown(std::unique_ptr<Filesystem> fs, std::unique_ptr<WriteCache> cache,
     cache.reset();
     done.set_value();
   });
-  if (finished.wait_for(kShutdownTimeout) != std::future_status::ready) {
-    logger->Warn("uploads still in flight after " + std::to_string(kShutdownTimeout.count()) +
+  if (finished.wait_for(timeout) != std::future_status::ready) {
+    logger->Warn("uploads still in flight after " + std::to_string(timeout.count()) +
                  " s; they resume at the next mount");
     std::fflush(nullptr);
     _exit(0);  // the journal holds everything; destructors would wait on busy threads
@@ -259,9 +260,18 @@ int RunMountCommand(int argc, char** argv) {
   fs_options.umask = config.umask;
   fs_options.logger = &logger;
   fs_options.clock = clock;
+  fs_options.stat_ttl = config.stat_ttl;
+  if (config.writeback_delay) {
+    fs_options.writeback_delay = *config.writeback_delay;
+    fs_options.writeback_threads = config.upload_threads;
+    fs_options.cache_size = config.cache_size;
+  }
   auto fs = std::make_unique<Filesystem>(fs_options, store->get(), cache->get());
   int code = Serve(config, fs.get(), cache->get(), config.foreground ? nullptr : &daemon, &logger);
-  ShutDown(std::move(fs), std::move(*cache), std::move(gc_thread), &logger);
+  // Write-back mode: unmount completes the queued uploads, which may take long.
+  const auto shutdown_timeout =
+      config.writeback_delay ? kWritebackShutdownTimeout : kShutdownTimeout;
+  ShutDown(std::move(fs), std::move(*cache), std::move(gc_thread), shutdown_timeout, &logger);
   return code;
 }
 

@@ -21,7 +21,10 @@ constexpr uint64_t kMaxRetryTimeoutSeconds = 24 * 3600;
 // Attempts per request when retry_timeout bounds it (the backoff caps at 5 s, so
 // 24 h of retrying stays far below this).
 constexpr uint32_t kRetryAttemptsBoundedByTime = 1000000;
-constexpr int64_t kDefaultGcAgeSeconds = 24 * 3600;  // bare gc_on_mount
+constexpr int64_t kDefaultGcAgeSeconds = 24 * 3600;   // bare gc_on_mount
+constexpr int64_t kDefaultWritebackDelaySeconds = 1;  // bare writeback
+constexpr int64_t kMaxWritebackDelaySeconds = 3600;
+constexpr int64_t kMaxStatTtlSeconds = 24 * 3600;
 
 Status Bad(std::string msg) { return Status::InvalidArgument(std::move(msg)); }
 
@@ -324,6 +327,30 @@ Status ApplyGcOnMount(const OptionArg& arg, MountConfig* config, PendingOptions*
   return Status::OK();
 }
 
+Status ApplyWriteback(const OptionArg& arg, MountConfig* config, PendingOptions*) {
+  int64_t seconds = kDefaultWritebackDelaySeconds;
+  if (arg.has_value) {
+    auto parsed = arg.value == "0" ? Result<int64_t>(0) : ParseDuration(arg.value);
+    if (!parsed.ok()) return Bad("option writeback: " + parsed.status().message());
+    seconds = *parsed;
+  }
+  if (seconds > kMaxWritebackDelaySeconds) {
+    return Bad("option writeback=" + arg.value + ": the delay must be at most 1h");
+  }
+  config->writeback_delay = std::chrono::seconds(seconds);
+  return Status::OK();
+}
+
+Status ApplyStatTtl(const OptionArg& arg, MountConfig* config, PendingOptions*) {
+  auto parsed = arg.value == "0" ? Result<int64_t>(0) : ParseDuration(arg.value);
+  if (!parsed.ok()) return Bad("option stat_ttl: " + parsed.status().message());
+  if (*parsed > kMaxStatTtlSeconds) {
+    return Bad("option stat_ttl=" + arg.value + ": must be at most 1d");
+  }
+  config->stat_ttl = std::chrono::seconds(*parsed);
+  return Status::OK();
+}
+
 Status ApplyLogFile(const OptionArg& arg, MountConfig* config, PendingOptions*) {
   return AbsolutePath(arg, &config->log_file);
 }
@@ -364,6 +391,11 @@ constexpr OptionSpec kOptions[] = {
     {"uid", ApplyUid, "uid=N,gid=N,umask=M", "owner and mode of objects without metadata"},
     {"gid", ApplyGid, "", ""},
     {"umask", ApplyUmask, "", ""},
+    {"writeback", ApplyWriteback, "writeback[=DELAY]",
+     "close() returns once the file is durable in the cache; the upload\n"
+     "starts DELAY (default 1s) after the last close; fsync waits for it"},
+    {"stat_ttl", ApplyStatTtl, "stat_ttl=SEC",
+     "trust attributes and missing names for SEC (default 60; 0 = off)"},
     {"log_file", ApplyLogFile, "log_file=PATH",
      "where a daemonized partfs logs (default: discarded)"},
     {"gc_on_mount", ApplyGcOnMount, "gc_on_mount[=AGE]",

@@ -56,6 +56,11 @@ struct MountConfig {
   std::string log_file;  // daemon mode log destination ("" = discarded after mount)
   // gc_on_mount[=DURATION]: at mount, abort orphan uploads under the prefix older than this.
   std::optional<std::chrono::seconds> gc_on_mount;
+  // writeback[=DELAY]: close() returns once the file is durable in the cache;
+  // the upload starts DELAY after the last close (see docs/SEMANTICS.md).
+  std::optional<std::chrono::seconds> writeback_delay;
+  // stat_ttl=SEC: how long attributes and missing names are trusted.
+  std::chrono::seconds stat_ttl{60};
 
   S3ClientOptions ClientOptions(Logger* logger) const;
   CacheOptions CacheOptionsFor(Logger* logger) const;
