@@ -419,6 +419,11 @@ Status FileWriterImpl::Persist() {
   return PersistRecord();
 }
 
+std::string FileWriterImpl::ObjectEtag() const {
+  MutexLock lock(&mu_);
+  return finished_ ? object_etag_ : "";
+}
+
 bool FileWriterImpl::SetMetadata(const UserMetadata& metadata) {
   {
     MutexLock lock(&mu_);
@@ -563,6 +568,10 @@ Status FileWriterImpl::FinishSingle() {
     return etag.status();
   }
   MarkOnServer();  // still under the key lock: a rename from now on copies the object
+  {
+    MutexLock lock(&mu_);
+    object_etag_ = *etag;
+  }
   ApplyLateMetadata(std::move(metadata));
   return Status::OK();
 }
@@ -605,6 +614,7 @@ Status FileWriterImpl::FinishMultipart() {
     // In memory too: a later snapshot (SetMetadata) must not journal an older state.
     record_.state = UploadState::kCompleted;
     record_.completed_etag = *etag;
+    object_etag_ = *etag;
     sent = created_metadata_.value_or(record_.metadata);
   }
   Status journaled = PersistRecord(
@@ -641,6 +651,10 @@ void FileWriterImpl::ApplyLateMetadata(UserMetadata sent) {
     if (!copied.ok()) {
       ctx_.logger->Error("metadata of " + key + " could not be applied (the data is complete): " +
                          copied.status().ToString());
+    }
+    {
+      MutexLock lock(&mu_);
+      object_etag_ = copied.ok() ? *copied : "";
     }
     sent = std::move(metadata);
   }

@@ -98,6 +98,7 @@ class FileWriterImpl : public FileWriter {
   bool Finished() const override;
   bool UploadCreated() const override;
   std::string Key() const override;
+  std::string ObjectEtag() const override;
 
   uint64_t file_id() const override { return file_id_; }
 
@@ -212,6 +213,7 @@ class FileWriterImpl : public FileWriter {
   // with a CopyObject when it differs.
   std::optional<UserMetadata> created_metadata_ GUARDED_BY(mu_);
   bool metadata_sealed_ GUARDED_BY(mu_) = false;
+  std::string object_etag_ GUARDED_BY(mu_);  // of the completed object ("" unknown)
   uint64_t size_ GUARDED_BY(mu_) = 0;
   bool finished_ GUARDED_BY(mu_) = false;
   // The object exists on the server (set under the key lock, before Cleanup):

@@ -102,6 +102,8 @@ class FileWriter {
   // CopyObject onto the completed object (done by Finish).
   virtual bool UploadCreated() const = 0;
   virtual std::string Key() const = 0;
+  // The ETag of the object Finish completed ("" before, or when unknown).
+  virtual std::string ObjectEtag() const = 0;
 };
 
 class WriteCache {

@@ -35,6 +35,7 @@ std::optional<AttrCache::Entry> AttrCache::Get(const std::string& path) {
     listings_.erase(listing);
     return std::nullopt;
   }
+  if (!listing->second.complete) return std::nullopt;
   if (listing->second.dirs.count(name)) return Entry{Entry::kDir, std::nullopt};
   if (listing->second.files.count(name)) return std::nullopt;  // needs its HEAD
   return Entry{Entry::kMissing, std::nullopt};
@@ -62,7 +63,21 @@ void AttrCache::PutListing(const std::string& dir, std::set<std::string> files,
                            std::set<std::string> dirs) {
   if (!enabled()) return;
   MutexLock lock(&mu_);
-  listings_[dir] = Listing{std::move(files), std::move(dirs), Expiry()};
+  listings_[dir] = Listing{std::move(files), std::move(dirs), true, Expiry()};
+}
+
+void AttrCache::PutTooLargeToList(const std::string& dir) {
+  if (!enabled()) return;
+  MutexLock lock(&mu_);
+  listings_[dir] = Listing{{}, {}, false, Expiry()};
+}
+
+bool AttrCache::HasListing(const std::string& dir) {
+  if (!enabled()) return false;
+  const auto now = clock_->SteadyNow();
+  MutexLock lock(&mu_);
+  auto listing = listings_.find(dir);
+  return listing != listings_.end() && listing->second.expires > now;
 }
 
 void AttrCache::Forget(const std::string& path, bool gone) {

@@ -46,6 +46,10 @@ class AttrCache {
   void PutMissing(const std::string& path);
   // The complete listing of directory `dir`: its files and subdirectories.
   void PutListing(const std::string& dir, std::set<std::string> files, std::set<std::string> dirs);
+  // `dir` is too large to list for a lookup: do not try again within the TTL.
+  void PutTooLargeToList(const std::string& dir);
+  // True while a listing of `dir` (or its too-large mark) is fresh.
+  bool HasListing(const std::string& dir);
   // `path` changed in a way the caller cannot describe: forget it (and keep
   // the parent's listing right: it now holds `path` as a file, unless `gone`).
   void Forget(const std::string& path, bool gone = false);
@@ -62,6 +66,7 @@ class AttrCache {
   };
   struct Listing {
     std::set<std::string> files, dirs;  // names in the directory
+    bool complete = true;               // false: only "too large to list"
     std::chrono::steady_clock::time_point expires;
   };
   std::chrono::steady_clock::time_point Expiry() const;

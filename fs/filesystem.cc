@@ -21,6 +21,8 @@ constexpr std::chrono::seconds kRecoveryStatWait{1};
 
 // Most pages one directory listing may take (1000 entries each: 10^9 entries).
 constexpr uint64_t kMaxListPages = 1000000;
+// Most pages a lookup lists of its parent directory to answer its siblings.
+constexpr int kLookupListPages = 3;
 
 // Runs `fn` for every page of a delimited listing of `prefix`. A server that
 // hands out a continuation token it gave before (it would loop forever) or more
@@ -172,8 +174,65 @@ Result<struct stat> Filesystem::AttrForPath(uint64_t ino, const std::string& pat
     if (info.status().IsNotFound()) attrs_.PutMissing(path);
     return info.status();
   }
-  attrs_.PutFile(path, *info);
+  RememberAttrs(path, *info);
   return ObjectAttr(ino, *info);
+}
+
+void Filesystem::RememberAttrs(const std::string& path, const ObjectInfo& info) {
+  attrs_.PutFile(path, info);
+  if (options_.attr_store != nullptr && attrs_.enabled()) {
+    options_.attr_store->Put(KeyFor(path), StripEtagQuotes(info.etag), info.size,
+                             info.user_metadata);
+  }
+}
+
+void Filesystem::AdoptPersistedAttrs(const std::string& path, const ListedObject& object) {
+  if (options_.attr_store == nullptr) return;
+  auto metadata =
+      options_.attr_store->Find(KeyFor(path), StripEtagQuotes(object.etag), object.size);
+  if (!metadata) return;
+  ObjectInfo info;
+  info.size = object.size;
+  info.etag = object.etag;
+  info.last_modified = object.last_modified;
+  info.user_metadata = std::move(*metadata);
+  attrs_.PutFile(path, info);
+}
+
+void Filesystem::CacheDirectoryListing(const std::string& dir) {
+  const std::string prefix = DirPrefix(dir);
+  std::set<std::string> files, dirs;
+  std::vector<ListedObject> objects;
+  std::string token;
+  for (int page = 0;; ++page) {
+    if (page == kLookupListPages) {
+      attrs_.PutTooLargeToList(dir);
+      return;
+    }
+    auto listed = store_->ListObjects(prefix, "/", token, 0);
+    if (!listed.ok()) return;  // only a shortcut: the lookup asks for itself
+    for (const std::string& common : listed->common_prefixes) {
+      std::string name = common.substr(prefix.size());
+      if (!name.empty() && name.back() == '/') name.pop_back();
+      if (!name.empty()) dirs.insert(name);
+    }
+    for (ListedObject& object : listed->objects) {
+      std::string name = object.key.substr(prefix.size());
+      if (name.empty()) continue;  // the directory's own marker
+      files.insert(name);
+      objects.push_back(std::move(object));
+    }
+    if (!listed->truncated || listed->next_continuation_token.empty()) break;
+    token = listed->next_continuation_token;
+  }
+  // Files being written are not in the bucket yet.
+  for (auto& [path, inode] : inodes_.Below(dir, /*direct_only=*/true)) {
+    files.insert(path.substr(dir.empty() ? 0 : dir.size() + 1));
+  }
+  attrs_.PutListing(dir, std::move(files), std::move(dirs));
+  for (const ListedObject& object : objects) {
+    AdoptPersistedAttrs(object.key.substr(options_.prefix.size()), object);
+  }
 }
 
 Result<Filesystem::PathKind> Filesystem::ProbePath(const std::string& path) {
@@ -188,15 +247,24 @@ Result<Filesystem::PathKind> Filesystem::ProbePath(const std::string& path) {
     if (result.kind != PathKind::kNone || inodes_.Below(path, false).empty()) return result;
   }
   // The file and the "path/" prefix are asked in parallel: one round trip.
+  // The parent directory is listed alongside (once per stat_ttl), so that
+  // lookups of its other names (rsync, ls -l, cp -r) need no request.
+  const size_t slash = path.rfind('/');
+  const std::string parent = slash == std::string::npos ? "" : path.substr(0, slash);
+  std::future<void> listing;
+  if (attrs_.enabled() && !attrs_.HasListing(parent)) {
+    listing = std::async(std::launch::async, [this, parent] { CacheDirectoryListing(parent); });
+  }
   auto listed = std::async(std::launch::async, [this, &path] {
     return store_->ListObjects(DirPrefix(path), "/", "", 1);
   });
   auto info = store_->HeadObject(KeyFor(path));
   auto page = listed.get();
+  if (listing.valid()) listing.get();
   if (info.ok()) {
     result.kind = PathKind::kFile;
     result.info = std::move(*info);
-    attrs_.PutFile(path, *result.info);
+    RememberAttrs(path, *result.info);
     return result;
   }
   if (!info.status().IsNotFound()) return info.status();
@@ -219,7 +287,8 @@ void Filesystem::NoteFinished(uint64_t ino, const WriteSession& session) {
   info.size = session.writer->Size();
   info.user_metadata = session.metadata;
   info.last_modified = Now();
-  attrs_.PutFile(ref->path, info);
+  info.etag = session.writer->ObjectEtag();
+  RememberAttrs(ref->path, info);
 }
 
 Result<struct stat> Filesystem::Lookup(uint64_t parent, const std::string& name) {
@@ -249,7 +318,7 @@ Result<struct stat> Filesystem::Lookup(uint64_t parent, const std::string& name)
     // Listed (the parent's listing is cached) but its metadata needs a HEAD.
     auto info = store_->HeadObject(KeyFor(*path));
     if (!info.ok()) return info.status();
-    attrs_.PutFile(*path, *info);
+    RememberAttrs(*path, *info);
     kind->info = std::move(*info);
   }
   auto inode = inodes_.Lookup(*path, /*is_dir=*/kind->kind == PathKind::kDir);
@@ -379,6 +448,9 @@ Result<uint64_t> Filesystem::OpenDir(uint64_t ino) {
     for (const ListedObject& object : page.objects) {
       // The "dir/" marker itself gives "".
       add(object.key.substr(prefix.size()), false, MayBeSymlinkBody(object.size));
+      if (object.key.size() > prefix.size()) {
+        AdoptPersistedAttrs(object.key.substr(options_.prefix.size()), object);
+      }
     }
   });
   if (!listed.ok()) return listed;

@@ -40,6 +40,7 @@
 #include "base/logger.h"
 #include "base/mutex.h"
 #include "base/status.h"
+#include "cache/attr_store.h"
 #include "cache/write_cache.h"
 #include "fs/attr_cache.h"
 #include "fs/inode_table.h"
@@ -62,6 +63,8 @@ struct FilesystemOptions {
   uint32_t writeback_threads = 4;
   size_t writeback_max_files = 512;  // queued files before close() waits
   uint64_t cache_size = 0;           // uploads hurry once half of it is used (0: never)
+  // Metadata that survives a remount (may be null: HEAD after every remount).
+  AttrStore* attr_store = nullptr;
   // How long attributes and missing names are trusted (fs/attr_cache.h); 0 = off.
   std::chrono::milliseconds stat_ttl{std::chrono::seconds(60)};
 };
@@ -204,6 +207,15 @@ class Filesystem {
   Result<PathKind> ProbePath(const std::string& path);
   // After a session's upload completed: its attributes, known without a HEAD.
   void NoteFinished(uint64_t ino, const WriteSession& session);
+  // Caches the attributes of `path` (a HEAD, a finished upload) and persists
+  // its metadata with the ETag in the AttrStore.
+  void RememberAttrs(const std::string& path, const ObjectInfo& info);
+  // A listed file whose metadata the AttrStore has at the listed ETag and size
+  // goes into the attribute cache as if HEAD had returned it.
+  void AdoptPersistedAttrs(const std::string& path, const ListedObject& object);
+  // Lists directory `dir` (a few pages at most) into the attribute cache, so
+  // that lookups of its other names need no request.
+  void CacheDirectoryListing(const std::string& dir);
   Result<struct stat> AttrForPath(uint64_t ino, const std::string& path, bool is_dir,
                                   const std::shared_ptr<Inode>& inode);
   Result<struct stat> SetObjectMetadata(uint64_t ino, const std::string& path,

@@ -261,6 +261,13 @@ int RunMountCommand(int argc, char** argv) {
   fs_options.logger = &logger;
   fs_options.clock = clock;
   fs_options.stat_ttl = config.stat_ttl;
+  // Metadata for stat after a remount; without it stat falls back to HEAD.
+  auto attr_store = AttrStore::Open(config.cache_dir + "/attrs", &logger);
+  if (attr_store.ok()) {
+    fs_options.attr_store = attr_store->get();
+  } else {
+    logger.Warn("attribute store not available: " + attr_store.status().ToString());
+  }
   if (config.writeback_delay) {
     fs_options.writeback_delay = *config.writeback_delay;
     fs_options.writeback_threads = config.upload_threads;

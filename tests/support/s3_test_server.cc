@@ -150,7 +150,26 @@ struct LogCounts {
   bool marker_seen = false;
   int ok = 0;
   int all = 0;
+  int requests = 0;  // every S3 request on the bucket
 };
+
+// True for a proxy access line of an S3 request on `bucket` (not the proxy's
+// own sub-requests, which use /v1/ paths).
+bool IsBucketRequestLine(const std::string& line, const std::string& bucket) {
+  static const std::string kPrefix = "proxy-server: ";
+  if (line.compare(0, kPrefix.size(), kPrefix) != 0) return false;
+  std::string_view rest(line);
+  rest.remove_prefix(kPrefix.size());
+  for (int field = 0; field < 4; ++field) {
+    size_t sp = rest.find(' ');
+    if (sp == std::string_view::npos) return false;
+    rest.remove_prefix(sp + 1);
+  }
+  std::string target = PercentDecode(rest.substr(0, rest.find(' ')));
+  const std::string root = "/" + bucket;
+  if (target.compare(0, root.size(), root) != 0) return false;
+  return target.size() == root.size() || target[root.size()] == '/' || target[root.size()] == '?';
+}
 
 LogCounts ScanLog(const std::string& path, const std::string& bucket, const std::string& marker) {
   LogCounts counts;
@@ -163,6 +182,7 @@ LogCounts ScanLog(const std::string& path, const std::string& bucket, const std:
     std::string s(line, static_cast<size_t>(n));
     if (!s.empty() && s.back() == '\n') s.pop_back();
     bool ok = false;
+    if (IsBucketRequestLine(s, bucket)) ++counts.requests;
     if (IsUploadPartLine(s, bucket, &ok)) {
       ++counts.all;
       if (ok) ++counts.ok;
@@ -346,6 +366,11 @@ std::unique_ptr<ObjectStore> MakeBucketAndClient(const S3Endpoint& endpoint,
 int CountUploadPartRequests(const S3Endpoint& endpoint, const std::string& bucket) {
   if (endpoint.log_file.empty()) return -1;
   return CountParts(endpoint, bucket).ok;
+}
+
+int CountBucketRequests(const S3Endpoint& endpoint, const std::string& bucket) {
+  if (endpoint.log_file.empty()) return -1;
+  return CountParts(endpoint, bucket).requests;
 }
 
 int CountUploadPartAttempts(const S3Endpoint& endpoint, const std::string& bucket) {

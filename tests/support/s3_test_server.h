@@ -92,6 +92,10 @@ std::unique_ptr<ObjectStore> MakeBucketAndClient(const S3Endpoint& endpoint,
 // compare the difference; buckets are unique per test, so usually from zero.
 int CountUploadPartRequests(const S3Endpoint& endpoint, const std::string& bucket);
 
+// Every S3 request on `bucket` the server logged so far (any method, any
+// status), with the same catch-up wait; -1 without a log file.
+int CountBucketRequests(const S3Endpoint& endpoint, const std::string& bucket);
+
 // Like CountUploadPartRequests but counts every UploadPart request whatever its
 // HTTP status (failed and rejected attempts included).
 int CountUploadPartAttempts(const S3Endpoint& endpoint, const std::string& bucket);
