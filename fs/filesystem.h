@@ -41,6 +41,7 @@
 #include "base/status.h"
 #include "cache/write_cache.h"
 #include "fs/inode_table.h"
+#include "fs/read_ahead_pool.h"
 #include "transfer/object_store.h"
 
 namespace partfs {
@@ -52,6 +53,9 @@ struct FilesystemOptions {
   mode_t umask = 022;
   Logger* logger = nullptr;      // must not be null
   Clock* clock = SystemClock();  // mtimes ("now"); must not be null, must outlive the Filesystem
+  // Read-ahead for sequential readers (fs/object_reader.h); must outlive the
+  // Filesystem. Null: every read is one ranged GET.
+  ReadAheadPool* read_ahead = nullptr;
 };
 
 // Who is calling (from the FUSE request).

@@ -14,6 +14,7 @@
 #ifndef PARTFS_FS_INODE_TABLE_H_
 #define PARTFS_FS_INODE_TABLE_H_
 
+#include <atomic>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -54,6 +55,9 @@ struct Inode {
   Mutex start_mu;
   Mutex mu;
   std::shared_ptr<WriteSession> session GUARDED_BY(mu);  // null when no write is in progress
+  // Bumped whenever this mount starts changing the file's bytes (a write
+  // session, a truncate): readers drop bytes they prefetched before.
+  std::atomic<uint64_t> changes{0};
 };
 
 class InodeTable {
