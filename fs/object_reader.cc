@@ -1,41 +1,10 @@
 #include "fs/object_reader.h"
 
-#include <sys/mman.h>
-
 #include <algorithm>
 #include <cstring>
 #include <utility>
 
 namespace partfs {
-
-namespace {
-
-// Anonymous memory of one chunk, returned to the system when freed (malloc
-// would keep freed multi-MiB blocks in its arenas and the mount's RSS up).
-class MappedBuffer {
- public:
-  MappedBuffer() = default;
-  ~MappedBuffer() {
-    if (data_ != nullptr) munmap(data_, size_);
-  }
-  MappedBuffer(const MappedBuffer&) = delete;
-  MappedBuffer& operator=(const MappedBuffer&) = delete;
-
-  bool Allocate(size_t size) {
-    void* p = mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (p == MAP_FAILED) return false;
-    data_ = static_cast<char*>(p);
-    size_ = size;
-    return true;
-  }
-  char* get() const { return data_; }
-
- private:
-  char* data_ = nullptr;
-  size_t size_ = 0;
-};
-
-}  // namespace
 
 struct ObjectReader::Chunk {
   Chunk(uint64_t start, uint64_t bytes_wanted, ReadAheadPool::Hold budget)
@@ -62,22 +31,24 @@ struct ObjectReader::Chunk {
   bool abandoned GUARDED_BY(mu) = false;  // the reader dropped it: skip the GET if not started
   Status status GUARDED_BY(mu);
   uint64_t bytes GUARDED_BY(mu) = 0;  // < length: the object ends in this chunk
-  MappedBuffer data;                  // written by the fetch before `done`, read-only after
+  ReadAheadPool::Buffer data;         // written by the fetch before `done`, read-only after
 };
 
 namespace {
 
 class ChunkFetch : public ReadAheadPool::Job {
  public:
-  ChunkFetch(ObjectStore* store, std::string key, std::shared_ptr<ObjectReader::Chunk> chunk)
-      : store_(store), key_(std::move(key)), chunk_(std::move(chunk)) {}
+  ChunkFetch(ObjectStore* store, ReadAheadPool* pool, std::string key,
+             std::shared_ptr<ObjectReader::Chunk> chunk)
+      : store_(store), pool_(pool), key_(std::move(key)), chunk_(std::move(chunk)) {}
 
   void Run() override {
     if (Abandoned()) return chunk_->Complete(Status::Aborted("read-ahead dropped"), 0);
-    if (!chunk_->data.Allocate(chunk_->length)) {
+    chunk_->data = pool_->TakeBuffer();
+    if (chunk_->data.data() == nullptr) {
       return chunk_->Complete(Status::NoSpace("no memory for a read-ahead chunk"), 0);
     }
-    auto got = store_->GetObject(key_, chunk_->offset, chunk_->length, chunk_->data.get());
+    auto got = store_->GetObject(key_, chunk_->offset, chunk_->length, chunk_->data.data());
     if (!got.ok()) return chunk_->Complete(got.status(), 0);
     chunk_->Complete(Status::OK(), *got);
   }
@@ -90,6 +61,7 @@ class ChunkFetch : public ReadAheadPool::Job {
   }
 
   ObjectStore* const store_;
+  ReadAheadPool* const pool_;
   const std::string key_;
   const std::shared_ptr<ObjectReader::Chunk> chunk_;
 };
@@ -211,7 +183,7 @@ Result<size_t> ObjectReader::Serve(const std::deque<std::shared_ptr<Chunk>>& chu
     const uint64_t skip = position - chunk->offset;
     if (skip >= bytes) return copied;  // the object ends before `position`
     const size_t n = static_cast<size_t>(std::min<uint64_t>(bytes - skip, size - copied));
-    std::memcpy(buf + copied, chunk->data.get() + skip, n);
+    std::memcpy(buf + copied, chunk->data.data() + skip, n);
     copied += n;
     if (bytes < chunk->length) return copied;  // the object ends in this chunk
   }
@@ -239,7 +211,7 @@ void ObjectReader::FillLocked(uint64_t position) {
     if (!pool_->TryReserve(length, &hold)) break;  // over the shared budget: plain reads
     auto chunk = std::make_shared<Chunk>(start, length, std::move(hold));
     window_.push_back(chunk);
-    pool_->Submit(std::make_shared<ChunkFetch>(store_, key_, std::move(chunk)));
+    pool_->Submit(std::make_shared<ChunkFetch>(store_, pool_, key_, std::move(chunk)));
     start += length;
   }
 }

@@ -1,5 +1,7 @@
 #include "fs/read_ahead_pool.h"
 
+#include <sys/mman.h>
+
 #include <algorithm>
 #include <utility>
 
@@ -23,12 +25,55 @@ ReadAheadPool::Hold::~Hold() {
   if (pool_ != nullptr) pool_->Unreserve(bytes_);
 }
 
+ReadAheadPool::Buffer& ReadAheadPool::Buffer::operator=(Buffer&& other) noexcept {
+  if (this != &other) {
+    if (data_ != nullptr) pool_->ReturnBuffer(data_);
+    pool_ = other.pool_;
+    data_ = std::exchange(other.data_, nullptr);
+  }
+  return *this;
+}
+
+ReadAheadPool::Buffer::~Buffer() {
+  if (data_ != nullptr) pool_->ReturnBuffer(data_);
+}
+
+ReadAheadPool::Buffer ReadAheadPool::TakeBuffer() {
+  {
+    MutexLock lock(&mu_);
+    if (!idle_buffers_.empty()) {
+      char* data = idle_buffers_.back();
+      idle_buffers_.pop_back();
+      return Buffer(this, data);
+    }
+  }
+  void* p = mmap(nullptr, chunk_size_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (p == MAP_FAILED) return Buffer();
+  return Buffer(this, static_cast<char*>(p));
+}
+
+void ReadAheadPool::ReturnBuffer(char* data) {
+  {
+    MutexLock lock(&mu_);
+    if ((idle_buffers_.size() + 1) * chunk_size_ <= config_.window) {
+      idle_buffers_.push_back(data);
+      return;
+    }
+  }
+  munmap(data, chunk_size_);
+}
+
 ReadAheadPool::ReadAheadPool(ReadAheadConfig config)
     : config_(config), chunk_size_(std::clamp(config.window / 4, kMinChunk, kMaxChunk)) {
   for (uint32_t i = 0; i < config_.threads; ++i) workers_.emplace_back([this] { WorkerLoop(); });
 }
 
-ReadAheadPool::~ReadAheadPool() { Stop(); }
+ReadAheadPool::~ReadAheadPool() {
+  Stop();
+  MutexLock lock(&mu_);
+  for (char* data : idle_buffers_) munmap(data, chunk_size_);
+  idle_buffers_.clear();
+}
 
 bool ReadAheadPool::TryReserve(uint64_t bytes, Hold* hold) {
   {

@@ -58,6 +58,28 @@ class ReadAheadPool {
     uint64_t bytes_ = 0;
   };
 
+  // chunk_size() bytes of anonymous memory for one chunk, recycled by the pool
+  // so that a steady reader does not fault in fresh pages for every chunk (at
+  // most one window of them is kept idle). Move-only; data() is null when
+  // memory could not be mapped.
+  class Buffer {
+   public:
+    Buffer() = default;
+    Buffer(ReadAheadPool* pool, char* data) : pool_(pool), data_(data) {}
+    Buffer(Buffer&& other) noexcept : pool_(other.pool_), data_(other.data_) {
+      other.data_ = nullptr;
+    }
+    Buffer& operator=(Buffer&& other) noexcept;
+    Buffer(const Buffer&) = delete;
+    Buffer& operator=(const Buffer&) = delete;
+    ~Buffer();
+    char* data() const { return data_; }
+
+   private:
+    ReadAheadPool* pool_ = nullptr;
+    char* data_ = nullptr;
+  };
+
   explicit ReadAheadPool(ReadAheadConfig config);
   ~ReadAheadPool();
   ReadAheadPool(const ReadAheadPool&) = delete;
@@ -72,6 +94,7 @@ class ReadAheadPool {
   // it or stopped.
   bool TryReserve(uint64_t bytes, Hold* hold);
   uint64_t reserved() const;  // bytes held now (tests, status)
+  Buffer TakeBuffer();
 
   void Submit(std::shared_ptr<Job> job);
   // Idempotent; called by one thread (the mount's shutdown, the destructor).
@@ -79,6 +102,7 @@ class ReadAheadPool {
 
  private:
   void Unreserve(uint64_t bytes);
+  void ReturnBuffer(char* data);
   void WorkerLoop();
 
   const ReadAheadConfig config_;
@@ -88,6 +112,7 @@ class ReadAheadPool {
   bool stopping_ GUARDED_BY(mu_) = false;
   uint64_t reserved_ GUARDED_BY(mu_) = 0;
   std::deque<std::shared_ptr<Job>> queue_ GUARDED_BY(mu_);
+  std::vector<char*> idle_buffers_ GUARDED_BY(mu_);
   std::vector<std::thread> workers_;  // last: started after the members they use
 };
 
