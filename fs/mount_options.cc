@@ -384,7 +384,7 @@ constexpr OptionSpec kOptions[] = {
      "bytes fetched ahead of a sequential reader per open file,\n"
      "K/M/G suffix, 0 = off (default 16M)"},
     {"read_threads", ApplyReadThreads, "read_threads=N",
-     "parallel read-ahead GETs of all files, 1..64 (default 4)"},
+     "parallel read-ahead GETs of all files, 1..64 (default 8)"},
     {"retry_timeout", ApplyRetryTimeout, "retry_timeout=SEC",
      "give up retrying a request after SEC seconds (default 60)"},
     {"credentials_file", ApplyCredentialsFile, "credentials_file=F",

@@ -50,7 +50,7 @@ struct MountConfig {
   uint64_t part_size = 8ull << 20;
   uint32_t upload_threads = 4;
   uint64_t read_ahead = 16ull << 20;  // per open file; 0: every read is one ranged GET
-  uint32_t read_threads = 4;
+  uint32_t read_threads = 8;
 
   bool allow_other = false;
   uid_t uid = 0;  // owner of objects without "uid" metadata (default: the mounting user)

@@ -25,7 +25,7 @@ namespace partfs {
 
 struct ReadAheadConfig {
   uint64_t window = 16ull << 20;  // per open file: prefetched and in-flight bytes; 0 = off
-  uint32_t threads = 4;           // parallel ranged GETs of all files together
+  uint32_t threads = 8;           // parallel ranged GETs of all files together
   uint64_t budget = 32ull << 20;  // all open files' windows together
 };
 
@@ -86,7 +86,7 @@ class ReadAheadPool {
   ReadAheadPool& operator=(const ReadAheadPool&) = delete;
 
   const ReadAheadConfig& config() const { return config_; }
-  // The size of one ranged GET ahead of a reader: a quarter of the window
+  // The size of one ranged GET ahead of a reader: an eighth of the window
   // (several in flight per file), between 256 KiB and 8 MiB.
   uint64_t chunk_size() const { return chunk_size_; }
 

@@ -57,7 +57,7 @@ TEST(FsOptionsTest, Defaults) {
   EXPECT_EQ(c->part_size, 8ull << 20);
   EXPECT_EQ(c->upload_threads, 4u);
   EXPECT_EQ(c->read_ahead, 16ull << 20);
-  EXPECT_EQ(c->read_threads, 4u);
+  EXPECT_EQ(c->read_threads, 8u);
   EXPECT_EQ(c->uid, 1000u);
   EXPECT_EQ(c->umask, 022u);
   EXPECT_EQ(c->access_key, "test:tester");
@@ -70,7 +70,7 @@ TEST(FsOptionsTest, AllOptions) {
                   "endpoint=https://obs.example.com/,region=cn-north-4,provider=s3",
                   "-ocache_dir=/tmp/c,cache_size=1G,part_size=64M,upload_threads=8", "-o",
                   "allow_other,uid=5,gid=6,umask=027,virtual_host,retry_timeout=7",
-                  "-oread_ahead=64M,read_threads=8"});
+                  "-oread_ahead=64M,read_threads=12"});
   ASSERT_TRUE(c.ok()) << c.status().ToString();
   EXPECT_TRUE(c->foreground);
   EXPECT_EQ(c->prefix, "a/b/");
@@ -88,10 +88,10 @@ TEST(FsOptionsTest, AllOptions) {
   EXPECT_EQ(c->umask, 027u);
   EXPECT_EQ(c->retry_timeout.count(), 7);
   EXPECT_EQ(c->read_ahead, 64ull << 20);
-  EXPECT_EQ(c->read_threads, 8u);
+  EXPECT_EQ(c->read_threads, 12u);
   ReadAheadConfig read_ahead = c->ReadAheadConfigFor();
   EXPECT_EQ(read_ahead.window, 64ull << 20);
-  EXPECT_EQ(read_ahead.threads, 8u);
+  EXPECT_EQ(read_ahead.threads, 12u);
   EXPECT_EQ(read_ahead.budget, 128ull << 20);
   EXPECT_NE(c->FuseMountOptions().find("allow_other"), std::string::npos);
   S3ClientOptions client = c->ClientOptions(nullptr);
