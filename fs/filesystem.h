@@ -44,6 +44,7 @@
 #include "cache/write_cache.h"
 #include "fs/attr_cache.h"
 #include "fs/inode_table.h"
+#include "fs/read_ahead_pool.h"
 #include "fs/writeback_queue.h"
 #include "transfer/object_store.h"
 
@@ -67,6 +68,9 @@ struct FilesystemOptions {
   AttrStore* attr_store = nullptr;
   // How long attributes and missing names are trusted (fs/attr_cache.h); 0 = off.
   std::chrono::milliseconds stat_ttl{std::chrono::seconds(60)};
+  // Read-ahead for sequential readers (fs/object_reader.h); must outlive the
+  // Filesystem. Null: every read is one ranged GET.
+  ReadAheadPool* read_ahead = nullptr;
 };
 
 // Who is calling (from the FUSE request).

@@ -9,6 +9,7 @@
 
 #include "fs/file_metadata.h"
 #include "fs/filesystem.h"
+#include "fs/object_reader.h"
 #include "fs/process_info.h"
 
 namespace partfs {
@@ -25,12 +26,14 @@ constexpr std::chrono::seconds kRecoveryOpenWait{10};
 // write (at any offset) or truncate starts an in-place change of the object, a
 // truncate to 0 a new empty version.
 struct Filesystem::FileHandle {
-  FileHandle(std::shared_ptr<Inode> file, bool write, pid_t opener)
-      : inode(std::move(file)), writable(write), opener_pid(opener) {}
+  FileHandle(std::shared_ptr<Inode> file, bool write, pid_t opener, ObjectStore* store,
+             ReadAheadPool* read_ahead)
+      : inode(std::move(file)), writable(write), opener_pid(opener), reader(store, read_ahead) {}
 
   const std::shared_ptr<Inode> inode;
   const bool writable;
   const pid_t opener_pid;
+  ObjectReader reader;            // reads of the object (thread-safe itself)
   UserMetadata replace_metadata;  // for a pending handle: metadata of the object it replaces
   Mutex mu;
   std::shared_ptr<WriteSession> session GUARDED_BY(mu);
@@ -90,6 +93,7 @@ void Filesystem::AttachSession(FileHandle& handle, const std::shared_ptr<WriteSe
     MutexLock lock(&handle.inode->mu);
     if (handle.session && handle.session != session) --handle.session->handles;
     if (handle.session != session) ++session->handles;
+    if (handle.inode->session != session) ++handle.inode->changes;
     handle.inode->session = session;
   }
   handle.session = session;
@@ -156,7 +160,8 @@ Result<CreateResult> Filesystem::Create(uint64_t parent, const std::string& name
   auto known = attrs_.Get(*path);
   const bool absent = known && known->kind == AttrCache::Entry::kMissing;
   auto inode = inodes_.Lookup(*path, /*is_dir=*/false);
-  auto handle = std::make_shared<FileHandle>(inode, (flags & O_ACCMODE) != O_RDONLY, ctx.pid);
+  auto handle = std::make_shared<FileHandle>(inode, (flags & O_ACCMODE) != O_RDONLY, ctx.pid,
+                                             store_, options_.read_ahead);
   Status started;
   {
     MutexLock lock(&handle->mu);
@@ -185,7 +190,8 @@ Result<uint64_t> Filesystem::Open(uint64_t ino, int flags, const RequestContext&
   if (!writable && AwaitRecovery(ref->path, kRecoveryOpenWait)) {
     return Status::Busy("file is still being recovered after a crash: " + ref->path);
   }
-  auto handle = std::make_shared<FileHandle>(ref->inode, writable, ctx.pid);
+  auto handle =
+      std::make_shared<FileHandle>(ref->inode, writable, ctx.pid, store_, options_.read_ahead);
   std::shared_ptr<WriteSession> current;
   {
     MutexLock lock(&ref->inode->mu);
@@ -240,9 +246,7 @@ Result<size_t> Filesystem::Read(uint64_t fh, uint64_t offset, size_t size, char*
   }
   auto ref = inodes_.Get(handle->inode->ino);
   if (!ref) return Status::NotFound("file is gone");
-  auto read = store_->GetObject(KeyFor(ref->path), offset, size, buf);
-  if (!read.ok()) return read.status();
-  return static_cast<size_t>(*read);
+  return handle->reader.Read(KeyFor(ref->path), handle->inode->changes.load(), offset, size, buf);
 }
 
 Result<size_t> Filesystem::Write(uint64_t fh, uint64_t offset, const char* data, size_t size,
@@ -476,7 +480,9 @@ Status Filesystem::TruncateClosedFile(const std::string& path, const ObjectInfo&
     (void)(*writer)->Finish();
     return truncated;
   }
-  return (*writer)->Finish();
+  Status finished = (*writer)->Finish();
+  if (auto inode = inodes_.Find(path)) ++inode->changes;  // open readers drop their read-ahead
+  return finished;
 }
 
 void Filesystem::Shutdown() {

@@ -35,6 +35,10 @@ RequestContext Ctx(fuse_req_t req) {
 }
 
 void OnInit(void*, fuse_conn_info* conn) {
+  // Also sets max_pages (libfuse derives it from max_write): reads of up to
+  // 1 MiB. conn->max_readahead stays the kernel's offer (its bdi read-ahead,
+  // 128 KiB unless raised in /sys/class/bdi): INIT can only lower it. Sequential
+  // speed comes from partfs's own read-ahead (fs/object_reader.h).
   conn->max_write = kMaxWriteBytes;
   // The kernel must not buffer writes: every error has to reach the writer.
   conn->want &= ~FUSE_CAP_WRITEBACK_CACHE;

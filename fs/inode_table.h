@@ -62,6 +62,9 @@ struct Inode {
   Mutex start_mu;
   Mutex mu;
   std::shared_ptr<WriteSession> session GUARDED_BY(mu);  // null when no write is in progress
+  // Bumped whenever this mount starts changing the file's bytes (a write
+  // session, a truncate): readers drop bytes they prefetched before.
+  std::atomic<uint64_t> changes{0};
 };
 
 class InodeTable {

@@ -27,6 +27,7 @@
 #include "fs/daemon.h"
 #include "fs/filesystem.h"
 #include "fs/mount_options.h"
+#include "fs/read_ahead_pool.h"
 #include "fs/status_format.h"
 #include "transfer/s3_client.h"
 
@@ -272,6 +273,12 @@ int RunMountCommand(int argc, char** argv) {
     fs_options.writeback_delay = *config.writeback_delay;
     fs_options.writeback_threads = config.upload_threads;
     fs_options.cache_size = config.cache_size;
+  }
+  // Destroyed after the Filesystem (ShutDown) and before the store its GETs use.
+  std::unique_ptr<ReadAheadPool> read_ahead;
+  if (config.read_ahead > 0) {
+    read_ahead = std::make_unique<ReadAheadPool>(config.ReadAheadConfigFor());
+    fs_options.read_ahead = read_ahead.get();
   }
   auto fs = std::make_unique<Filesystem>(fs_options, store->get(), cache->get());
   int code = Serve(config, fs.get(), cache->get(), config.foreground ? nullptr : &daemon, &logger);

@@ -17,6 +17,8 @@ namespace partfs {
 namespace {
 
 constexpr uint32_t kMaxUploadThreads = 64;
+constexpr uint32_t kMaxReadThreads = 64;
+constexpr uint64_t kMaxReadAhead = 1ull << 30;
 constexpr uint64_t kMaxRetryTimeoutSeconds = 24 * 3600;
 // Attempts per request when retry_timeout bounds it (the backoff caps at 5 s, so
 // 24 h of retrying stays far below this).
@@ -261,6 +263,29 @@ Status ApplyUploadThreads(const OptionArg& arg, MountConfig* config, PendingOpti
   return Status::OK();
 }
 
+// read_ahead=0 turns read-ahead off (ParseByteSize refuses 0).
+Status ApplyReadAhead(const OptionArg& arg, MountConfig* config, PendingOptions*) {
+  if (arg.has_value && arg.value == "0") {
+    config->read_ahead = 0;
+    return Status::OK();
+  }
+  auto size = ParseSizeOption(arg);
+  if (!size.ok()) return size.status();
+  if (*size > kMaxReadAhead) return Bad("read_ahead must be at most 1G (0 turns it off)");
+  config->read_ahead = *size;
+  return Status::OK();
+}
+
+Status ApplyReadThreads(const OptionArg& arg, MountConfig* config, PendingOptions*) {
+  auto n = ParseUnsigned(arg.name, arg.value);
+  if (!n.ok()) return n.status();
+  if (*n < 1 || *n > kMaxReadThreads) {
+    return Bad("read_threads must be between 1 and " + std::to_string(kMaxReadThreads));
+  }
+  config->read_threads = static_cast<uint32_t>(*n);
+  return Status::OK();
+}
+
 Status ApplyRetryTimeout(const OptionArg& arg, MountConfig* config, PendingOptions*) {
   auto n = ParseUnsigned(arg.name, arg.value);
   if (!n.ok()) return n.status();
@@ -382,6 +407,11 @@ constexpr OptionSpec kOptions[] = {
     {"part_size", ApplyPartSize, "part_size=SIZE", "first part size (default 8M)"},
     {"upload_threads", ApplyUploadThreads, "upload_threads=N",
      "parallel part uploads, 1..64 (default 4)"},
+    {"read_ahead", ApplyReadAhead, "read_ahead=SIZE",
+     "bytes fetched ahead of a sequential reader per open file,\n"
+     "K/M/G suffix, 0 = off (default 16M)"},
+    {"read_threads", ApplyReadThreads, "read_threads=N",
+     "parallel read-ahead GETs of all files, 1..64 (default 8)"},
     {"retry_timeout", ApplyRetryTimeout, "retry_timeout=SEC",
      "give up retrying a request after SEC seconds (default 60)"},
     {"credentials_file", ApplyCredentialsFile, "credentials_file=F",
@@ -581,6 +611,14 @@ CacheOptions MountConfig::CacheOptionsFor(Logger* logger) const {
   o.endpoint = endpoint;
   o.bucket = bucket;
   o.logger = logger;
+  return o;
+}
+
+ReadAheadConfig MountConfig::ReadAheadConfigFor() const {
+  ReadAheadConfig o;
+  o.window = read_ahead;
+  o.threads = read_threads;
+  o.budget = 2 * read_ahead;
   return o;
 }
 

@@ -20,6 +20,7 @@
 
 #include "base/status.h"
 #include "cache/write_cache.h"
+#include "fs/read_ahead_pool.h"
 #include "transfer/provider_profile.h"
 #include "transfer/s3_client.h"
 
@@ -48,6 +49,8 @@ struct MountConfig {
   uint64_t cache_size = 4ull << 30;
   uint64_t part_size = 8ull << 20;
   uint32_t upload_threads = 4;
+  uint64_t read_ahead = 16ull << 20;  // per open file; 0: every read is one ranged GET
+  uint32_t read_threads = 8;
 
   bool allow_other = false;
   uid_t uid = 0;  // owner of objects without "uid" metadata (default: the mounting user)
@@ -64,6 +67,8 @@ struct MountConfig {
 
   S3ClientOptions ClientOptions(Logger* logger) const;
   CacheOptions CacheOptionsFor(Logger* logger) const;
+  // read_ahead and read_threads; all files together hold at most two windows.
+  ReadAheadConfig ReadAheadConfigFor() const;
   // The -o string handed to libfuse (fsname, subtype, default_permissions, allow_other).
   std::string FuseMountOptions() const;
 };

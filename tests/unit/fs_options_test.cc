@@ -56,6 +56,8 @@ TEST(FsOptionsTest, Defaults) {
   EXPECT_EQ(c->cache_size, 4ull << 30);
   EXPECT_EQ(c->part_size, 8ull << 20);
   EXPECT_EQ(c->upload_threads, 4u);
+  EXPECT_EQ(c->read_ahead, 16ull << 20);
+  EXPECT_EQ(c->read_threads, 8u);
   EXPECT_EQ(c->uid, 1000u);
   EXPECT_EQ(c->umask, 022u);
   EXPECT_EQ(c->access_key, "test:tester");
@@ -67,7 +69,8 @@ TEST(FsOptionsTest, AllOptions) {
   auto c = Parse({"-f", "bkt:/a/b/", "/mnt", "-o",
                   "endpoint=https://obs.example.com/,region=cn-north-4,provider=s3",
                   "-ocache_dir=/tmp/c,cache_size=1G,part_size=64M,upload_threads=8", "-o",
-                  "allow_other,uid=5,gid=6,umask=027,virtual_host,retry_timeout=7"});
+                  "allow_other,uid=5,gid=6,umask=027,virtual_host,retry_timeout=7",
+                  "-oread_ahead=64M,read_threads=12"});
   ASSERT_TRUE(c.ok()) << c.status().ToString();
   EXPECT_TRUE(c->foreground);
   EXPECT_EQ(c->prefix, "a/b/");
@@ -84,6 +87,12 @@ TEST(FsOptionsTest, AllOptions) {
   EXPECT_EQ(c->gid, 6u);
   EXPECT_EQ(c->umask, 027u);
   EXPECT_EQ(c->retry_timeout.count(), 7);
+  EXPECT_EQ(c->read_ahead, 64ull << 20);
+  EXPECT_EQ(c->read_threads, 12u);
+  ReadAheadConfig read_ahead = c->ReadAheadConfigFor();
+  EXPECT_EQ(read_ahead.window, 64ull << 20);
+  EXPECT_EQ(read_ahead.threads, 12u);
+  EXPECT_EQ(read_ahead.budget, 128ull << 20);
   EXPECT_NE(c->FuseMountOptions().find("allow_other"), std::string::npos);
   S3ClientOptions client = c->ClientOptions(nullptr);
   EXPECT_EQ(client.bucket, "bkt");
@@ -232,6 +241,11 @@ INSTANTIATE_TEST_SUITE_P(
         {"ZeroUploadThreads", {"bkt", "/mnt", "-o", "upload_threads=0"}, "between 1 and 64"},
         {"TooManyUploadThreads", {"bkt", "/mnt", "-o", "upload_threads=65"}, "between 1 and 64"},
         {"UploadThreadsNotANumber", {"bkt", "/mnt", "-o", "upload_threads=x"}, "is not a number"},
+        {"ZeroReadThreads", {"bkt", "/mnt", "-o", "read_threads=0"}, "between 1 and 64"},
+        {"TooManyReadThreads", {"bkt", "/mnt", "-o", "read_threads=65"}, "between 1 and 64"},
+        {"ReadAheadNotASize", {"bkt", "/mnt", "-o", "read_ahead=lots"}, "option read_ahead"},
+        {"ReadAheadWithoutValue", {"bkt", "/mnt", "-o", "read_ahead"}, "needs a value"},
+        {"ReadAheadTooLarge", {"bkt", "/mnt", "-o", "read_ahead=2G"}, "at most 1G"},
         {"UmaskNotOctal", {"bkt", "/mnt", "-o", "umask=999"}, "is not an octal number"},
         {"UmaskTooLarge", {"bkt", "/mnt", "-o", "umask=1777"}, "between 000 and 777"},
         {"NegativeUid", {"bkt", "/mnt", "-o", "uid=-1"}, "is not a number"},
@@ -270,11 +284,21 @@ TEST(FsOptionsTest, UsageListsEveryOption) {
         "\n  -o uid=N,gid=N,umask=M  owner and mode of objects without metadata\n"}) {
     EXPECT_NE(usage.find(line), std::string::npos) << line;
   }
-  for (const char* name : {"region=", "provider=", "path_style", "virtual_host",
-                           "cache_dir=", "cache_size=", "part_size=", "upload_threads=",
-                           "retry_timeout=", "allow_other", "log_file=", "gc_on_mount"}) {
+  for (const char* name :
+       {"region=", "provider=", "path_style", "virtual_host",
+        "cache_dir=", "cache_size=", "part_size=", "upload_threads=", "read_ahead=",
+        "read_threads=", "retry_timeout=", "allow_other", "log_file=", "gc_on_mount"}) {
     EXPECT_NE(usage.find(std::string("  -o ") + name), std::string::npos) << name;
   }
+}
+
+TEST(FsOptionsTest, ReadAheadZeroTurnsItOff) {
+  auto c = Parse({"bkt", "/mnt", "-o", "read_ahead=0"});
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->read_ahead, 0u);
+  auto k = Parse({"bkt", "/mnt", "-o", "read_ahead=512K"});
+  ASSERT_TRUE(k.ok()) << k.status().ToString();
+  EXPECT_EQ(k->read_ahead, 512ull << 10);
 }
 
 TEST(FsOptionsTest, GcOnMount) {
