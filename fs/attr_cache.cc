@@ -5,6 +5,9 @@ namespace partfs {
 
 namespace {
 constexpr size_t kPruneEvery = 4096;  // puts between sweeps of expired entries
+// How long a "missing" answer from the server is trusted (the kernel's own
+// negative entries last as long).
+constexpr std::chrono::milliseconds kServerMissingTtl{1000};
 
 // "a/b/c" -> ("a/b", "c"); "c" -> ("", "c").
 std::pair<std::string, std::string> SplitParent(const std::string& path) {
@@ -18,6 +21,10 @@ AttrCache::AttrCache(std::chrono::milliseconds ttl, Clock* clock) : ttl_(ttl), c
 
 std::chrono::steady_clock::time_point AttrCache::Expiry() const {
   return clock_->SteadyNow() + ttl_;
+}
+
+std::chrono::steady_clock::time_point AttrCache::MissingExpiry(bool own) const {
+  return own ? Expiry() : clock_->SteadyNow() + std::min(ttl_, kServerMissingTtl);
 }
 
 std::optional<AttrCache::Entry> AttrCache::Get(const std::string& path) {
@@ -38,14 +45,16 @@ std::optional<AttrCache::Entry> AttrCache::Get(const std::string& path) {
   if (!listing->second.complete) return std::nullopt;
   if (listing->second.dirs.count(name)) return Entry{Entry::kDir, std::nullopt};
   if (listing->second.files.count(name)) return std::nullopt;  // needs its HEAD
+  if (listing->second.missing_expires <= now) return std::nullopt;
   return Entry{Entry::kMissing, std::nullopt};
 }
 
-void AttrCache::Put(const std::string& path, Entry entry) {
+void AttrCache::Put(const std::string& path, Entry entry, bool own) {
   if (!enabled()) return;
+  const auto expires = entry.kind == Entry::kMissing ? MissingExpiry(own) : Expiry();
   MutexLock lock(&mu_);
   NoteInParent(path, entry.kind);
-  entries_[path] = Stored{std::move(entry), Expiry()};
+  entries_[path] = Stored{std::move(entry), expires};
   if (++puts_since_prune_ >= kPruneEvery) PruneLocked();
 }
 
@@ -55,21 +64,22 @@ void AttrCache::PutFile(const std::string& path, const ObjectInfo& info) {
 
 void AttrCache::PutDir(const std::string& path) { Put(path, Entry{Entry::kDir, std::nullopt}); }
 
-void AttrCache::PutMissing(const std::string& path) {
-  Put(path, Entry{Entry::kMissing, std::nullopt});
+void AttrCache::PutMissing(const std::string& path, bool own) {
+  Put(path, Entry{Entry::kMissing, std::nullopt}, own);
 }
 
 void AttrCache::PutListing(const std::string& dir, std::set<std::string> files,
-                           std::set<std::string> dirs) {
+                           std::set<std::string> dirs, bool own) {
   if (!enabled()) return;
+  const auto missing_expires = MissingExpiry(own);
   MutexLock lock(&mu_);
-  listings_[dir] = Listing{std::move(files), std::move(dirs), true, Expiry()};
+  listings_[dir] = Listing{std::move(files), std::move(dirs), true, Expiry(), missing_expires};
 }
 
 void AttrCache::PutTooLargeToList(const std::string& dir) {
   if (!enabled()) return;
   MutexLock lock(&mu_);
-  listings_[dir] = Listing{{}, {}, false, Expiry()};
+  listings_[dir] = Listing{{}, {}, false, Expiry(), Expiry()};
 }
 
 bool AttrCache::HasListing(const std::string& dir) {

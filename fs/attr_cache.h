@@ -5,11 +5,16 @@
 //   - a file with its HEAD (size, ETag, metadata): stat answers from it;
 //   - a directory;
 //   - a missing name (a negative entry).
-// A directory whose complete listing was fetched (readdir) or that this mount
-// created empty also answers "missing" for every name it did not list.
+// A directory whose complete listing was fetched (readdir, a lookup) or that
+// this mount created empty also answers "missing" for every name it did not
+// list.
 // Entries expire after the TTL; this mount's own changes update or drop them
 // at once (the callers in fs/filesystem*.cc do that), other clients' changes
-// show after at most the TTL. A TTL of 0 disables the cache.
+// show after at most the TTL. "Missing" answers that came from the server (a
+// 404, a listing) are trusted for at most 1 s, so an object another client
+// creates shows almost at once; those that come from this mount's own changes
+// (unlink, rename, a directory it created) for the whole TTL. A TTL of 0
+// disables the cache.
 //
 // Thread-safe (one leaf mutex; nothing else is taken while it is held).
 #ifndef PARTFS_FS_ATTR_CACHE_H_
@@ -43,9 +48,12 @@ class AttrCache {
 
   void PutFile(const std::string& path, const ObjectInfo& info);
   void PutDir(const std::string& path);
-  void PutMissing(const std::string& path);
-  // The complete listing of directory `dir`: its files and subdirectories.
-  void PutListing(const std::string& dir, std::set<std::string> files, std::set<std::string> dirs);
+  // `own`: this mount removed it (else the server said so).
+  void PutMissing(const std::string& path, bool own = false);
+  // The complete listing of directory `dir`: its files and subdirectories;
+  // `own`: a directory this mount created (else listed from the server).
+  void PutListing(const std::string& dir, std::set<std::string> files, std::set<std::string> dirs,
+                  bool own = false);
   // `dir` is too large to list for a lookup: do not try again within the TTL.
   void PutTooLargeToList(const std::string& dir);
   // True while a listing of `dir` (or its too-large mark) is fresh.
@@ -68,9 +76,11 @@ class AttrCache {
     std::set<std::string> files, dirs;  // names in the directory
     bool complete = true;               // false: only "too large to list"
     std::chrono::steady_clock::time_point expires;
+    std::chrono::steady_clock::time_point missing_expires;  // for names it lacks
   };
   std::chrono::steady_clock::time_point Expiry() const;
-  void Put(const std::string& path, Entry entry);
+  std::chrono::steady_clock::time_point MissingExpiry(bool own) const;
+  void Put(const std::string& path, Entry entry, bool own = false);
   // Keeps a fresh listing of `path`'s parent in step with a change of `path`.
   void NoteInParent(const std::string& path, std::optional<Entry::Kind> kind)
       EXCLUSIVE_LOCKS_REQUIRED(mu_);

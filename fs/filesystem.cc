@@ -492,7 +492,7 @@ Result<struct stat> Filesystem::Mkdir(uint64_t parent, const std::string& name, 
   if (!put.ok()) return put.status();
   // The kernel looked the name up (missing) before mkdir: the new directory is empty.
   attrs_.PutDir(*path);
-  attrs_.PutListing(*path, {}, {});
+  attrs_.PutListing(*path, {}, {}, /*own=*/true);
   auto inode = inodes_.Lookup(*path, /*is_dir=*/true);
   return DirAttr(inode->ino);
 }
@@ -513,7 +513,7 @@ Status Filesystem::Rmdir(uint64_t parent, const std::string& name) {
   }
   attrs_.ForgetTree(*path);
   PARTFS_RETURN_IF_ERROR(store_->DeleteObject(marker));
-  attrs_.PutMissing(*path);
+  attrs_.PutMissing(*path, /*own=*/true);
   inodes_.Unlink(*path);
   return Status::OK();
 }
@@ -532,7 +532,7 @@ Status Filesystem::Unlink(uint64_t parent, const std::string& name) {
   attrs_.Forget(*path, /*gone=*/true);
   Status deleted = store_->DeleteObject(key);
   if (!deleted.ok() && !deleted.IsNotFound()) return deleted;
-  attrs_.PutMissing(*path);
+  attrs_.PutMissing(*path, /*own=*/true);
   return Status::OK();
 }
 

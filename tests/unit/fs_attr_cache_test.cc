@@ -42,7 +42,7 @@ TEST(AttrCacheTest, ACompleteListingAnswersNamesItLacks) {
   cache.PutListing("dir", {"x"}, {"sub"});
   EXPECT_EQ(cache.Get("dir/nope")->kind, Kind::kMissing);
   EXPECT_EQ(cache.Get("dir/sub")->kind, Kind::kDir);
-  EXPECT_FALSE(cache.Get("dir/x"));        // listed file: its metadata needs a HEAD
+  EXPECT_FALSE(cache.Get("dir/x"));         // listed file: its metadata needs a HEAD
   EXPECT_FALSE(cache.Get("dir/sub/deep"));  // another directory's listing
   EXPECT_FALSE(cache.Get("other/nope"));
   clock.Advance(std::chrono::seconds(11));
@@ -78,6 +78,21 @@ TEST(AttrCacheTest, ForgetTreeDropsEverythingBelowAndTheParentListing) {
   EXPECT_FALSE(cache.Get("d/nope"));
   EXPECT_FALSE(cache.Get("nope"));  // the root's listing went too
   EXPECT_EQ(cache.Get("dd")->kind, Kind::kFile);
+}
+
+TEST(AttrCacheTest, MissingFromTheServerLastsOneSecondMissingFromThisMountTheTtl) {
+  FakeClock clock;
+  AttrCache cache(std::chrono::seconds(10), &clock);
+  cache.PutMissing("asked");          // a 404
+  cache.PutMissing("removed", true);  // this mount's unlink
+  cache.PutListing("listed", {"f"}, {});
+  cache.PutListing("made", {}, {}, true);  // this mount's mkdir
+  clock.Advance(std::chrono::milliseconds(1500));
+  EXPECT_FALSE(cache.Get("asked"));
+  EXPECT_FALSE(cache.Get("listed/other"));
+  EXPECT_EQ(cache.Get("removed")->kind, Kind::kMissing);
+  EXPECT_EQ(cache.Get("made/x")->kind, Kind::kMissing);
+  EXPECT_TRUE(cache.HasListing("listed"));  // its files still answer for the TTL
 }
 
 TEST(AttrCacheTest, ZeroTtlCachesNothing) {

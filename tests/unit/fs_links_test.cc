@@ -94,6 +94,10 @@ TEST_F(FsLinksTest, SymlinkOntoATakenNameIsAlreadyExists) {
 }
 
 TEST_F(FsLinksTest, TargetLengthLimits) {
+  // Another client's object claims to be a symlink but its body is too long.
+  ASSERT_TRUE(
+      store_.PutObjectFromString("pre/huge", std::string(5000, 'b'), {{"mode", kS3fsSymlinkMode}})
+          .ok());
   EXPECT_TRUE(fs_->Symlink(std::string(4095, 'a'), kRoot, "longest", ctx_).ok());
   EXPECT_EQ(fs_->Symlink(std::string(4096, 'a'), kRoot, "too-long", ctx_).status().code(),
             Code::kNameTooLong);
@@ -101,10 +105,6 @@ TEST_F(FsLinksTest, TargetLengthLimits) {
   auto longest = fs_->Lookup(kRoot, "longest");
   ASSERT_TRUE(longest.ok());
   EXPECT_EQ(fs_->Readlink(longest->st_ino).value(), std::string(4095, 'a'));
-  // Another client's object claims to be a symlink but its body is too long.
-  ASSERT_TRUE(
-      store_.PutObjectFromString("pre/huge", std::string(5000, 'b'), {{"mode", kS3fsSymlinkMode}})
-          .ok());
   auto huge = fs_->Lookup(kRoot, "huge");
   ASSERT_TRUE(huge.ok());
   EXPECT_EQ(fs_->Readlink(huge->st_ino).status().code(), Code::kNameTooLong);
