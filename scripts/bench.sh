@@ -88,8 +88,10 @@ mkdir -p "$MNT"
 MOUNT_PID="" SAMPLER_PID="" PROXY_PID=""
 cleanup() {
   set +e
-  stop_sampler
-  unmount_system
+  if declare -F unmount_system >/dev/null; then  # defined further down
+    stop_sampler
+    unmount_system
+  fi
   [ -n "$PROXY_PID" ] && kill "$PROXY_PID" 2>/dev/null && wait "$PROXY_PID" 2>/dev/null
   bash scripts/s3-server.sh stop "$WORK/server" >/dev/null 2>&1
   rm -rf "$WORK"
