@@ -62,6 +62,16 @@ void AttrCache::PutFile(const std::string& path, const ObjectInfo& info) {
   Put(path, Entry{Entry::kFile, info});
 }
 
+void AttrCache::PutFileIfUnknown(const std::string& path, const ObjectInfo& info) {
+  if (!enabled()) return;
+  const auto now = clock_->SteadyNow();
+  MutexLock lock(&mu_);
+  auto it = entries_.find(path);
+  if (it != entries_.end() && it->second.expires > now) return;
+  NoteInParent(path, Entry::kFile);
+  entries_[path] = Stored{Entry{Entry::kFile, info}, Expiry()};
+}
+
 void AttrCache::PutDir(const std::string& path) { Put(path, Entry{Entry::kDir, std::nullopt}); }
 
 void AttrCache::PutMissing(const std::string& path, bool own) {

@@ -47,6 +47,9 @@ class AttrCache {
   std::optional<Entry> Get(const std::string& path);
 
   void PutFile(const std::string& path, const ObjectInfo& info);
+  // PutFile unless a fresh entry exists (what this mount learned since wins
+  // over metadata persisted earlier).
+  void PutFileIfUnknown(const std::string& path, const ObjectInfo& info);
   void PutDir(const std::string& path);
   // `own`: this mount removed it (else the server said so).
   void PutMissing(const std::string& path, bool own = false);

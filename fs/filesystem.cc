@@ -196,7 +196,7 @@ void Filesystem::AdoptPersistedAttrs(const std::string& path, const ListedObject
   info.etag = object.etag;
   info.last_modified = object.last_modified;
   info.user_metadata = std::move(*metadata);
-  attrs_.PutFile(path, info);
+  attrs_.PutFileIfUnknown(path, info);
 }
 
 void Filesystem::CacheDirectoryListing(const std::string& dir) {
@@ -419,7 +419,10 @@ Result<struct stat> Filesystem::SetObjectMetadata(uint64_t ino, const std::strin
   auto copied = cache_->CopyObject(key, info->size, key, MetadataDirective::kReplace, metadata);
   if (!copied.ok()) return copied.status();
   info->user_metadata = metadata;
-  attrs_.PutFile(path, *info);
+  // The copy may keep the ETag (same bytes): the persisted metadata must change with it.
+  info->etag = *copied;
+  info->last_modified = Now();
+  RememberAttrs(path, *info);
   return ObjectAttr(ino, *info);
 }
 
@@ -564,9 +567,9 @@ Status Filesystem::Rename(uint64_t parent, const std::string& name, uint64_t new
   if (flags.no_replace && target_exists) {
     return Status::AlreadyExists("rename target exists: " + *to);
   }
+  attrs_.Forget(*to);
   Status renamed = RenameFile(*from, *to, source->info);
   attrs_.Forget(*from, /*gone=*/renamed.ok());
-  attrs_.Forget(*to);
   return renamed;
 }
 
@@ -646,6 +649,10 @@ Status Filesystem::RenameFile(const std::string& from, const std::string& to,
   if (!ended.ok()) logger_->Error("journal: rename record not removed: " + ended.ToString());
   if (!done.ok()) return done;
   inodes_.Rename(from, to);
+  // The copy carries the source's size and metadata.
+  info->etag = *copied;
+  info->last_modified = Now();
+  RememberAttrs(to, *info);
   return Status::OK();
 }
 

@@ -225,7 +225,7 @@ TEST_F(FsModifyTest, RandomOperationsMatchAShadowFile) {
   std::ofstream(script) << kRandomOpsScript;
   // PARTFS_RANDOM_OPS overrides the operations per seed (scripts/soak.sh runs more).
   const char* ops_env = getenv("PARTFS_RANDOM_OPS");
-  const std::string ops = ops_env != nullptr ? ops_env : "2000";
+  const std::string ops = ops_env != nullptr ? ops_env : "1000";
   const std::string check_env = "CHECK_ENDPOINT=" + ShellQuote(mount_.endpoint().url) +
                                 " CHECK_KEY=" + ShellQuote(mount_.endpoint().access_key) +
                                 " CHECK_SECRET=" + ShellQuote(mount_.endpoint().secret_key) +

@@ -75,16 +75,17 @@ TEST_F(FsWritebackTest, ChangesBeforeTheUploadFoldIntoIt) {
   ASSERT_NO_FATAL_FAILURE(MountWith("1h"));
   // rsync's pattern (temp file, utimes, chmod, rename), a rewrite, an append
   // through a second open, and a file removed before its upload.
-  Python("with open(M + '/.tmp.x', 'w') as f: f.write('final')\n"
-         "os.utime(M + '/.tmp.x', (1000000000, 1000000000))\n"
-         "os.chmod(M + '/.tmp.x', 0o600)\n"
-         "os.rename(M + '/.tmp.x', M + '/x')\n"
-         "with open(M + '/r', 'w') as f: f.write('old version')\n"
-         "with open(M + '/r', 'w') as f: f.write('new')\n"
-         "with open(M + '/ap', 'w') as f: f.write('one')\n"
-         "with open(M + '/ap', 'a') as f: f.write('two')\n"
-         "with open(M + '/gone', 'w') as f: f.write('never')\n"
-         "os.unlink(M + '/gone')\n");
+  Python(
+      "with open(M + '/.tmp.x', 'w') as f: f.write('final')\n"
+      "os.utime(M + '/.tmp.x', (1000000000, 1000000000))\n"
+      "os.chmod(M + '/.tmp.x', 0o600)\n"
+      "os.rename(M + '/.tmp.x', M + '/x')\n"
+      "with open(M + '/r', 'w') as f: f.write('old version')\n"
+      "with open(M + '/r', 'w') as f: f.write('new')\n"
+      "with open(M + '/ap', 'w') as f: f.write('one')\n"
+      "with open(M + '/ap', 'a') as f: f.write('two')\n"
+      "with open(M + '/gone', 'w') as f: f.write('never')\n"
+      "os.unlink(M + '/gone')\n");
   EXPECT_EQ(Python("st = os.stat(M + '/x')\n"
                    "print(oct(st.st_mode & 0o777), int(st.st_mtime), open(M + '/ap').read(),"
                    " sorted(os.listdir(M)))\n"),
@@ -105,10 +106,11 @@ TEST_F(FsWritebackTest, ChangesBeforeTheUploadFoldIntoIt) {
 
 TEST_F(FsWritebackTest, FsyncWaitsForTheObject) {
   ASSERT_NO_FATAL_FAILURE(MountWith("1h"));
-  Python("fd = os.open(M + '/db.dump', os.O_WRONLY | os.O_CREAT, 0o644)\n"
-         "os.write(fd, b'x' * (12 << 20))\n"
-         "os.fsync(fd)\n"
-         "os.close(fd)\n");
+  Python(
+      "fd = os.open(M + '/db.dump', os.O_WRONLY | os.O_CREAT, 0o644)\n"
+      "os.write(fd, b'x' * (12 << 20))\n"
+      "os.fsync(fd)\n"
+      "os.close(fd)\n");
   auto head = mount_->store().HeadObject("db.dump");
   ASSERT_TRUE(head.ok()) << "fsync returned before the object existed";
   EXPECT_EQ(head->size, 12u << 20);
@@ -151,7 +153,8 @@ TEST_F(FsWritebackTest, Kill9WithUploadsQueuedLosesNothing) {
 TEST_F(FsWritebackTest, StatusListsQueuedUploads) {
   ASSERT_NO_FATAL_FAILURE(MountWith("1h"));
   Run("echo queued > " + mount_->path() + "/q");
-  std::string status = Run(std::string(PARTFS_BINARY) + " status --cache-dir " + mount_->cache_dir());
+  std::string status =
+      Run(std::string(PARTFS_BINARY) + " status --cache-dir " + mount_->cache_dir());
   EXPECT_NE(status.find("q"), std::string::npos) << status;
 }
 
