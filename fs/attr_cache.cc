@@ -46,7 +46,7 @@ std::optional<AttrCache::Entry> AttrCache::Get(const std::string& path) {
   if (listing->second.dirs.count(name)) return Entry{Entry::kDir, std::nullopt};
   if (listing->second.files.count(name)) return std::nullopt;  // needs its HEAD
   if (listing->second.missing_expires <= now) return std::nullopt;
-  return Entry{Entry::kMissing, std::nullopt};
+  return Entry{Entry::kMissing, std::nullopt, listing->second.own};
 }
 
 void AttrCache::Put(const std::string& path, Entry entry, bool own) {
@@ -75,7 +75,7 @@ void AttrCache::PutFileIfUnknown(const std::string& path, const ObjectInfo& info
 void AttrCache::PutDir(const std::string& path) { Put(path, Entry{Entry::kDir, std::nullopt}); }
 
 void AttrCache::PutMissing(const std::string& path, bool own) {
-  Put(path, Entry{Entry::kMissing, std::nullopt}, own);
+  Put(path, Entry{Entry::kMissing, std::nullopt, false}, own);
 }
 
 void AttrCache::PutListing(const std::string& dir, std::set<std::string> files,
@@ -83,13 +83,13 @@ void AttrCache::PutListing(const std::string& dir, std::set<std::string> files,
   if (!enabled()) return;
   const auto missing_expires = MissingExpiry(own);
   MutexLock lock(&mu_);
-  listings_[dir] = Listing{std::move(files), std::move(dirs), true, Expiry(), missing_expires};
+  listings_[dir] = Listing{std::move(files), std::move(dirs), true, own, Expiry(), missing_expires};
 }
 
 void AttrCache::PutTooLargeToList(const std::string& dir) {
   if (!enabled()) return;
   MutexLock lock(&mu_);
-  listings_[dir] = Listing{{}, {}, false, Expiry(), Expiry()};
+  listings_[dir] = Listing{{}, {}, false, false, Expiry(), Expiry()};
 }
 
 bool AttrCache::HasListing(const std::string& dir) {

@@ -40,6 +40,8 @@ class AttrCache {
   struct Entry {
     enum Kind { kFile, kDir, kMissing } kind = kMissing;
     std::optional<ObjectInfo> info;  // kFile: its HEAD
+    // kMissing in a directory this mount created (mkdir) within the TTL.
+    bool in_new_dir = false;
   };
   // A fresh entry for `path`, or what a fresh complete listing of its parent
   // says (kMissing when the listing lacks it, kDir for its subdirectories;
@@ -78,6 +80,7 @@ class AttrCache {
   struct Listing {
     std::set<std::string> files, dirs;  // names in the directory
     bool complete = true;               // false: only "too large to list"
+    bool own = false;                   // a directory this mount created
     std::chrono::steady_clock::time_point expires;
     std::chrono::steady_clock::time_point missing_expires;  // for names it lacks
   };

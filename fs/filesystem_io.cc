@@ -151,14 +151,18 @@ Result<CreateResult> Filesystem::Create(uint64_t parent, const std::string& name
                                         int flags, const RequestContext& ctx) {
   auto path = ChildPath(parent, name);
   if (!path.ok()) return path.status();
-  // The kernel's lookup said the name was free; another client may have been faster.
-  if (flags & O_EXCL) PARTFS_RETURN_IF_ERROR(RefuseExisting(*path));
-  // No wait for a recovery of this key: StartWrite retires its record, and the
-  // key lock makes a completion in progress land before this newer version.
   // Known missing (the kernel's lookup just asked): a rename before the upload
   // then has no old object to delete.
   auto known = attrs_.Get(*path);
   const bool absent = known && known->kind == AttrCache::Entry::kMissing;
+  // The kernel's lookup said the name was free; another client may have been
+  // faster (one HEAD), unless the name is in a directory this mount just
+  // created (cp -r, rsync, tar into a new directory).
+  if ((flags & O_EXCL) && !(absent && known->in_new_dir)) {
+    PARTFS_RETURN_IF_ERROR(RefuseExisting(*path));
+  }
+  // No wait for a recovery of this key: StartWrite retires its record, and the
+  // key lock makes a completion in progress land before this newer version.
   auto inode = inodes_.Lookup(*path, /*is_dir=*/false);
   auto handle = std::make_shared<FileHandle>(inode, (flags & O_ACCMODE) != O_RDONLY, ctx.pid,
                                              store_, options_.read_ahead);

@@ -92,6 +92,8 @@ TEST(AttrCacheTest, MissingFromTheServerLastsOneSecondMissingFromThisMountTheTtl
   EXPECT_FALSE(cache.Get("listed/other"));
   EXPECT_EQ(cache.Get("removed")->kind, Kind::kMissing);
   EXPECT_EQ(cache.Get("made/x")->kind, Kind::kMissing);
+  EXPECT_TRUE(cache.Get("made/x")->in_new_dir);
+  EXPECT_FALSE(cache.Get("removed")->in_new_dir);
   EXPECT_TRUE(cache.HasListing("listed"));  // its files still answer for the TTL
 }
 
