@@ -44,7 +44,7 @@ std::optional<AttrCache::Entry> AttrCache::Get(const std::string& path) {
   }
   if (!listing->second.complete) return std::nullopt;
   if (listing->second.dirs.count(name)) return Entry{Entry::kDir, std::nullopt};
-  if (listing->second.files.count(name)) return std::nullopt;  // needs its HEAD
+  if (listing->second.files.count(name)) return Entry{Entry::kFile, std::nullopt};
   if (listing->second.missing_expires <= now) return std::nullopt;
   return Entry{Entry::kMissing, std::nullopt, listing->second.own};
 }

@@ -39,13 +39,13 @@ class AttrCache {
 
   struct Entry {
     enum Kind { kFile, kDir, kMissing } kind = kMissing;
-    std::optional<ObjectInfo> info;  // kFile: its HEAD
+    std::optional<ObjectInfo> info;  // kFile: its HEAD (none: listed, metadata unknown)
     // kMissing in a directory this mount created (mkdir) within the TTL.
     bool in_new_dir = false;
   };
   // A fresh entry for `path`, or what a fresh complete listing of its parent
-  // says (kMissing when the listing lacks it, kDir for its subdirectories;
-  // nullopt for a listed file: its metadata needs a HEAD).
+  // says (kMissing when the listing lacks it, kDir for its subdirectories,
+  // kFile without `info` for a listed file: its metadata needs a HEAD).
   std::optional<Entry> Get(const std::string& path);
 
   void PutFile(const std::string& path, const ObjectInfo& info);

@@ -166,7 +166,8 @@ Result<struct stat> Filesystem::AttrForPath(uint64_t ino, const std::string& pat
     if (inode->session) return SessionAttr(ino, *inode->session);
   }
   if (auto attr = RecoveringAttr(ino, path)) return *attr;
-  if (auto cached = attrs_.Get(path); cached && cached->kind == AttrCache::Entry::kFile) {
+  if (auto cached = attrs_.Get(path);
+      cached && cached->kind == AttrCache::Entry::kFile && cached->info) {
     return ObjectAttr(ino, *cached->info);
   }
   auto info = store_->HeadObject(KeyFor(path));
@@ -238,7 +239,18 @@ void Filesystem::CacheDirectoryListing(const std::string& dir) {
 Result<Filesystem::PathKind> Filesystem::ProbePath(const std::string& path) {
   PathKind result;
   if (auto cached = attrs_.Get(path)) {
-    if (cached->kind == AttrCache::Entry::kFile) {
+    if (cached->kind == AttrCache::Entry::kFile && !cached->info) {
+      // Listed as a file: only its metadata is unknown, one HEAD (ls -l).
+      auto info = store_->HeadObject(KeyFor(path));
+      if (info.ok()) {
+        result.kind = PathKind::kFile;
+        result.info = std::move(*info);
+        RememberAttrs(path, *result.info);
+        return result;
+      }
+      if (!info.status().IsNotFound()) return info.status();
+      attrs_.Forget(path, /*gone=*/true);  // gone since the listing: ask afresh
+    } else if (cached->kind == AttrCache::Entry::kFile) {
       result.kind = PathKind::kFile;
       result.info = cached->info;
     } else if (cached->kind == AttrCache::Entry::kDir) {

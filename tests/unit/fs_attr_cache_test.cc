@@ -42,7 +42,8 @@ TEST(AttrCacheTest, ACompleteListingAnswersNamesItLacks) {
   cache.PutListing("dir", {"x"}, {"sub"});
   EXPECT_EQ(cache.Get("dir/nope")->kind, Kind::kMissing);
   EXPECT_EQ(cache.Get("dir/sub")->kind, Kind::kDir);
-  EXPECT_FALSE(cache.Get("dir/x"));         // listed file: its metadata needs a HEAD
+  EXPECT_EQ(cache.Get("dir/x")->kind, Kind::kFile);  // listed: its metadata needs a HEAD
+  EXPECT_FALSE(cache.Get("dir/x")->info);
   EXPECT_FALSE(cache.Get("dir/sub/deep"));  // another directory's listing
   EXPECT_FALSE(cache.Get("other/nope"));
   clock.Advance(std::chrono::seconds(11));
@@ -54,7 +55,8 @@ TEST(AttrCacheTest, ChangesOfThisMountKeepTheListingRight) {
   AttrCache cache(std::chrono::seconds(10), &clock);
   cache.PutListing("", {"a"}, {});
   cache.Forget("b");  // created: a file now, attributes unknown
-  EXPECT_FALSE(cache.Get("b"));
+  EXPECT_EQ(cache.Get("b")->kind, Kind::kFile);
+  EXPECT_FALSE(cache.Get("b")->info);
   cache.Forget("a", /*gone=*/true);
   EXPECT_EQ(cache.Get("a")->kind, Kind::kMissing);
   cache.PutDir("d");
