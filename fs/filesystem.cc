@@ -151,13 +151,6 @@ struct stat Filesystem::SessionAttr(uint64_t ino, const WriteSession& session) c
   return ObjectAttr(ino, info);
 }
 
-Result<bool> Filesystem::DirectoryExists(const std::string& path) {
-  auto page = store_->ListObjects(DirPrefix(path), "/", "", 1);
-  if (!page.ok()) return page.status();
-  if (!page->objects.empty() || !page->common_prefixes.empty()) return true;
-  return !inodes_.Below(path, /*direct_only=*/false).empty();
-}
-
 Result<struct stat> Filesystem::AttrForPath(uint64_t ino, const std::string& path, bool is_dir,
                                             const std::shared_ptr<Inode>& inode) {
   if (is_dir) return DirAttr(ino);
@@ -238,16 +231,18 @@ void Filesystem::CacheDirectoryListing(const std::string& dir) {
 
 Result<Filesystem::PathKind> Filesystem::ProbePath(const std::string& path) {
   PathKind result;
+  // A file found by HEAD: cached and persisted with its attributes.
+  auto file_from_head = [&](ObjectInfo info) {
+    RememberAttrs(path, info);
+    result.kind = PathKind::kFile;
+    result.info = std::move(info);
+    return result;
+  };
   if (auto cached = attrs_.Get(path)) {
     if (cached->kind == AttrCache::Entry::kFile && !cached->info) {
       // Listed as a file: only its metadata is unknown, one HEAD (ls -l).
       auto info = store_->HeadObject(KeyFor(path));
-      if (info.ok()) {
-        result.kind = PathKind::kFile;
-        result.info = std::move(*info);
-        RememberAttrs(path, *result.info);
-        return result;
-      }
+      if (info.ok()) return file_from_head(std::move(*info));
       if (!info.status().IsNotFound()) return info.status();
       attrs_.Forget(path, /*gone=*/true);  // gone since the listing: ask afresh
     } else if (cached->kind == AttrCache::Entry::kFile) {
@@ -273,12 +268,7 @@ Result<Filesystem::PathKind> Filesystem::ProbePath(const std::string& path) {
   auto info = store_->HeadObject(KeyFor(path));
   auto page = listed.get();
   if (listing.valid()) listing.get();
-  if (info.ok()) {
-    result.kind = PathKind::kFile;
-    result.info = std::move(*info);
-    RememberAttrs(path, *result.info);
-    return result;
-  }
+  if (info.ok()) return file_from_head(std::move(*info));
   if (!info.status().IsNotFound()) return info.status();
   if (!page.ok()) return page.status();
   const bool is_dir = !page->objects.empty() || !page->common_prefixes.empty() ||
@@ -326,13 +316,6 @@ Result<struct stat> Filesystem::Lookup(uint64_t parent, const std::string& name)
   auto kind = ProbePath(*path);
   if (!kind.ok()) return kind.status();
   if (kind->kind == PathKind::kNone) return Status::NotFound("no such file or directory: " + *path);
-  if (kind->kind == PathKind::kFile && !kind->info) {
-    // Listed (the parent's listing is cached) but its metadata needs a HEAD.
-    auto info = store_->HeadObject(KeyFor(*path));
-    if (!info.ok()) return info.status();
-    RememberAttrs(*path, *info);
-    kind->info = std::move(*info);
-  }
   auto inode = inodes_.Lookup(*path, /*is_dir=*/kind->kind == PathKind::kDir);
   if (kind->kind == PathKind::kDir) return DirAttr(inode->ino);
   return ObjectAttr(inode->ino, *kind->info);

@@ -202,8 +202,6 @@ class Filesystem {
   struct stat DirAttr(uint64_t ino) const;
   struct stat ObjectAttr(uint64_t ino, const ObjectInfo& info) const;
   struct stat SessionAttr(uint64_t ino, const WriteSession& session) const;
-  // True when the prefix "path/" holds any object, or a linked inode below it exists.
-  Result<bool> DirectoryExists(const std::string& path);
   // What `path` names in the bucket, from the attribute cache or else with a
   // HEAD of the file and a LIST of "path/" in parallel (one round trip); the
   // answer is cached. Files being written are the caller's business.
