@@ -100,6 +100,24 @@ bool AttrCache::HasListing(const std::string& dir) {
   return listing != listings_.end() && listing->second.expires > now;
 }
 
+std::vector<std::string> AttrCache::UnknownFilesAfter(const std::string& dir,
+                                                      const std::string& name, size_t max) {
+  std::vector<std::string> names;
+  if (!enabled()) return names;
+  const auto now = clock_->SteadyNow();
+  MutexLock lock(&mu_);
+  auto listing = listings_.find(dir);
+  if (listing == listings_.end() || listing->second.expires <= now) return names;
+  const std::string below = dir.empty() ? "" : dir + "/";
+  const auto& files = listing->second.files;
+  for (auto it = files.upper_bound(name); it != files.end() && names.size() < max; ++it) {
+    auto entry = entries_.find(below + *it);
+    if (entry != entries_.end() && entry->second.expires > now) continue;  // known already
+    names.push_back(*it);
+  }
+  return names;
+}
+
 void AttrCache::Forget(const std::string& path, bool gone) {
   if (!enabled()) return;
   MutexLock lock(&mu_);

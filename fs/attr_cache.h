@@ -25,6 +25,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <vector>
 
 #include "base/clock.h"
 #include "base/mutex.h"
@@ -63,6 +64,11 @@ class AttrCache {
   void PutTooLargeToList(const std::string& dir);
   // True while a listing of `dir` (or its too-large mark) is fresh.
   bool HasListing(const std::string& dir);
+  // Up to `max` names following `name` in the fresh listing of `dir` (listing
+  // order) whose files are listed without metadata: the names an `ls -l`
+  // walking the directory will ask for next.
+  std::vector<std::string> UnknownFilesAfter(const std::string& dir, const std::string& name,
+                                             size_t max);
   // `path` changed in a way the caller cannot describe: forget it (and keep
   // the parent's listing right: it now holds `path` as a file, unless `gone`).
   void Forget(const std::string& path, bool gone = false);

@@ -181,15 +181,16 @@ void Filesystem::RememberAttrs(const std::string& path, const ObjectInfo& info) 
 }
 
 void Filesystem::AdoptPersistedAttrs(const std::string& path, const ListedObject& object) {
-  if (options_.attr_store == nullptr) return;
-  auto metadata =
-      options_.attr_store->Find(KeyFor(path), StripEtagQuotes(object.etag), object.size);
-  if (!metadata) return;
+  std::optional<UserMetadata> metadata;
+  if (options_.attr_store != nullptr) {
+    metadata = options_.attr_store->Find(KeyFor(path), StripEtagQuotes(object.etag), object.size);
+  }
+  if (!metadata && !(options_.listing_attrs && !MayBeSymlinkBody(object.size))) return;
   ObjectInfo info;
   info.size = object.size;
   info.etag = object.etag;
   info.last_modified = object.last_modified;
-  info.user_metadata = std::move(*metadata);
+  if (metadata) info.user_metadata = std::move(*metadata);
   attrs_.PutFileIfUnknown(path, info);
 }
 
@@ -241,7 +242,7 @@ Result<Filesystem::PathKind> Filesystem::ProbePath(const std::string& path) {
   if (auto cached = attrs_.Get(path)) {
     if (cached->kind == AttrCache::Entry::kFile && !cached->info) {
       // Listed as a file: only its metadata is unknown, one HEAD (ls -l).
-      auto info = store_->HeadObject(KeyFor(path));
+      auto info = HeadListedFile(path);
       if (info.ok()) return file_from_head(std::move(*info));
       if (!info.status().IsNotFound()) return info.status();
       attrs_.Forget(path, /*gone=*/true);  // gone since the listing: ask afresh

@@ -68,6 +68,10 @@ struct FilesystemOptions {
   AttrStore* attr_store = nullptr;
   // How long attributes and missing names are trusted (fs/attr_cache.h); 0 = off.
   std::chrono::milliseconds stat_ttl{std::chrono::seconds(60)};
+  // Files a listing shows without known metadata get attributes from the
+  // listing (size, LastModified; the default owner and mode) instead of a
+  // HEAD. Possible symlinks (small objects) are still HEADed.
+  bool listing_attrs = false;
   // Read-ahead for sequential readers (fs/object_reader.h); must outlive the
   // Filesystem. Null: every read is one ranged GET.
   ReadAheadPool* read_ahead = nullptr;
@@ -128,6 +132,13 @@ class Filesystem {
   // The whole listing taken at OpenDir ("." and ".." first); valid until ReleaseDir.
   Result<std::shared_ptr<const std::vector<DirEntry>>> ReadDir(uint64_t dh);
   void ReleaseDir(uint64_t dh);
+  // readdirplus (filesystem_dir.cc): attributes of entries [first, first +
+  // count) of handle `dh` of directory `dir_ino`, each returned one counted as
+  // a kernel lookup. nullopt: no attributes ("." and "..", a name gone since
+  // the listing, a failed HEAD); the kernel then looks the name up itself.
+  // Files whose attributes are not cached are HEADed in parallel.
+  Result<std::vector<std::optional<struct stat>>> ReadDirPlus(uint64_t dh, uint64_t dir_ino,
+                                                              size_t first, size_t count);
   Result<struct stat> Mkdir(uint64_t parent, const std::string& name, mode_t mode,
                             const RequestContext& ctx);
   // NotEmpty while the directory holds entries (or a file being written).
@@ -213,8 +224,17 @@ class Filesystem {
   // its metadata with the ETag in the AttrStore.
   void RememberAttrs(const std::string& path, const ObjectInfo& info);
   // A listed file whose metadata the AttrStore has at the listed ETag and size
-  // goes into the attribute cache as if HEAD had returned it.
+  // goes into the attribute cache as if HEAD had returned it; with
+  // listing_attrs, any other listed file too, without metadata.
   void AdoptPersistedAttrs(const std::string& path, const ListedObject& object);
+  // The HEAD of `path`, a file a listing showed (filesystem_dir.cc). When the
+  // lookups walk its directory (ls -l, rsync, find -type: the previous one was
+  // a sibling, within a second), the next listed siblings are HEADed in the
+  // same round trip and cached.
+  Result<ObjectInfo> HeadListedFile(const std::string& path);
+  // Notes a HEAD of a listed file in `dir`; true when the previous one was in
+  // the same directory within a second.
+  bool WalkingDirectory(const std::string& dir);
   // Lists directory `dir` (a few pages at most) into the attribute cache, so
   // that lookups of its other names need no request.
   void CacheDirectoryListing(const std::string& dir);
@@ -285,6 +305,9 @@ class Filesystem {
   InodeTable inodes_;
   AttrCache attrs_;
 
+  Mutex walk_mu_;  // leaf
+  std::string walk_dir_ GUARDED_BY(walk_mu_);
+  std::chrono::steady_clock::time_point walk_at_ GUARDED_BY(walk_mu_);
   mutable Mutex handles_mu_;
   std::map<uint64_t, std::shared_ptr<FileHandle>> files_ GUARDED_BY(handles_mu_);
   std::map<uint64_t, std::shared_ptr<const std::vector<DirEntry>>> dirs_ GUARDED_BY(handles_mu_);

@@ -207,6 +207,42 @@ void OnReadDir(fuse_req_t req, fuse_ino_t, size_t size, off_t off, fuse_file_inf
   reply.Buffer(buf.data(), used);
 }
 
+// Like OnReadDir, with each entry's attributes: the batch that fits in `size`
+// is sized first, so every lookup ReadDirPlus counts reaches the kernel.
+void OnReadDirPlus(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, fuse_file_info* fi) {
+  FuseReply reply(req);
+  auto entries = Fs(req).ReadDir(fi->fh);
+  if (!entries.ok()) return reply.Error(entries.status());
+  const auto& list = **entries;
+  const size_t first = static_cast<size_t>(off);
+  size_t count = 0;
+  for (size_t used = 0; first + count < list.size(); ++count) {
+    used += fuse_add_direntry_plus(req, nullptr, 0, list[first + count].name.c_str(), nullptr, 0);
+    if (used > size) break;
+  }
+  auto attrs = Fs(req).ReadDirPlus(fi->fh, ino, first, count);
+  if (!attrs.ok()) return reply.Error(attrs.status());
+  std::vector<char> buf(size);
+  size_t used = 0;
+  for (size_t i = 0; i < attrs->size(); ++i) {
+    const DirEntry& entry = list[first + i];
+    fuse_entry_param param = {};
+    if (const auto& attr = (*attrs)[i]) {
+      param.ino = attr->st_ino;
+      param.attr = *attr;
+      param.attr_timeout = kAttrTimeoutSeconds;
+      param.entry_timeout = kEntryTimeoutSeconds;
+    } else {
+      // ino 0: the kernel fills in nothing and looks the name up when asked.
+      param.attr.st_ino = entry.ino != 0 ? entry.ino : kUnknownIno;
+      param.attr.st_mode = entry.is_dir ? S_IFDIR : (entry.type_unknown ? 0 : S_IFREG);
+    }
+    used += fuse_add_direntry_plus(req, buf.data() + used, size - used, entry.name.c_str(), &param,
+                                   static_cast<off_t>(first + i + 1));
+  }
+  reply.Buffer(buf.data(), used);
+}
+
 void OnReleaseDir(fuse_req_t req, fuse_ino_t, fuse_file_info* fi) {
   FuseReply reply(req);
   Fs(req).ReleaseDir(fi->fh);
@@ -287,6 +323,7 @@ void FillFuseOps(fuse_lowlevel_ops* ops) {
   ops->fsync = OnFsync;
   ops->opendir = OnOpenDir;
   ops->readdir = OnReadDir;
+  ops->readdirplus = OnReadDirPlus;
   ops->releasedir = OnReleaseDir;
   ops->statfs = OnStatFs;
   ops->symlink = OnSymlink;

@@ -262,6 +262,7 @@ int RunMountCommand(int argc, char** argv) {
   fs_options.logger = &logger;
   fs_options.clock = clock;
   fs_options.stat_ttl = config.stat_ttl;
+  fs_options.listing_attrs = config.listing_attrs;
   // Metadata for stat after a remount; without it stat falls back to HEAD.
   auto attr_store = AttrStore::Open(config.cache_dir + "/attrs", &logger);
   if (attr_store.ok()) {

@@ -376,6 +376,12 @@ Status ApplyStatTtl(const OptionArg& arg, MountConfig* config, PendingOptions*) 
   return Status::OK();
 }
 
+Status ApplyListingAttrs(const OptionArg& arg, MountConfig* config, PendingOptions*) {
+  PARTFS_RETURN_IF_ERROR(arg.NoValue());
+  config->listing_attrs = true;
+  return Status::OK();
+}
+
 Status ApplyLogFile(const OptionArg& arg, MountConfig* config, PendingOptions*) {
   return AbsolutePath(arg, &config->log_file);
 }
@@ -426,6 +432,9 @@ constexpr OptionSpec kOptions[] = {
      "starts DELAY (default 1s) after the last close; fsync waits for it"},
     {"stat_ttl", ApplyStatTtl, "stat_ttl=SEC",
      "trust attributes and missing names for SEC (default 60; 0 = off)"},
+    {"listing_attrs", ApplyListingAttrs, "listing_attrs",
+     "files whose metadata the mount has not seen take size and mtime\n"
+     "from the listing and the default mode, with no HEAD (fast ls -l)"},
     {"log_file", ApplyLogFile, "log_file=PATH",
      "where a daemonized partfs logs (default: discarded)"},
     {"gc_on_mount", ApplyGcOnMount, "gc_on_mount[=AGE]",

@@ -64,6 +64,9 @@ struct MountConfig {
   std::optional<std::chrono::seconds> writeback_delay;
   // stat_ttl=SEC: how long attributes and missing names are trusted.
   std::chrono::seconds stat_ttl{60};
+  // listing_attrs: files listed without known metadata are not HEADed; they
+  // show the listing's size and LastModified, uid/gid/umask's owner and mode.
+  bool listing_attrs = false;
 
   S3ClientOptions ClientOptions(Logger* logger) const;
   CacheOptions CacheOptionsFor(Logger* logger) const;

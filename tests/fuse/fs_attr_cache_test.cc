@@ -3,6 +3,7 @@
 // after a remount (metadata persisted with the ETag); other clients' changes
 // show after at most the TTL; this mount's own changes at once.
 #include <chrono>
+#include <sstream>
 #include <string>
 #include <thread>
 
@@ -80,6 +81,54 @@ TEST_F(FsAttrCacheTest, OtherClientsChangesShowAfterTheTtlThisMountsAtOnce) {
   Run("rm " + x);
   EXPECT_NE(Sh("stat " + x).exit_code, 0);
   EXPECT_EQ(Run("ls " + mount_->path()), "d\n");
+}
+
+// ls -l after a remount whose cache lost the kept metadata: every file shows
+// its own mode and mtime (readdirplus and walking lookups HEAD in batches,
+// still one HEAD per file, never a second).
+TEST_F(FsAttrCacheTest, LsLongAfterARemountWithAnEmptiedCacheShowsEachFilesMetadata) {
+  ASSERT_NO_FATAL_FAILURE(MountWith({}));
+  const std::string dir = mount_->File("d");
+  Run("mkdir " + dir + " && cd " + dir +
+      " && for i in $(seq 10 69); do echo $i > f$i; done && chmod 600 f1* f3* f5*"
+      " && touch -m -d @1600000000 f*");
+  ASSERT_TRUE(mount_->Unmount().ok());
+  Run("rm -rf " + mount_->cache_dir() + "/attrs");
+  ASSERT_TRUE(mount_->Remount().ok());
+  const int before = Requests();
+  const std::string listing = Run("ls -l --time-style=+%s " + dir + " | tail -n +2");
+  const int requests = Requests() - before;
+  int lines = 0;
+  std::istringstream in(listing);
+  for (std::string line; std::getline(in, line); ++lines) {
+    std::istringstream fields(line);
+    std::string mode, links, owner, group, size, mtime, name;
+    fields >> mode >> links >> owner >> group >> size >> mtime >> name;
+    const bool private_file = name[1] == '1' || name[1] == '3' || name[1] == '5';
+    EXPECT_EQ(mode, private_file ? "-rw-------" : "-rw-r--r--") << line;
+    EXPECT_EQ(mtime, "1600000000") << line;
+    EXPECT_EQ(size, "3") << line;
+  }
+  EXPECT_EQ(lines, 60) << listing;
+  if (before >= 0) {
+    EXPECT_LE(requests, 60 + 6) << "a HEAD per file and the listings";
+  }
+}
+
+// -o listing_attrs: files without kept metadata cost no HEAD at all.
+TEST_F(FsAttrCacheTest, ListingAttrsListsForeignFilesWithoutAHeadEach) {
+  ASSERT_NO_FATAL_FAILURE(MountWith({"listing_attrs"}));
+  if (Requests() < 0) GTEST_SKIP() << "the server's log is not available";
+  for (int i = 0; i < 50; ++i) {
+    const std::string key = "l/e" + std::to_string(100 + i);
+    ASSERT_TRUE(
+        mount_->store().PutObjectFromString(key, i % 2 ? std::string(5000, 'x') : "", {}).ok());
+  }
+  const int before = Requests();
+  const std::string listing = Run("ls -l " + mount_->File("l") + " | tail -n +2 | wc -l");
+  EXPECT_EQ(listing, "50\n");
+  EXPECT_LE(Requests() - before, 6) << "listings only";
+  EXPECT_EQ(Run("stat -c %s " + mount_->File("l/e101")), "5000\n");
 }
 
 }  // namespace

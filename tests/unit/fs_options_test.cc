@@ -284,12 +284,24 @@ TEST(FsOptionsTest, UsageListsEveryOption) {
         "\n  -o uid=N,gid=N,umask=M  owner and mode of objects without metadata\n"}) {
     EXPECT_NE(usage.find(line), std::string::npos) << line;
   }
-  for (const char* name :
-       {"region=", "provider=", "path_style", "virtual_host",
-        "cache_dir=", "cache_size=", "part_size=", "upload_threads=", "read_ahead=",
-        "read_threads=", "retry_timeout=", "allow_other", "log_file=", "gc_on_mount"}) {
+  for (const char* name : {"region=", "provider=", "path_style", "virtual_host",
+                           "cache_dir=", "cache_size=", "part_size=", "upload_threads=",
+                           "read_ahead=", "read_threads=", "retry_timeout=", "allow_other",
+                           "log_file=", "gc_on_mount", "writeback", "stat_ttl=", "listing_attrs"}) {
     EXPECT_NE(usage.find(std::string("  -o ") + name), std::string::npos) << name;
   }
+}
+
+TEST(FsOptionsTest, ListingAttrsIsAFlag) {
+  auto off = Parse({"bkt", "/mnt"});
+  ASSERT_TRUE(off.ok());
+  EXPECT_FALSE(off->listing_attrs);
+  auto on = Parse({"bkt", "/mnt", "-o", "listing_attrs"});
+  ASSERT_TRUE(on.ok()) << on.status().ToString();
+  EXPECT_TRUE(on->listing_attrs);
+  auto bad = Parse({"bkt", "/mnt", "-o", "listing_attrs=1"});
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("listing_attrs"), std::string::npos);
 }
 
 TEST(FsOptionsTest, ReadAheadZeroTurnsItOff) {
