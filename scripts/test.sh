@@ -2,17 +2,18 @@
 # Runs ALL of partfs's tests on this machine: installs the dependencies, builds,
 # starts one shared local S3 server (scripts/s3-server.sh), runs every ctest
 # label (unit, integration, fuse, torture, fault; the last three one test at a
-# time), then, when time allows, the unit tests again
-# under ASan+UBSan (<build>-asan/) and the upload pipeline's unit tests plus the
-# concurrent fuse tests under TSan (<build>-tsan/). Before ctest: clang-format
+# time), then, when time allows, the unit tests again under ASan+UBSan
+# (<build>-asan/), and the upload pipeline's unit tests plus the concurrent fuse
+# tests with the daemon under TSan (<build>-tsan/). The sanitizer builds run in
+# the background (nice 19) while ctest runs. Before ctest: clang-format
 # and clang -Wthread-safety over the sources. Exits non-zero on any failure.
 #
 # Environment (all optional):
 #   PARTFS_TEST_S3_PORT     first port of the shared server's block (default 18080;
 #                           the next free block is taken when it is busy)
-#   PARTFS_SANITIZE_TESTS   0 skips the ASan+UBSan pass
+#   PARTFS_SANITIZE_TESTS   0 skips the ASan+UBSan and TSan builds and passes
 #   PARTFS_TEST_BUDGET      seconds the whole run may take (default 2400); the
-#                           sanitizer passes are skipped when less than 10 min are left
+#                           sanitizer passes are skipped when less than 4 min are left
 #   PARTFS_CTEST_ARGS       extra ctest arguments (e.g. "-L unit")
 #   PARTFS_BUILD_DIR        build directory (default build; the ASan one is <it>-asan)
 set -euo pipefail
@@ -34,6 +35,45 @@ bash scripts/build.sh
 source scripts/lib/test-server.sh
 start_test_server test 18080
 
+# ---- sanitizer builds, in the background ----------------------------------------
+# They compile the code twice more (ASan+UBSan: unit_tests; TSan: unit_tests and
+# the daemon), about as much CPU as the main build each. Started now at the
+# lowest priority, they use the CPU ctest leaves idle (its fuse tests mostly wait
+# on the server and the mounts) instead of adding their time after it.
+SAN_STATE=$(mktemp -d)
+SAN_PID=
+TSAN_BUILD=${BUILD%/}-tsan
+# -g1 (line tables only): reports keep file:line, the build skips most of the
+# debug info that makes the gtest-heavy test files slow to compile.
+# shellcheck disable=SC2086  # $targets is a list of targets
+sanitizer_build() {
+  local name=$1 value=$2 dir=$3 targets=$4 rc=0
+  cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPARTFS_SANITIZE="$value" \
+    -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O2 -g1 -DNDEBUG" >"$SAN_STATE/$name.log" 2>&1 || rc=$?
+  if ((rc == 0)); then
+    nice -n 19 cmake --build "$dir" -j"$JOBS" --target $targets >>"$SAN_STATE/$name.log" 2>&1 ||
+      rc=$?
+  fi
+  echo "$rc" >"$SAN_STATE/$name.rc"
+}
+# The builds run in a process group of their own (set -m): an early exit stops
+# every compiler they started.
+cleanup_sanitizer_builds() {
+  if [[ -n $SAN_PID ]]; then kill -- -"$SAN_PID" 2>/dev/null || true; fi
+  rm -rf "$SAN_STATE"
+}
+trap 'rc=$?; cleanup_sanitizer_builds; (exit $rc); test_server_cleanup' EXIT
+if [[ ${PARTFS_SANITIZE_TESTS:-1} != 0 ]]; then
+  step "ASan+UBSan and TSan builds start in the background (nice 19)"
+  set -m
+  (
+    sanitizer_build asan address "$ASAN_BUILD" unit_tests
+    sanitizer_build tsan thread "$TSAN_BUILD" "unit_tests partfs"
+  ) &
+  SAN_PID=$!
+  set +m
+fi
+
 # ---- the tests ------------------------------------------------------------------
 failed=0
 step "clang-format --dry-run -Werror over the tracked sources"
@@ -53,48 +93,54 @@ if ! ctest --test-dir "$BUILD" --output-on-failure -j2 --timeout 900 ${PARTFS_CT
   failed=1
 fi
 
-# A sanitizer pass: sanitizer_pass NAME CMAKE_VALUE BUILD_DIR "TARGETS" CTEST_ARGS...
+# A sanitizer pass: sanitizer_pass NAME STATE_NAME CTEST_DIR LOG CTEST_ARGS...
+# (its build ran in the background; the tests run when it built and time allows).
 sanitizer_pass() {
-  local name=$1 value=$2 dir=$3 targets=$4
+  local name=$1 state=$2 dir=$3 log=$4
   shift 4
   local left=$((BUDGET - (SECONDS - START)))
   if [[ ${PARTFS_SANITIZE_TESTS:-1} == 0 ]]; then
     step "$name pass skipped (PARTFS_SANITIZE_TESTS=0)"
     return 0
-  elif ((left < 600)); then
+  elif [[ ! -f $SAN_STATE/$state.rc ]]; then
+    step "$name pass skipped: its build did not finish"
+    return 0
+  elif [[ $(cat "$SAN_STATE/$state.rc") != 0 ]]; then
+    tail -n 60 "$SAN_STATE/$state.log"
+    echo "test.sh: the $name build failed"
+    return 1
+  elif ((left < 240)); then
     step "$name pass skipped: only ${left}s of the ${BUDGET}s budget left"
     return 0
   fi
-  step "$name build ($targets)"
-  # -g1 (line tables only): reports keep file:line, the build skips most of
-  # the debug info that makes the gtest-heavy test files slow to compile.
-  cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPARTFS_SANITIZE="$value" \
-    -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O2 -g1 -DNDEBUG" >/dev/null
-  # shellcheck disable=SC2086
-  if ! cmake --build "$dir" -j"$JOBS" --target $targets; then
-    echo "test.sh: the $name build failed"
-    return 1
-  fi
   step "$name tests"
-  ctest --test-dir "$dir" --output-on-failure --timeout 600 "$@" 2>&1 | tee "$dir/ctest.log"
+  ctest --test-dir "$dir" --output-on-failure --timeout 600 "$@" 2>&1 | tee "$log"
   return "${PIPESTATUS[0]}"
 }
 
+if [[ -n $SAN_PID ]]; then
+  step "waiting for the sanitizer builds"
+  wait "$SAN_PID" || true
+  SAN_PID=
+fi
 export ASAN_OPTIONS=${ASAN_OPTIONS:-abort_on_error=1:detect_leaks=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 export TSAN_OPTIONS=${TSAN_OPTIONS:-halt_on_error=1:second_deadlock_stack=1}
-sanitizer_pass "ASan+UBSan" address "$ASAN_BUILD" unit_tests -L unit -j2 || failed=1
+sanitizer_pass "ASan+UBSan" asan "$ASAN_BUILD" "$ASAN_BUILD/ctest.log" -L unit -j2 || failed=1
 # TSan on the concurrent parts: the upload pipeline, cache budget, journal and
-# recovery (unit), and the daemon itself under a real mount (fuse tests that
-# drive concurrent writers, rsync/tar/cp, crash resume; the 1 GiB ones are left
-# out for time). A race report in the daemon ends it, which fails the test.
-sanitizer_pass "TSan" thread "${BUILD%/}-tsan" "unit_tests partfs fuse_tests" -j2 \
-  -R '^(Cache|Recovery|CrashSafety|FsWrite|FsTools|FsSemantics|ResumeParallel|ResumeComplete)' \
-  -E 'OneGiB' || failed=1
+# recovery (unit tests), and the daemon itself under a real mount: this build's
+# fuse tests that drive concurrent writers, rsync/tar/cp and crash resume (the
+# 1 GiB ones left out for time) mount the TSan binary. A race report in the
+# daemon ends it, which fails the test.
+sanitizer_pass "TSan (unit)" tsan "$TSAN_BUILD" "$TSAN_BUILD/ctest.log" -j2 -L unit \
+  -R '^(Cache|Recovery|CrashSafety)' || failed=1
+PARTFS_TEST_BINARY="$ROOT/$TSAN_BUILD/partfs" \
+  sanitizer_pass "TSan (daemon)" tsan "$BUILD" "$TSAN_BUILD/ctest-daemon.log" -L fuse \
+  -R '^(FsWrite|FsTools|FsSemantics|ResumeParallel|ResumeComplete)' -E 'OneGiB' || failed=1
 
 step "done"
 grep -h -E '^[0-9]+% tests passed|tests failed out of' "$BUILD/ctest.log" "$ASAN_BUILD/ctest.log" \
-  "${BUILD%/}-tsan/ctest.log" 2>/dev/null || true
+  "$TSAN_BUILD/ctest.log" "$TSAN_BUILD/ctest-daemon.log" 2>/dev/null || true
 if ((failed)); then
   echo "test.sh: FAILED"
   exit 1

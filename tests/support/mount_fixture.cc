@@ -95,12 +95,17 @@ Mount::~Mount() {
   }
 }
 
+std::string PartfsBinary() {
+  const char* override_path = std::getenv("PARTFS_TEST_BINARY");
+  return override_path != nullptr && *override_path != '\0' ? override_path : PARTFS_BINARY;
+}
+
 std::vector<std::string> Mount::Args() const {
   std::string opts = "endpoint=" + endpoint_.url + ",cache_dir=" + cache_dir_;
   for (const std::string& o : spec_.options) opts += "," + o;
-  return {PARTFS_BINARY, bucket_ + (spec_.prefix.empty() ? "" : ":" + spec_.prefix),
-          mountpoint_,   "-f",
-          "-o",          opts};
+  return {PartfsBinary(), bucket_ + (spec_.prefix.empty() ? "" : ":" + spec_.prefix),
+          mountpoint_,    "-f",
+          "-o",           opts};
 }
 
 std::string Mount::Log() const {

@@ -27,6 +27,10 @@
 
 namespace partfs::testing {
 
+// The partfs binary tests run: $PARTFS_TEST_BINARY when set (e.g. a TSan
+// build of the daemon under the ordinary test binaries), else this build's.
+std::string PartfsBinary();
+
 struct MountSpec {
   std::optional<S3Endpoint> endpoint;      // default: SharedS3Server()
   std::string bucket;                      // default: a new unique bucket (created)

@@ -180,7 +180,7 @@ MountSpec MountSpecThroughProxy(const S3Endpoint& server, const FaultProxy& prox
 }
 
 CommandResult PartfsStatus(const std::string& cache_dir, bool json) {
-  return RunCommand(std::string(PARTFS_BINARY) + " status --cache-dir " + ShellQuote(cache_dir) +
+  return RunCommand(PartfsBinary() + " status --cache-dir " + ShellQuote(cache_dir) +
                         (json ? " --json" : "") + " 2>&1",
                     std::chrono::seconds(30));
 }

@@ -111,7 +111,7 @@ TEST_F(FsReadDirPlusTest, LookupsWalkingADirectoryHeadTheNextNamesTogether) {
   ASSERT_TRUE(fs_->Lookup(dir, "f001").ok());  // a walk: f002..f032 come along
   EXPECT_EQ(store_.Calls(Op::kHeadObject) - heads, 2 + 31);
   for (int i = 2; i < 33; ++i) {
-    char name[8];
+    char name[16];
     std::snprintf(name, sizeof(name), "f%03d", i);
     auto file = fs_->Lookup(dir, name);
     ASSERT_TRUE(file.ok()) << name;
@@ -122,7 +122,7 @@ TEST_F(FsReadDirPlusTest, LookupsWalkingADirectoryHeadTheNextNamesTogether) {
   // Other clients' files change their metadata within stat_ttl only; nothing
   // is HEADed twice.
   for (int i = 33; i < 50; ++i) {
-    char name[8];
+    char name[16];
     std::snprintf(name, sizeof(name), "f%03d", i);
     ASSERT_TRUE(fs_->Lookup(dir, name).ok()) << name;
   }
