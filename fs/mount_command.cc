@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <climits>
 #include <cstdio>
@@ -272,7 +273,10 @@ int RunMountCommand(int argc, char** argv) {
   }
   if (config.writeback_delay) {
     fs_options.writeback_delay = *config.writeback_delay;
-    fs_options.writeback_threads = config.upload_threads;
+    // A queued small file is one PutObject, a round trip of waiting: more
+    // of them in flight than part uploads (large files still share the
+    // upload pool's upload_threads for their parts).
+    fs_options.writeback_threads = std::clamp<uint32_t>(4 * config.upload_threads, 16, 64);
     fs_options.cache_size = config.cache_size;
   }
   // Destroyed after the Filesystem (ShutDown) and before the store its GETs use.
