@@ -64,7 +64,7 @@ void ReadAheadPool::ReturnBuffer(char* data) {
 }
 
 ReadAheadPool::ReadAheadPool(ReadAheadConfig config)
-    : config_(config), chunk_size_(std::clamp(config.window / 8, kMinChunk, kMaxChunk)) {
+    : config_(config), chunk_size_(std::clamp(config.window / 2, kMinChunk, kMaxChunk)) {
   for (uint32_t i = 0; i < config_.threads; ++i) workers_.emplace_back([this] { WorkerLoop(); });
 }
 
