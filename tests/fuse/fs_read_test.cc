@@ -122,7 +122,13 @@ print('ok')
 
 class FsReadTest : public MountedTest {
  protected:
-  FsReadTest() : MountedTest("fs-read", {.options = {"stat_ttl=" + std::to_string(kStatTtl)}}) {}
+  FsReadTest() : MountedTest("fs-read", Spec()) {}
+
+  static MountSpec Spec() {
+    MountSpec spec;
+    spec.options = {"stat_ttl=" + std::to_string(kStatTtl)};
+    return spec;
+  }
 
   std::string RunScript(const std::string& test) {
     std::string script = NextScriptPath();
