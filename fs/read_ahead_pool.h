@@ -59,9 +59,9 @@ class ReadAheadPool {
   };
 
   // chunk_size() bytes of anonymous memory for one chunk, recycled by the pool
-  // so that a steady reader does not fault in fresh pages for every chunk (at
-  // most one window of them is kept idle). Move-only; data() is null when
-  // memory could not be mapped.
+  // so that a steady reader does not fault in fresh pages for every chunk
+  // (buffers in use and idle together stay within the budget). Move-only;
+  // data() is null when memory could not be mapped.
   class Buffer {
    public:
     Buffer() = default;
