@@ -45,6 +45,7 @@
 #include "fs/attr_cache.h"
 #include "fs/inode_table.h"
 #include "fs/read_ahead_pool.h"
+#include "fs/read_result.h"
 #include "fs/writeback_queue.h"
 #include "transfer/object_store.h"
 
@@ -177,8 +178,14 @@ class Filesystem {
   // File I/O (filesystem_io.cc). `flags` are open(2) flags.
   Result<CreateResult> Create(uint64_t parent, const std::string& name, mode_t mode, int flags,
                               const RequestContext& ctx);
-  Result<uint64_t> Open(uint64_t ino, int flags, const RequestContext& ctx);
+  // *keep_cache (when not null): true when the kernel may keep the file's
+  // cached pages, a read-only open of an object the same as at the previous
+  // read-only open (fresh attributes say so, this mount did not change it).
+  Result<uint64_t> Open(uint64_t ino, int flags, const RequestContext& ctx,
+                        bool* keep_cache = nullptr);
   Result<size_t> Read(uint64_t fh, uint64_t offset, size_t size, char* buf);
+  // Read without the copy: bytes read ahead stay in their chunk (fs/read_result.h).
+  Result<ReadResult> ReadInPlace(uint64_t fh, uint64_t offset, size_t size);
   Result<size_t> Write(uint64_t fh, uint64_t offset, const char* data, size_t size,
                        const RequestContext& ctx);
   Status Flush(uint64_t fh, const RequestContext& ctx);
@@ -199,6 +206,9 @@ class Filesystem {
   struct DirHandle;
 
   std::string KeyFor(const std::string& path) const { return options_.prefix + path; }
+  // For a read-only open: whether the object is the version `inode` last
+  // recorded for a read-only open; records the version seen now.
+  bool SameVersionAsLastRead(Inode& inode, const std::string& path);
   // A file a crash left unfinished is absent or stale in the bucket until the
   // cache's recovery completes it. Waits for that at most `timeout`; true when
   // recovery of the file is still running afterwards.

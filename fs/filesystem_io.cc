@@ -185,7 +185,23 @@ Result<CreateResult> Filesystem::Create(uint64_t parent, const std::string& name
   return result;
 }
 
-Result<uint64_t> Filesystem::Open(uint64_t ino, int flags, const RequestContext& ctx) {
+bool Filesystem::SameVersionAsLastRead(Inode& inode, const std::string& path) {
+  // Only attributes fresh within stat_ttl count: when in doubt, drop the pages.
+  std::optional<ReadVersion> now;
+  if (auto cached = attrs_.Get(path);
+      cached && cached->kind == AttrCache::Entry::kFile && cached->info) {
+    now = ReadVersion{path, cached->info->etag, cached->info->size, inode.changes.load()};
+  }
+  MutexLock lock(&inode.mu);
+  if (inode.session) now.reset();  // being written: reads come from the writer
+  const bool same = now && inode.last_read == now;
+  inode.last_read = std::move(now);
+  return same;
+}
+
+Result<uint64_t> Filesystem::Open(uint64_t ino, int flags, const RequestContext& ctx,
+                                  bool* keep_cache) {
+  if (keep_cache != nullptr) *keep_cache = false;
   auto ref = inodes_.Get(ino);
   if (!ref) return Status::NotFound("unknown inode " + std::to_string(ino));
   if (ref->inode->is_dir) return Status::InvalidArgument("is a directory");
@@ -204,7 +220,11 @@ Result<uint64_t> Filesystem::Open(uint64_t ino, int flags, const RequestContext&
     if (current && writable && !(flags & O_TRUNC)) ++current->handles;  // join the write
   }
   // A reader of a file being written reads the writer's bytes (see Read).
-  if (!writable) return AddHandle(std::move(handle));
+  if (!writable) {
+    const bool same = SameVersionAsLastRead(*ref->inode, ref->path);
+    if (keep_cache != nullptr) *keep_cache = same;
+    return AddHandle(std::move(handle));
+  }
   if (current && !(flags & O_TRUNC)) {
     MutexLock lock(&handle->mu);
     handle->session = std::move(current);
@@ -238,19 +258,31 @@ Result<uint64_t> Filesystem::Open(uint64_t ino, int flags, const RequestContext&
 }
 
 Result<size_t> Filesystem::Read(uint64_t fh, uint64_t offset, size_t size, char* buf) {
+  auto read = ReadInPlace(fh, offset, size);
+  if (!read.ok()) return read.status();
+  read->CopyTo(buf);
+  return read->size();
+}
+
+Result<ReadResult> Filesystem::ReadInPlace(uint64_t fh, uint64_t offset, size_t size) {
   auto handle = GetHandle(fh);
   if (!handle) return Status::InvalidArgument("unknown file handle");
   // A file being written reads as written so far, from the cache (and the
   // base object of an in-place change); bytes only its upload holds need a
   // checkpoint, after which the object has them all.
   if (auto session = OpenSession(*handle->inode)) {
-    auto read = session->writer->Read(offset, size, buf);
-    if (read.ok() || read.status().code() != Status::Code::kNeedsCheckpoint) return read;
+    ReadResult result;
+    auto read = session->writer->Read(offset, size, result.AddOwned(size));
+    if (read.ok()) {
+      result.TrimLast(*read);
+      return result;
+    }
+    if (read.status().code() != Status::Code::kNeedsCheckpoint) return read.status();
     PARTFS_RETURN_IF_ERROR(Checkpoint(session));
   }
   auto ref = inodes_.Get(handle->inode->ino);
   if (!ref) return Status::NotFound("file is gone");
-  return handle->reader.Read(KeyFor(ref->path), handle->inode->changes.load(), offset, size, buf);
+  return handle->reader.ReadInPlace(KeyFor(ref->path), handle->inode->changes.load(), offset, size);
 }
 
 Result<size_t> Filesystem::Write(uint64_t fh, uint64_t offset, const char* data, size_t size,

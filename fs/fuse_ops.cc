@@ -138,20 +138,21 @@ void OnCreate(fuse_req_t req, fuse_ino_t parent, const char* name, mode_t mode,
 
 void OnOpen(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
   FuseReply reply(req);
-  auto fh = Fs(req).Open(ino, fi->flags, Ctx(req));
+  bool keep_cache = false;
+  auto fh = Fs(req).Open(ino, fi->flags, Ctx(req), &keep_cache);
   if (!fh.ok()) return reply.Error(fh.status());
   fi->fh = *fh;
-  fi->keep_cache = 0;  // the object may have changed since the last open
+  // Else the kernel drops the file's cached pages: the object may have changed.
+  fi->keep_cache = keep_cache ? 1 : 0;
   fi->direct_io = (fi->flags & O_ACCMODE) != O_RDONLY;  // see OnCreate
   if (reply.Open(fi) != 0) (void)Fs(req).Release(*fh);  // dropped request; logged by Release
 }
 
 void OnRead(fuse_req_t req, fuse_ino_t, size_t size, off_t off, fuse_file_info* fi) {
   FuseReply reply(req);
-  std::unique_ptr<char[]> buf(new char[size]);
-  auto read = Fs(req).Read(fi->fh, static_cast<uint64_t>(off), size, buf.get());
+  auto read = Fs(req).ReadInPlace(fi->fh, static_cast<uint64_t>(off), size);
   if (!read.ok()) return reply.Error(read.status());
-  reply.Buffer(buf.get(), *read);
+  reply.Pieces(read->pieces());  // before `read` drops the chunks the pieces point into
 }
 
 void OnWrite(fuse_req_t req, fuse_ino_t, const char* data, size_t size, off_t off,

@@ -63,6 +63,15 @@ void FuseReply::Buffer(const char* data, size_t size) {
   fuse_reply_buf(req_, data, size);
 }
 
+void FuseReply::Pieces(const std::vector<iovec>& pieces) {
+  once_.MarkReplied();
+  if (pieces.empty()) {
+    fuse_reply_buf(req_, nullptr, 0);
+  } else {
+    fuse_reply_iov(req_, pieces.data(), static_cast<int>(pieces.size()));
+  }
+}
+
 void FuseReply::Write(size_t count) {
   once_.MarkReplied();
   fuse_reply_write(req_, count);

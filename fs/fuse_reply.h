@@ -14,9 +14,11 @@
 #include <fuse_lowlevel.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
+#include <sys/uio.h>
 
 #include <cstddef>
 #include <string>
+#include <vector>
 
 #include "base/status.h"
 #include "fs/reply_once.h"
@@ -46,6 +48,8 @@ class FuseReply {
   int Create(const struct stat& attr, const fuse_file_info* fi);
   int Open(const fuse_file_info* fi);
   void Buffer(const char* data, size_t size);
+  // The bytes of `pieces` in order, written to the kernel from where they are.
+  void Pieces(const std::vector<iovec>& pieces);
   void Write(size_t count);
   void StatFs(const struct statvfs& st);
   void Readlink(const std::string& target);

@@ -47,6 +47,16 @@ struct WriteSession {
   bool key_absent = false;
 };
 
+// The object a read-only open saw (fs/filesystem_io.cc, keep_cache): the
+// kernel's cached pages stay valid while all of it is unchanged.
+struct ReadVersion {
+  std::string path;
+  std::string etag;
+  uint64_t size = 0;
+  uint64_t changes = 0;  // Inode::changes then
+  bool operator==(const ReadVersion&) const = default;
+};
+
 // Per-file state that outlives path changes. Owned by shared_ptr: the table and
 // open handles each hold one.
 struct Inode {
@@ -62,6 +72,8 @@ struct Inode {
   Mutex start_mu;
   Mutex mu;
   std::shared_ptr<WriteSession> session GUARDED_BY(mu);  // null when no write is in progress
+  // What the last read-only open saw; none when it could not tell.
+  std::optional<ReadVersion> last_read GUARDED_BY(mu);
   // Bumped whenever this mount starts changing the file's bytes (a write
   // session, a truncate): readers drop bytes they prefetched before.
   std::atomic<uint64_t> changes{0};

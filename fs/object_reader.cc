@@ -1,7 +1,6 @@
 #include "fs/object_reader.h"
 
 #include <algorithm>
-#include <cstring>
 #include <utility>
 
 namespace partfs {
@@ -82,11 +81,11 @@ uint64_t ObjectReader::WindowBytes() const {
   return bytes;
 }
 
-Result<size_t> ObjectReader::PlainRead(const std::string& key, uint64_t offset, size_t size,
-                                       char* buf) {
-  auto read = store_->GetObject(key, offset, size, buf);
-  if (!read.ok()) return read.status();
-  return static_cast<size_t>(*read);
+Status ObjectReader::PlainRead(const std::string& key, uint64_t offset, size_t size,
+                               ReadResult* out) {
+  auto read = store_->GetObject(key, offset, size, out->AddOwned(size));
+  out->TrimLast(read.ok() ? static_cast<size_t>(*read) : 0);
+  return read.ok() ? Status::OK() : read.status();
 }
 
 void ObjectReader::DropWindowLocked() {
@@ -114,8 +113,18 @@ std::deque<std::shared_ptr<ObjectReader::Chunk>> ObjectReader::ChunksFor(uint64_
 
 Result<size_t> ObjectReader::Read(const std::string& key, uint64_t changes, uint64_t offset,
                                   size_t size, char* buf) {
+  auto read = ReadInPlace(key, changes, offset, size);
+  if (!read.ok()) return read.status();
+  read->CopyTo(buf);
+  return read->size();
+}
+
+Result<ReadResult> ObjectReader::ReadInPlace(const std::string& key, uint64_t changes,
+                                             uint64_t offset, size_t size) {
+  ReadResult result;
   if (pool_ == nullptr || pool_->config().window == 0 || size == 0) {
-    return PlainRead(key, offset, size, buf);
+    PARTFS_RETURN_IF_ERROR(PlainRead(key, offset, size, &result));
+    return result;
   }
   std::deque<std::shared_ptr<Chunk>> chunks;
   bool sequential;
@@ -137,28 +146,27 @@ Result<size_t> ObjectReader::Read(const std::string& key, uint64_t changes, uint
       streak_ = 0;
     }
   }
-  auto read =
-      chunks.empty() ? PlainRead(key, offset, size, buf) : Serve(chunks, key, offset, size, buf);
-  if (!read.ok()) return read;
+  PARTFS_RETURN_IF_ERROR(chunks.empty() ? PlainRead(key, offset, size, &result)
+                                        : Serve(chunks, key, offset, size, &result));
+  const uint64_t read = result.size();
   MutexLock lock(&mu_);
-  if (key != key_ || changes != changes_) return read;  // another read moved on to a new version
-  if (*read < size) size_ = offset + *read;             // a short read ends at the object's end
+  if (key != key_ || changes != changes_) return result;  // another read moved on to a new version
+  if (read < size) size_ = offset + read;                 // a short read ends at the object's end
   if (sequential) {
-    streak_ += *read;
-    next_ = std::max(next_, offset + *read);
+    streak_ += read;
+    next_ = std::max(next_, offset + read);
   } else {
-    streak_ = *read;
-    next_ = offset + *read;
+    streak_ = read;
+    next_ = offset + read;
   }
-  if (streak_ >= kStreakToPrefetch) FillLocked(offset + *read);
-  return read;
+  if (streak_ >= kStreakToPrefetch) FillLocked(offset + read);
+  return result;
 }
 
-Result<size_t> ObjectReader::Serve(const std::deque<std::shared_ptr<Chunk>>& chunks,
-                                   const std::string& key, uint64_t offset, size_t size,
-                                   char* buf) {
-  size_t copied = 0;
+Status ObjectReader::Serve(const std::deque<std::shared_ptr<Chunk>>& chunks, const std::string& key,
+                           uint64_t offset, size_t size, ReadResult* out) {
   for (const auto& chunk : chunks) {
+    const size_t copied = out->size();
     const uint64_t position = offset + copied;
     if (copied == size || position < chunk->offset) break;
     Status status;
@@ -176,23 +184,20 @@ Result<size_t> ObjectReader::Serve(const std::deque<std::shared_ptr<Chunk>>& chu
         MutexLock lock(&mu_);
         DropWindowLocked();
       }
-      auto rest = PlainRead(key, position, size - copied, buf + copied);
-      if (!rest.ok()) return rest.status();  // never a short count: that would read as EOF
-      return copied + *rest;
+      // Never a short count on failure: that would read as EOF.
+      return PlainRead(key, position, size - copied, out);
     }
     const uint64_t skip = position - chunk->offset;
-    if (skip >= bytes) return copied;  // the object ends before `position`
+    if (skip >= bytes) return Status::OK();  // the object ends before `position`
     const size_t n = static_cast<size_t>(std::min<uint64_t>(bytes - skip, size - copied));
-    std::memcpy(buf + copied, chunk->data.data() + skip, n);
-    copied += n;
-    if (bytes < chunk->length) return copied;  // the object ends in this chunk
+    // The reply reads the chunk's buffer in place; the chunk lives until then.
+    out->AddHeld(chunk, chunk->data.data() + skip, n);
+    if (bytes < chunk->length) return Status::OK();  // the object ends in this chunk
   }
-  if (copied < size) {  // the read reaches past the window
-    auto rest = PlainRead(key, offset + copied, size - copied, buf + copied);
-    if (!rest.ok()) return rest.status();
-    copied += *rest;
+  if (out->size() < size) {  // the read reaches past the window
+    return PlainRead(key, offset + out->size(), size - out->size(), out);
   }
-  return copied;
+  return Status::OK();
 }
 
 void ObjectReader::FillLocked(uint64_t position) {
@@ -206,7 +211,9 @@ void ObjectReader::FillLocked(uint64_t position) {
   while (start < position + target && (!size_ || start < *size_)) {
     uint64_t length = chunk_size;
     if (size_) length = std::min(length, *size_ - start);
-    if (start + length - held_from > config.window) break;
+    // The window counts what lies beyond the chunk being read, so that a
+    // whole chunk is always on its way while the reader copies from one.
+    if (start + length - held_from > config.window + chunk_size) break;
     ReadAheadPool::Hold hold;
     if (!pool_->TryReserve(length, &hold)) break;  // over the shared budget: plain reads
     auto chunk = std::make_shared<Chunk>(start, length, std::move(hold));

@@ -6,9 +6,10 @@
 // out of order still count) extends a sequential streak; after
 // kStreakToPrefetch bytes in a row, ranged GETs of ReadAheadPool::chunk_size()
 // are fetched ahead of the reader on the pool's threads, and reads are served
-// from them. The bytes held ahead ramp up (twice the streak) to the pool's
-// window per file, and stay within the pool's shared budget (over it: plain
-// reads). Any other read (a jump) drops the window and is one ranged GET of
+// from them. The bytes fetched ahead ramp up (twice the streak) to the pool's
+// window per file; a reader holds at most the window and the chunk it is
+// reading, and all readers stay within the pool's shared budget (over it:
+// plain reads). Any other read (a jump) drops the window and is one ranged GET of
 // exactly the bytes asked for, so a random reader never prefetches, and a
 // reader that jumps after a sequential run wastes at most one window.
 //
@@ -37,6 +38,7 @@
 #include "base/mutex.h"
 #include "base/status.h"
 #include "fs/read_ahead_pool.h"
+#include "fs/read_result.h"
 #include "transfer/object_store.h"
 
 namespace partfs {
@@ -51,8 +53,12 @@ class ObjectReader {
   ObjectReader(const ObjectReader&) = delete;
   ObjectReader& operator=(const ObjectReader&) = delete;
 
-  // Reads up to `size` bytes at `offset` of `key` into `buf`; short at the end
-  // of the object. `changes`: the file's local change count (see above).
+  // Reads up to `size` bytes at `offset` of `key`; short at the end of the
+  // object. `changes`: the file's local change count (see above). Bytes of
+  // prefetched chunks stay in them (the result keeps those chunks alive).
+  Result<ReadResult> ReadInPlace(const std::string& key, uint64_t changes, uint64_t offset,
+                                 size_t size);
+  // ReadInPlace, copied into `buf`.
   Result<size_t> Read(const std::string& key, uint64_t changes, uint64_t offset, size_t size,
                       char* buf);
 
@@ -66,11 +72,12 @@ class ObjectReader {
   // the one holding `offset`; empty when `offset` is outside the window.
   std::deque<std::shared_ptr<Chunk>> ChunksFor(uint64_t offset, uint64_t size)
       EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // Copies from `chunks` (waiting for each); a failed chunk is fetched again
-  // synchronously, bytes past the window end come from a plain GET.
-  Result<size_t> Serve(const std::deque<std::shared_ptr<Chunk>>& chunks, const std::string& key,
-                       uint64_t offset, size_t size, char* buf);
-  Result<size_t> PlainRead(const std::string& key, uint64_t offset, size_t size, char* buf);
+  // Appends to *out from `chunks` (waiting for each); a failed chunk is
+  // fetched again synchronously, bytes past the window end come from a plain GET.
+  Status Serve(const std::deque<std::shared_ptr<Chunk>>& chunks, const std::string& key,
+               uint64_t offset, size_t size, ReadResult* out);
+  // One ranged GET, appended to *out.
+  Status PlainRead(const std::string& key, uint64_t offset, size_t size, ReadResult* out);
   // Drops every chunk; ones not started yet skip their GET.
   void DropWindowLocked() EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Drops chunks the reader has passed, then fetches ahead of `position`.

@@ -55,7 +55,10 @@ ReadAheadPool::Buffer ReadAheadPool::TakeBuffer() {
 void ReadAheadPool::ReturnBuffer(char* data) {
   {
     MutexLock lock(&mu_);
-    if ((idle_buffers_.size() + 1) * chunk_size_ <= config_.window) {
+    // Idle buffers and the reserved bytes (a superset of the chunks holding
+    // buffers; this one's are still counted) stay within the budget, so the
+    // pool never maps more than the budget.
+    if ((idle_buffers_.size() + 1) * chunk_size_ + reserved_ <= config_.budget) {
       idle_buffers_.push_back(data);
       return;
     }
@@ -64,7 +67,7 @@ void ReadAheadPool::ReturnBuffer(char* data) {
 }
 
 ReadAheadPool::ReadAheadPool(ReadAheadConfig config)
-    : config_(config), chunk_size_(std::clamp(config.window / 8, kMinChunk, kMaxChunk)) {
+    : config_(config), chunk_size_(std::clamp(config.window / 2, kMinChunk, kMaxChunk)) {
   for (uint32_t i = 0; i < config_.threads; ++i) workers_.emplace_back([this] { WorkerLoop(); });
 }
 

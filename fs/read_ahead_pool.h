@@ -24,7 +24,7 @@
 namespace partfs {
 
 struct ReadAheadConfig {
-  uint64_t window = 16ull << 20;  // per open file: prefetched and in-flight bytes; 0 = off
+  uint64_t window = 16ull << 20;  // per open file: bytes ahead of the reader; 0 = off
   uint32_t threads = 8;           // parallel ranged GETs of all files together
   uint64_t budget = 32ull << 20;  // all open files' windows together
 };
@@ -59,9 +59,9 @@ class ReadAheadPool {
   };
 
   // chunk_size() bytes of anonymous memory for one chunk, recycled by the pool
-  // so that a steady reader does not fault in fresh pages for every chunk (at
-  // most one window of them is kept idle). Move-only; data() is null when
-  // memory could not be mapped.
+  // so that a steady reader does not fault in fresh pages for every chunk
+  // (buffers in use and idle together stay within the budget). Move-only;
+  // data() is null when memory could not be mapped.
   class Buffer {
    public:
     Buffer() = default;
@@ -86,8 +86,10 @@ class ReadAheadPool {
   ReadAheadPool& operator=(const ReadAheadPool&) = delete;
 
   const ReadAheadConfig& config() const { return config_; }
-  // The size of one ranged GET ahead of a reader: an eighth of the window
-  // (several in flight per file), between 256 KiB and 8 MiB.
+  // The size of one ranged GET ahead of a reader: half the window, between
+  // 256 KiB and 8 MiB. Large, because every GET costs the server far more
+  // than its bytes (a 2 MiB chunk cost it half again the CPU of one stream);
+  // two ahead of the reader keep it busy while the reader copies one.
   uint64_t chunk_size() const { return chunk_size_; }
 
   // Takes `bytes` from the budget into *hold; false (nothing taken) when over

@@ -1,23 +1,31 @@
 // Fuse tests of reads with read-ahead (the default mount): an object written by
 // another client (boto3) read sequentially (SHA-256), by random preads checked
 // against the bytes put, by two readers at once, and again after the other
-// client replaced it (the new content after a reopen).
+// client replaced it (the new content after a reopen once stat_ttl passed);
+// the kernel's page cache kept across opens of an unchanged file (keep_cache)
+// and dropped after a write through the mount or another client's change.
 #include <string>
 
 #include "gtest/gtest.h"
 #include "tests/support/mount_fixture.h"
 #include "tests/support/mounted_test.h"
 #include "tests/support/run_command.h"
+#include "tests/support/s3_test_server.h"
 
 namespace partfs::testing {
 namespace {
 
-// argv: mount point, test ("big", "concurrent" or "replace"). Env: the bucket's endpoint,
+// The mount's stat_ttl (seconds): other clients' changes show after it.
+constexpr int kStatTtl = 5;
+
+// argv: mount point, test ("big", "concurrent", "replace", "keep-first",
+// "keep-again", "keep-write" or "keep-other"). Env: the bucket's endpoint,
 // credentials and name. Prints "ok" or what differed.
 constexpr char kReadScript[] = R"PY(
 import hashlib, os, random, sys, threading, time
 import boto3
 mount, test = sys.argv[1], sys.argv[2]
+TTL = float(os.environ['CHECK_TTL'])
 s3 = boto3.client('s3', endpoint_url=os.environ['CHECK_ENDPOINT'], region_name='us-east-1',
                   aws_access_key_id=os.environ['CHECK_KEY'], aws_secret_access_key=os.environ['CHECK_SECRET'])
 bucket = os.environ['CHECK_BUCKET']
@@ -78,21 +86,49 @@ elif test == 'replace':
     if os.pread(fd, MiB, 0) != old[:MiB]: fail('open reader differs')
     new = random.Random(4).randbytes(8 * MiB + 1)  # same size: only the content tells
     s3.put_object(Bucket=bucket, Key='r', Body=new)
-    time.sleep(1.5)  # the kernel's attribute timeout (1 s)
+    time.sleep(TTL + 0.5)  # the mount's stat_ttl
     if read_all(path, 128 * 1024) != hashlib.sha256(new).hexdigest(): fail('reread after replace differs')
     os.close(fd)
     shorter = random.Random(5).randbytes(3 * MiB + 7)
     s3.put_object(Bucket=bucket, Key='r', Body=shorter)
-    time.sleep(1.5)
+    time.sleep(TTL + 0.5)
     with open(path, 'rb') as f:
         got = f.read()
     if got != shorter: fail('reread after a shorter replace differs (%d bytes)' % len(got))
+elif test.startswith('keep-'):
+    path = os.path.join(mount, 'k')
+    first = random.Random(7).randbytes(4 * MiB + 7)
+    written = b'W' * MiB + first[MiB:]
+    other = random.Random(8).randbytes(4 * MiB + 7)  # same size: only the content tells
+    def check(want, what):
+        with open(path, 'rb') as f:
+            if f.read() != want: fail(what + ' differs')
+    if test == 'keep-first':
+        s3.put_object(Bucket=bucket, Key='k', Body=first)
+        check(first, 'first read')
+    elif test == 'keep-again':
+        check(first, 'second read')
+    elif test == 'keep-write':
+        with open(path, 'r+b') as f:
+            f.write(b'W' * MiB)
+        check(written, 'read after a write through the mount')
+        check(written, 'second read after a write through the mount')
+    elif test == 'keep-other':
+        s3.put_object(Bucket=bucket, Key='k', Body=other)
+        time.sleep(TTL + 0.5)
+        check(other, 'read after another client replaced it')
 print('ok')
 )PY";
 
 class FsReadTest : public MountedTest {
  protected:
-  FsReadTest() : MountedTest("fs-read") {}
+  FsReadTest() : MountedTest("fs-read", Spec()) {}
+
+  static MountSpec Spec() {
+    MountSpec spec;
+    spec.options = {"stat_ttl=" + std::to_string(kStatTtl)};
+    return spec;
+  }
 
   std::string RunScript(const std::string& test) {
     std::string script = NextScriptPath();
@@ -100,7 +136,8 @@ class FsReadTest : public MountedTest {
     const std::string env = "CHECK_ENDPOINT=" + ShellQuote(mount_.endpoint().url) +
                             " CHECK_KEY=" + ShellQuote(mount_.endpoint().access_key) +
                             " CHECK_SECRET=" + ShellQuote(mount_.endpoint().secret_key) +
-                            " CHECK_BUCKET=" + ShellQuote(mount_.bucket()) + " ";
+                            " CHECK_BUCKET=" + ShellQuote(mount_.bucket()) +
+                            " CHECK_TTL=" + std::to_string(kStatTtl) + " ";
     return Run(env + Python3() + " " + ShellQuote(script) + " " + ShellQuote(mount_.path()) + " " +
                test);
   }
@@ -114,6 +151,19 @@ TEST_F(FsReadTest, TwoReadersOfOneFileAtOnce) { EXPECT_EQ(RunScript("concurrent"
 
 TEST_F(FsReadTest, ReopenAfterAnotherClientReplacedTheObjectReadsTheNewContent) {
   EXPECT_EQ(RunScript("replace"), "ok\n");
+}
+
+TEST_F(FsReadTest, KernelKeepsThePagesOfAnUnchangedFileAndDropsThemAfterAChange) {
+  EXPECT_EQ(RunScript("keep-first"), "ok\n");
+  const int before = CountBucketRequests(mount_.endpoint(), mount_.bucket());
+  EXPECT_EQ(RunScript("keep-again"), "ok\n");
+  if (before >= 0) {
+    // Within stat_ttl: no HEAD, and no GET either (the pages were kept).
+    EXPECT_EQ(CountBucketRequests(mount_.endpoint(), mount_.bucket()) - before, 0)
+        << "requests of a second read of an unchanged file";
+  }
+  EXPECT_EQ(RunScript("keep-write"), "ok\n");
+  EXPECT_EQ(RunScript("keep-other"), "ok\n");
 }
 
 }  // namespace

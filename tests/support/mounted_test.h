@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <string>
+#include <utility>
 
 #include <gtest/gtest.h>
 
@@ -19,8 +20,9 @@ namespace partfs::testing {
 
 class MountedTest : public ::testing::Test {
  protected:
-  // `work_prefix`: the scratch directory's name prefix.
-  explicit MountedTest(const std::string& work_prefix) : work_(work_prefix) {}
+  // `work_prefix`: the scratch directory's name prefix; `spec`: how to mount.
+  explicit MountedTest(const std::string& work_prefix, MountSpec spec = {})
+      : work_(work_prefix), mount_(std::move(spec)) {}
 
   void SetUp() override {
     Status started = mount_.Start();

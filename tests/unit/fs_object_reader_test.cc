@@ -110,22 +110,23 @@ TEST_F(ObjectReaderTest, SequentialReadUsesFewLargeGets) {
   const std::string data = testing::TestBytes(20 * kMiB + 4321, 1);
   Put(data);
   ReadAheadPool pool({.window = 8 * kMiB, .threads = 2, .budget = 16 * kMiB});
-  ASSERT_EQ(pool.chunk_size(), 1 * kMiB);
+  ASSERT_EQ(pool.chunk_size(), 4 * kMiB);
   ObjectReader reader(&store_, &pool);
   EXPECT_EQ(ReadSequentially(reader), data);
   auto gets = store_.Gets();
-  // 161 reads of 128 KiB: two plain ones start the streak, then 1 MiB chunks.
-  EXPECT_LE(gets.size(), 2 + 21 + 7u);
+  // 161 reads of 128 KiB: two plain ones start the streak, then 4 MiB chunks.
+  EXPECT_LE(gets.size(), 2 + 6 + 2u);
   size_t large = std::count_if(gets.begin(), gets.end(),
-                               [](const RecordingStore::Get& g) { return g.length == kMiB; });
-  EXPECT_GE(large, 19u);
+                               [](const RecordingStore::Get& g) { return g.length == 4 * kMiB; });
+  EXPECT_GE(large, 4u);
   // Nothing is fetched twice; past the end (unknown until a GET comes back
-  // short) at most the window's other chunks, each an empty answer.
+  // short) at most the other chunks held (window and the one being read),
+  // each an empty answer.
   std::set<uint64_t> offsets;
   for (const auto& g : gets) EXPECT_TRUE(offsets.insert(g.offset).second) << g.offset;
   EXPECT_LE(std::count_if(gets.begin(), gets.end(),
                           [&](const RecordingStore::Get& g) { return g.offset >= data.size(); }),
-            7);
+            2);
 }
 
 TEST_F(ObjectReaderTest, RandomReadsFetchOnlyWhatIsAsked) {
@@ -146,7 +147,7 @@ TEST_F(ObjectReaderTest, RandomReadsFetchOnlyWhatIsAsked) {
   EXPECT_EQ(pool.reserved(), 0u);
 }
 
-TEST_F(ObjectReaderTest, JumpAfterSequentialRunWastesAtMostOneWindow) {
+TEST_F(ObjectReaderTest, JumpAfterSequentialRunWastesAtMostOneWindowAndAChunk) {
   const std::string data = testing::TestBytes(64 * kMiB, 3);
   Put(data);
   ReadAheadPool pool({.window = 4 * kMiB, .threads = 2, .budget = 8 * kMiB});
@@ -154,13 +155,14 @@ TEST_F(ObjectReaderTest, JumpAfterSequentialRunWastesAtMostOneWindow) {
   for (uint64_t offset = 0; offset < 2 * kMiB; offset += kFuseRead) {
     ASSERT_EQ(ReadAt(reader, offset, kFuseRead), data.substr(offset, kFuseRead));
   }
-  EXPECT_LE(reader.WindowBytes(), 4 * kMiB);
+  EXPECT_LE(reader.WindowBytes(), 4 * kMiB + pool.chunk_size());
   // A jump drops the window; the next reads are single GETs again.
   ASSERT_EQ(ReadAt(reader, 40 * kMiB, 4 * kKiB), data.substr(40 * kMiB, 4 * kKiB));
   EXPECT_EQ(reader.WindowBytes(), 0u);
   uint64_t fetched = 0;
   for (const auto& g : store_.Gets()) fetched += g.length;
-  EXPECT_LE(fetched, 2 * kMiB + 4 * kMiB + 4 * kKiB);  // read + one window + the jump
+  // read + one window and the chunk being read + the jump
+  EXPECT_LE(fetched, 2 * kMiB + 4 * kMiB + pool.chunk_size() + 4 * kKiB);
 }
 
 TEST_F(ObjectReaderTest, WindowAndBudgetBoundHeldBytes) {
@@ -199,7 +201,7 @@ TEST_F(ObjectReaderTest, HeldGetsKeepTheWindowBounded) {
   // Reads waiting for held chunks block; unblock after checking the bound.
   std::thread late([&] {
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    EXPECT_LE(reader.WindowBytes(), 4 * kMiB);
+    EXPECT_LE(reader.WindowBytes(), 4 * kMiB + pool.chunk_size());
     EXPECT_LE(pool.reserved(), 4 * kMiB);
     store_.SetGate(false);
   });
@@ -219,10 +221,10 @@ TEST_F(ObjectReaderTest, EndOfObject) {
     EXPECT_EQ(ReadAt(reader, size, kFuseRead), "");
     EXPECT_EQ(ReadAt(reader, size + 10 * kMiB, kFuseRead), "");
     // Past the end: the two reads above and, before a short GET showed the
-    // end, at most the window's other chunks.
+    // end, at most the other chunks held (the window and the one being read).
     int past_end = 0;
     for (const auto& g : store_.Gets()) past_end += g.offset >= size ? 1 : 0;
-    EXPECT_LE(past_end, static_cast<int>(2 + 2 * kMiB / pool.chunk_size() - 1));
+    EXPECT_LE(past_end, static_cast<int>(2 + 2 * kMiB / pool.chunk_size()));
   }
 }
 
@@ -231,12 +233,13 @@ TEST_F(ObjectReaderTest, FailedPrefetchIsRetriedWhenRead) {
   Put(data);
   ReadAheadPool pool({.window = 4 * kMiB, .threads = 2, .budget = 8 * kMiB});
   ObjectReader reader(&store_, &pool);
-  // The chunk GETs start at 256 KiB (after two plain reads), 512 KiB each.
-  store_.FailAt(256 * kKiB + kMiB, 1);
+  // The chunk GETs start at 256 KiB (after two plain reads), 2 MiB each.
+  const uint64_t second_chunk = 256 * kKiB + pool.chunk_size();
+  store_.FailAt(second_chunk, 1);
   EXPECT_EQ(ReadSequentially(reader), data);
   // Twice (the prefetch and the retry): the reader gets the error.
   ObjectReader again(&store_, &pool);
-  store_.FailAt(256 * kKiB + kMiB, 2);
+  store_.FailAt(second_chunk, 2);
   ReadAt(again, 0, kFuseRead);
   ReadAt(again, kFuseRead, kFuseRead);
   Status failed;
@@ -245,7 +248,7 @@ TEST_F(ObjectReaderTest, FailedPrefetchIsRetriedWhenRead) {
     auto read = again.Read(kKey, 0, offset, kFuseRead, buf.data());
     if (!read.ok()) {
       failed = read.status();
-      EXPECT_GE(offset + kFuseRead, 256 * kKiB + kMiB);
+      EXPECT_GE(offset + kFuseRead, second_chunk);
     }
   }
   EXPECT_FALSE(failed.ok());
@@ -257,8 +260,9 @@ TEST_F(ObjectReaderTest, FailedPrefetchNeverReadIsNoError) {
   Put(data);
   ReadAheadPool pool({.window = 4 * kMiB, .threads = 2, .budget = 8 * kMiB});
   ObjectReader reader(&store_, &pool);
-  store_.FailAt(256 * kKiB + kMiB, 100);  // the second chunk always fails
-  for (uint64_t offset = 0; offset < 256 * kKiB + kMiB; offset += kFuseRead) {
+  const uint64_t second_chunk = 256 * kKiB + pool.chunk_size();
+  store_.FailAt(second_chunk, 100);  // the second chunk always fails
+  for (uint64_t offset = 0; offset < second_chunk; offset += kFuseRead) {
     ASSERT_EQ(ReadAt(reader, offset, kFuseRead), data.substr(offset, kFuseRead));
   }
 }
