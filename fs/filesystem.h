@@ -43,6 +43,7 @@
 #include "cache/attr_store.h"
 #include "cache/write_cache.h"
 #include "fs/attr_cache.h"
+#include "fs/deferred_metadata.h"
 #include "fs/inode_table.h"
 #include "fs/read_ahead_pool.h"
 #include "fs/writeback_queue.h"
@@ -207,6 +208,8 @@ class Filesystem {
   // answer is cached. Files being written are the caller's business.
   struct PathKind;
   Result<PathKind> ProbePath(const std::string& path);
+  // HeadObject of `path`, showing a deferred metadata change of that version.
+  Result<ObjectInfo> HeadFile(const std::string& path);
   // After a session's upload completed: its attributes, known without a HEAD.
   void NoteFinished(uint64_t ino, const WriteSession& session);
   // Caches the attributes of `path` (a HEAD, a finished upload) and persists
@@ -289,8 +292,10 @@ class Filesystem {
   std::map<uint64_t, std::shared_ptr<FileHandle>> files_ GUARDED_BY(handles_mu_);
   std::map<uint64_t, std::shared_ptr<const std::vector<DirEntry>>> dirs_ GUARDED_BY(handles_mu_);
   uint64_t next_handle_ GUARDED_BY(handles_mu_) = 1;
-  // Write-back mode only; last, so it stops (its tasks use the members above) first.
+  // Write-back mode only; it stops (its tasks use the members above) before them.
   std::unique_ptr<WritebackQueue> writeback_;
+  // Honest mode only (write-back mode carries metadata in its queued uploads).
+  std::unique_ptr<DeferredMetadata> deferred_;
 };
 
 }  // namespace partfs
