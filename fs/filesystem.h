@@ -16,7 +16,10 @@
 // held. A handle's mu and Inode::start_mu are the only locks held across a
 // cache call or a request (starting a write session: HEAD, StartWrite or
 // StartModify, so that two first writes start one version); no fs lock is held
-// during Write, Read, Sync, Finish or a reply.
+// during Write, Read, Sync, Finish or a reply. DeferredMetadata's mutex may be
+// taken under key locks (only the journal and its timer's mutex under it); its
+// applies take a key lock themselves and are called with no fs lock and no key
+// lock held (its timer, fsync, directory rename, unmount).
 // Borrows `store` and `cache` (both must outlive the Filesystem); destroying
 // the Filesystem drops every FileWriter it holds, so destroy it before the
 // WriteCache.
@@ -172,12 +175,14 @@ class Filesystem {
   Result<size_t> Write(uint64_t fh, uint64_t offset, const char* data, size_t size,
                        const RequestContext& ctx);
   Status Flush(uint64_t fh, const RequestContext& ctx);
-  // Honest mode: full parts uploaded, the rest durable in the cache.
+  // Honest mode: full parts uploaded, the rest durable in the cache; for a
+  // closed file, its deferred metadata change copied onto the object.
   // Write-back mode: the upload completed (the object exists).
   Status Fsync(uint64_t fh);
   Status Release(uint64_t fh);
 
-  // At unmount: completes the queued uploads of write-back mode, makes
+  // At unmount: completes the queued uploads of write-back mode (honest mode:
+  // copies the deferred metadata changes), makes
   // unfinished writes durable in the cache (Sync) so the next mount's recovery
   // completes them, then drops every handle.
   void Shutdown();
