@@ -76,11 +76,14 @@ TEST_F(FsDeferredMetadataTest, RsyncKeepsModesAndMtimesWithOneCopyPerFile) {
   const int rsync_requests = Requests() - requests, rsync_copies = Copies() - copies;
   std::cout << "rsync -a of " << kFiles << " small files, honest mode: " << rsync_requests
             << " requests, " << rsync_copies << " CopyObject\n";
-  // The rename of each temp file, carrying its mtime and mode: nothing more.
-  EXPECT_EQ(rsync_copies, kFiles);
+  // The rename of each temp file, carrying its mtime and mode: nothing more
+  // (before: 3 per file). The timer may slip in a copy of its own only when
+  // the machine stalls for a second between rsync's utimes and its rename.
+  EXPECT_GE(rsync_copies, kFiles);
+  EXPECT_LE(rsync_copies, kFiles + 5);
   Run("diff -r " + src + " " + mount_->path() + "/dst");
   ASSERT_TRUE(mount_->Unmount().ok());
-  EXPECT_EQ(Copies() - copies, kFiles) << "unmount had metadata left to copy";
+  EXPECT_EQ(Copies() - copies, rsync_copies) << "unmount had metadata left to copy";
   EXPECT_EQ(ServerMode("dst/f1"), 0600);
   EXPECT_EQ(ServerMode("dst/f2"), 0755);
   ASSERT_TRUE(mount_->Remount().ok());
