@@ -72,10 +72,13 @@ TEST_F(FsDeferredMetadataTest, RsyncKeepsModesAndMtimesWithOneCopyPerFile) {
       "); do head -c $((i * 97)) /dev/urandom > f$i; done && chmod 600 f1 && chmod 755 f2"
       " && touch -d '2001-02-03 04:05:06' f1 f3");
   const int requests = Requests(), copies = Copies();
+  const auto start = std::chrono::steady_clock::now();
   Run("rsync -a " + src + "/ " + mount_->path() + "/dst/");
+  const auto took = std::chrono::duration_cast<std::chrono::milliseconds>(
+      std::chrono::steady_clock::now() - start);
   const int rsync_requests = Requests() - requests, rsync_copies = Copies() - copies;
   std::cout << "rsync -a of " << kFiles << " small files, honest mode: " << rsync_requests
-            << " requests, " << rsync_copies << " CopyObject\n";
+            << " requests, " << rsync_copies << " CopyObject, " << took.count() << " ms\n";
   // The rename of each temp file, carrying its mtime and mode: nothing more
   // (before: 3 per file). The timer may slip in a copy of its own only when
   // the machine stalls for a second between rsync's utimes and its rename.
