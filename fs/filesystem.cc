@@ -67,7 +67,10 @@ Filesystem::Filesystem(FilesystemOptions options, ObjectStore* store, WriteCache
       queue.pressure = [this] { return cache_->CachedBytes() * 2 > options_.cache_size; };
     }
     writeback_ = std::make_unique<WritebackQueue>(std::move(queue));
-  } else {
+  }
+  {
+    // Write-back mode makes no deferred changes of its own but applies (and
+    // respects) those an honest mount left in the journal.
     DeferredMetadata::Options deferred;
     deferred.logger = logger_;
     deferred.on_applied = [this](const std::string& key, const ObjectInfo& info) {
@@ -426,7 +429,7 @@ Result<struct stat> Filesystem::SetObjectMetadata(uint64_t ino, const std::strin
   // The copy must not land between a newer completion and its metadata.
   auto guard = cache_->LockKey(key);
   std::optional<ObjectInfo> known;
-  if (auto cached = attrs_.Get(path); deferred_ && cached &&
+  if (auto cached = attrs_.Get(path); !writeback_ && cached &&
                                       cached->kind == AttrCache::Entry::kFile && cached->info &&
                                       !cached->info->etag.empty()) {
     known = cached->info;  // a deferred change needs the ETag and size: no HEAD
@@ -444,7 +447,7 @@ Result<struct stat> Filesystem::SetObjectMetadata(uint64_t ino, const std::strin
   fields.mtime = request.mtime ? request.mtime : current.mtime.value_or(info->last_modified);
   UserMetadata metadata = info->user_metadata;
   StoreFileMetadata(fields, &metadata);
-  if (deferred_) {
+  if (!writeback_) {
     DeferredMetadata::Change change{info->etag, info->size, metadata};
     PARTFS_RETURN_IF_ERROR(deferred_->Record(key, std::move(change)));
     info->user_metadata = std::move(metadata);
@@ -454,6 +457,7 @@ Result<struct stat> Filesystem::SetObjectMetadata(uint64_t ino, const std::strin
   attrs_.Forget(path);
   auto copied = cache_->CopyObject(key, info->size, key, MetadataDirective::kReplace, metadata);
   if (!copied.ok()) return copied.status();
+  deferred_->Drop(key);  // a change an honest mount left is in this copy (HeadFile)
   info->user_metadata = metadata;
   // The copy may keep the ETag (same bytes): the persisted metadata must change with it.
   info->etag = *copied;

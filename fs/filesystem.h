@@ -299,7 +299,8 @@ class Filesystem {
   uint64_t next_handle_ GUARDED_BY(handles_mu_) = 1;
   // Write-back mode only; it stops (its tasks use the members above) before them.
   std::unique_ptr<WritebackQueue> writeback_;
-  // Honest mode only (write-back mode carries metadata in its queued uploads).
+  // Deferred metadata changes: made by honest mode only (write-back mode
+  // carries metadata in its queued uploads), applied in both. Never null.
   std::unique_ptr<DeferredMetadata> deferred_;
 };
 
