@@ -20,6 +20,9 @@ constexpr char kFilesDb[] = "files";
 constexpr char kPartsDb[] = "parts";
 constexpr char kMetaDb[] = "meta";
 constexpr char kRenamesDb[] = "renames";
+// Added without a schema change: an older binary ignores it (its changes then
+// stay unapplied, never wrong: each applies only to its recorded ETag).
+constexpr char kPendingMetadataDb[] = "pending_metadata";
 constexpr char kNextFileIdKey[] = "next_file_id";
 constexpr char kSchemaVersionKey[] = "schema_version";
 
@@ -39,13 +42,15 @@ Status ScanDb(LmdbTxn& txn, MDB_dbi dbi, Fn fn) {
 class LmdbJournal : public Journal {
  public:
   LmdbJournal(std::unique_ptr<LmdbEnv> env, MDB_dbi files, MDB_dbi parts, MDB_dbi meta,
-              std::optional<MDB_dbi> renames)
+              std::optional<MDB_dbi> renames, std::optional<MDB_dbi> pending_metadata)
       : env_(std::move(env)),
         files_(files),
         parts_(parts),
         meta_(meta),
         renames_(renames.value_or(0)),
-        has_renames_(renames.has_value()) {}
+        has_renames_(renames.has_value()),
+        pending_metadata_(pending_metadata.value_or(0)),
+        has_pending_metadata_(pending_metadata.has_value()) {}
 
   Result<uint64_t> AllocateFileId() override {
     auto txn = Write();
@@ -130,6 +135,38 @@ class LmdbJournal : public Journal {
   }
 
   Status Health() const override { return env_->broken(); }
+
+  Status PutPendingMetadata(const PendingMetadataRecord& record) override {
+    auto txn = Write();
+    if (!txn.ok()) return txn.status();
+    PARTFS_RETURN_IF_ERROR((*txn)->Put(
+        pending_metadata_, PendingMetadataKey(record.endpoint, record.bucket, record.key),
+        EncodePendingMetadata(record)));
+    return (*txn)->Commit();
+  }
+
+  Status DropPendingMetadata(const std::string& endpoint, const std::string& bucket,
+                             const std::string& key) override {
+    auto txn = Write();
+    if (!txn.ok()) return txn.status();
+    PARTFS_RETURN_IF_ERROR(
+        (*txn)->Delete(pending_metadata_, PendingMetadataKey(endpoint, bucket, key)));
+    return (*txn)->Commit();
+  }
+
+  Result<std::vector<PendingMetadataRecord>> ListPendingMetadata() override {
+    if (!has_pending_metadata_) return std::vector<PendingMetadataRecord>{};
+    auto txn = LmdbTxn::Begin(*env_, true);
+    if (!txn.ok()) return txn.status();
+    std::vector<PendingMetadataRecord> records;
+    PARTFS_RETURN_IF_ERROR(
+        ScanDb(**txn, pending_metadata_, [&](std::string_view, std::string_view value) {
+          auto record = DecodePendingMetadata(value);
+          if (record.ok()) records.push_back(std::move(*record));  // damaged: never applied
+          return true;
+        }));
+    return records;
+  }
 
   Result<std::vector<RenameRecord>> ListRenames() override {
     if (!has_renames_) return std::vector<RenameRecord>{};
@@ -369,6 +406,8 @@ class LmdbJournal : public Journal {
   std::unique_ptr<LmdbEnv> env_;
   MDB_dbi files_, parts_, meta_, renames_;
   bool has_renames_;  // false only for a read-only view of a version-1 journal
+  MDB_dbi pending_metadata_;
+  bool has_pending_metadata_;  // false only for a read-only view of an older journal
 };
 
 // Checks (or, on a new journal, writes) the schema version.
@@ -418,12 +457,17 @@ Result<std::unique_ptr<Journal>> Journal::Open(const std::string& dir, bool read
   if (!renames.ok() && !(read_only && renames.status().IsNotFound())) {
     return renames.status().WithContext(dir);
   }
+  auto pending_metadata = (*txn)->OpenDb(kPendingMetadataDb, !read_only);
+  if (!pending_metadata.ok() && !(read_only && pending_metadata.status().IsNotFound())) {
+    return pending_metadata.status().WithContext(dir);
+  }
   PARTFS_RETURN_IF_ERROR(CheckSchema(**txn, *meta, read_only).WithContext(dir));
   // Committing makes the handles usable by later transactions.
   PARTFS_RETURN_IF_ERROR((*txn)->Commit());
-  return std::unique_ptr<Journal>(
-      new LmdbJournal(std::move(*env), *files, *parts, *meta,
-                      renames.ok() ? std::optional<MDB_dbi>(*renames) : std::nullopt));
+  return std::unique_ptr<Journal>(new LmdbJournal(
+      std::move(*env), *files, *parts, *meta,
+      renames.ok() ? std::optional<MDB_dbi>(*renames) : std::nullopt,
+      pending_metadata.ok() ? std::optional<MDB_dbi>(*pending_metadata) : std::nullopt));
 }
 
 }  // namespace partfs

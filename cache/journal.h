@@ -87,6 +87,21 @@ struct RenameRecord {
   bool prefix = false;
 };
 
+// A metadata change (chmod, chown, utimens) of a closed object in honest
+// mode, journaled before setattr returns. It is applied later by a copy of the
+// object onto itself (or merged into a following rename's copy), and only
+// while the object still has `etag` and `size`: a newer version wins, a
+// deleted object is never brought back. One record per key.
+struct PendingMetadataRecord {
+  std::string endpoint;
+  std::string bucket;
+  std::string key;
+  std::string etag;  // of the object the change applies to, without quotes
+  uint64_t size = 0;
+  UserMetadata metadata;  // the full new user metadata
+  int64_t updated_at = 0;
+};
+
 struct PartRecord {
   uint32_t number = 0;
   uint64_t size = 0;
@@ -157,6 +172,14 @@ class Journal {
                               std::vector<uint64_t>* retired) = 0;
   virtual Status EndRename(uint64_t rename_id) = 0;
   virtual Result<std::vector<RenameRecord>> ListRenames() = 0;
+
+  // Pending metadata changes (PendingMetadataRecord), one per endpoint/bucket/key.
+  // Put replaces the key's record.
+  virtual Status PutPendingMetadata(const PendingMetadataRecord& record) = 0;
+  // No-op when the key has none.
+  virtual Status DropPendingMetadata(const std::string& endpoint, const std::string& bucket,
+                                     const std::string& key) = 0;
+  virtual Result<std::vector<PendingMetadataRecord>> ListPendingMetadata() = 0;
 
   // OK while the journal works; else the first fatal error of its environment
   // (after it every call fails: the mount must stop, see fs/mount_command.cc).

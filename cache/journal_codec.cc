@@ -2,6 +2,8 @@
 
 #include <array>
 
+#include "cache/digest.h"
+
 namespace partfs {
 namespace {
 
@@ -243,6 +245,53 @@ Result<RenameRecord> DecodeRenameRecord(std::string_view data) {
   if (ok && version >= 2) ok = r.U8(&prefix) && prefix <= 1;
   if (!ok || !r.AtEnd()) return Status::Corruption("journal rename record is damaged");
   rec.prefix = prefix == 1;
+  return rec;
+}
+
+std::string PendingMetadataKey(const std::string& endpoint, const std::string& bucket,
+                               const std::string& key) {
+  Md5Hasher hasher;
+  for (const std::string* part : {&endpoint, &bucket, &key}) {
+    hasher.Update(part->data(), part->size());
+    hasher.Update("", 1);
+  }
+  return hasher.Digest();
+}
+
+std::string EncodePendingMetadata(const PendingMetadataRecord& record) {
+  Writer w;
+  w.U8(kPendingMetadataVersion);
+  w.Str(record.endpoint);
+  w.Str(record.bucket);
+  w.Str(record.key);
+  w.Str(record.etag);
+  w.U64(record.size);
+  w.U32(static_cast<uint32_t>(record.metadata.size()));
+  for (const auto& [name, value] : record.metadata) {
+    w.Str(name);
+    w.Str(value);
+  }
+  w.I64(record.updated_at);
+  return w.Finish();
+}
+
+Result<PendingMetadataRecord> DecodePendingMetadata(std::string_view data) {
+  auto payload = CheckedPayload(data, "journal pending metadata");
+  if (!payload.ok()) return payload.status();
+  Reader r(*payload);
+  PendingMetadataRecord rec;
+  uint8_t version = 0;
+  uint32_t count = 0;
+  bool ok = r.U8(&version) && version == kPendingMetadataVersion && r.Str(&rec.endpoint) &&
+            r.Str(&rec.bucket) && r.Str(&rec.key) && r.Str(&rec.etag) && r.U64(&rec.size) &&
+            r.U32(&count);
+  for (uint32_t i = 0; ok && i < count; ++i) {
+    std::string name, value;
+    ok = r.Str(&name) && r.Str(&value);
+    if (ok) rec.metadata.emplace(std::move(name), std::move(value));
+  }
+  ok = ok && r.I64(&rec.updated_at);
+  if (!ok || !r.AtEnd()) return Status::Corruption("journal pending metadata record is damaged");
   return rec;
 }
 

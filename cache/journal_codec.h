@@ -41,6 +41,15 @@ std::string EncodeRenameRecord(const RenameRecord& rename);
 Result<RenameRecord> DecodeRenameRecord(std::string_view data);
 Result<PartRecord> DecodePartRecord(std::string_view data);
 
+inline constexpr uint8_t kPendingMetadataVersion = 1;
+// "pending_metadata" key: the raw MD5 of endpoint, bucket and key (each
+// followed by a NUL): S3 keys may be longer than LMDB's 511-byte key limit.
+// The value holds the full names, checked on read.
+std::string PendingMetadataKey(const std::string& endpoint, const std::string& bucket,
+                               const std::string& key);
+std::string EncodePendingMetadata(const PendingMetadataRecord& record);
+Result<PendingMetadataRecord> DecodePendingMetadata(std::string_view data);
+
 // "meta" values: plain little-endian u64.
 std::string EncodeU64(uint64_t value);
 Result<uint64_t> DecodeU64(std::string_view data);

@@ -520,9 +520,13 @@ uint32_t RecoveryRunner::FinishRenames() {
       continue;
     }
     if (source.ok()) {
+      // A chmod/utimens the rename was carrying (honest mode) rides on the copy
+      // again: a plain copy would put the source's older metadata over it.
+      auto metadata = PendingMetadataOf(rename.from, *source);
       auto copied =
           CopyObjectOfAnySize(store_, options_.profile, rename.from, source->size, rename.to,
-                              MetadataDirective::kCopy, {}, options_.upload_threads);
+                              metadata ? MetadataDirective::kReplace : MetadataDirective::kCopy,
+                              metadata.value_or(UserMetadata{}), options_.upload_threads);
       Status st = copied.status();
       if (copied.ok()) st = store_.DeleteObject(rename.from);
       if (!st.ok() && !st.IsNotFound()) {
@@ -540,6 +544,20 @@ uint32_t RecoveryRunner::FinishRenames() {
     ++finished;
   }
   return finished;
+}
+
+std::optional<UserMetadata> RecoveryRunner::PendingMetadataOf(const std::string& key,
+                                                              const ObjectInfo& info) {
+  auto changes = journal_.ListPendingMetadata();
+  if (!changes.ok()) return std::nullopt;
+  for (auto& change : *changes) {
+    if (change.key == key && change.bucket == options_.bucket &&
+        NormalizeEndpoint(change.endpoint) == NormalizeEndpoint(options_.endpoint) &&
+        change.size == info.size && change.etag == StripEtagQuotes(info.etag)) {
+      return std::move(change.metadata);
+    }
+  }
+  return std::nullopt;
 }
 
 bool RecoveryRunner::FinishPrefixRename(const RenameRecord& rename) {

@@ -25,6 +25,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -121,6 +122,9 @@ class RecoveryRunner {
   RecoveryReport RunJobs(std::vector<FileRecord> records, uint32_t parallelism);
   // Rolls one directory rename forward (cache/prefix_rename.h); true when it ended.
   bool FinishPrefixRename(const RenameRecord& rename);
+  // The journaled metadata change of `key` (PendingMetadataRecord) when it was
+  // made for `info`'s version: a rename's copy carries it.
+  std::optional<UserMetadata> PendingMetadataOf(const std::string& key, const ObjectInfo& info);
   void Record(const FileRecoveryResult& result);
 
   const CacheLayout layout_;

@@ -155,6 +155,35 @@ class WriteCacheImpl : public WriteCache {
 
   Status EndRename(uint64_t rename_id) override { return journal_->EndRename(rename_id); }
 
+  Status PutPendingMetadata(const std::string& key, const std::string& etag, uint64_t size,
+                            const UserMetadata& metadata) override {
+    PendingMetadataRecord record;
+    record.endpoint = options_.endpoint;
+    record.bucket = options_.bucket;
+    record.key = key;
+    record.etag = etag;
+    record.size = size;
+    record.metadata = metadata;
+    record.updated_at = options_.clock->WallSeconds();
+    return journal_->PutPendingMetadata(record);
+  }
+
+  Status DropPendingMetadata(const std::string& key) override {
+    return journal_->DropPendingMetadata(options_.endpoint, options_.bucket, key);
+  }
+
+  Result<std::vector<PendingMetadataRecord>> ListPendingMetadata() override {
+    auto all = journal_->ListPendingMetadata();
+    if (!all.ok()) return all.status();
+    std::vector<PendingMetadataRecord> own;
+    for (auto& record : *all) {
+      if (record.endpoint == options_.endpoint && record.bucket == options_.bucket) {
+        own.push_back(std::move(record));
+      }
+    }
+    return own;
+  }
+
   Result<uint64_t> BeginPrefixRename(const std::string& from, const std::string& to) override {
     RenameRecord rename = RenameOf(from, to);
     rename.prefix = true;

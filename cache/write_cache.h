@@ -19,6 +19,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <vector>
 
 #include "base/clock.h"
 #include "base/logger.h"
@@ -169,6 +170,12 @@ class WriteCache {
   virtual Status FinishPrefixRename(uint64_t rename_id, const std::string& from,
                                     const std::string& to,
                                     const std::set<std::string>& skip_copy) = 0;
+  // Pending metadata changes of this cache's endpoint and bucket (see
+  // PendingMetadataRecord): journaled durably, one per key (Put replaces it).
+  virtual Status PutPendingMetadata(const std::string& key, const std::string& etag, uint64_t size,
+                                    const UserMetadata& metadata) = 0;
+  virtual Status DropPendingMetadata(const std::string& key) = 0;
+  virtual Result<std::vector<PendingMetadataRecord>> ListPendingMetadata() = 0;
   // A server-side copy of any size (cache/object_copy.h): one CopyObject up to
   // the profile's single-request limit, else a parallel multipart copy.
   virtual Result<std::string> CopyObject(const std::string& source_key, uint64_t source_size,

@@ -68,9 +68,23 @@ Filesystem::Filesystem(FilesystemOptions options, ObjectStore* store, WriteCache
     }
     writeback_ = std::make_unique<WritebackQueue>(std::move(queue));
   }
+  {
+    // Write-back mode makes no deferred changes of its own but applies (and
+    // respects) those an honest mount left in the journal.
+    DeferredMetadata::Options deferred;
+    deferred.logger = logger_;
+    deferred.on_applied = [this](const std::string& key, const ObjectInfo& info) {
+      // The copy may change the ETag (multipart copy): persist the new one.
+      if (key.compare(0, options_.prefix.size(), options_.prefix) == 0) {
+        RememberAttrs(key.substr(options_.prefix.size()), info);
+      }
+    };
+    deferred_ = std::make_unique<DeferredMetadata>(std::move(deferred), store_, cache_);
+  }
 }
 
 Filesystem::~Filesystem() {
+  deferred_.reset();  // its timer calls back into the members below
   MutexLock lock(&handles_mu_);
   files_.clear();
   dirs_.clear();
@@ -163,7 +177,7 @@ Result<struct stat> Filesystem::AttrForPath(uint64_t ino, const std::string& pat
       cached && cached->kind == AttrCache::Entry::kFile && cached->info) {
     return ObjectAttr(ino, *cached->info);
   }
-  auto info = store_->HeadObject(KeyFor(path));
+  auto info = HeadFile(path);
   if (!info.ok()) {
     if (info.status().IsNotFound()) attrs_.PutMissing(path);
     return info.status();
@@ -266,7 +280,7 @@ Result<Filesystem::PathKind> Filesystem::ProbePath(const std::string& path) {
   auto listed = std::async(std::launch::async, [this, &path] {
     return store_->ListObjects(DirPrefix(path), "/", "", 1);
   });
-  auto info = store_->HeadObject(KeyFor(path));
+  auto info = HeadFile(path);
   auto page = listed.get();
   if (listing.valid()) listing.get();
   if (info.ok()) return file_from_head(std::move(*info));
@@ -283,9 +297,21 @@ Result<Filesystem::PathKind> Filesystem::ProbePath(const std::string& path) {
   return result;
 }
 
+Result<ObjectInfo> Filesystem::HeadFile(const std::string& path) {
+  auto info = store_->HeadObject(KeyFor(path));
+  if (info.ok() && deferred_) {
+    if (auto change = deferred_->Find(KeyFor(path)); change && change->AppliesTo(*info)) {
+      info->user_metadata = change->metadata;
+    }
+  }
+  return info;
+}
+
 void Filesystem::NoteFinished(uint64_t ino, const WriteSession& session) {
   auto ref = inodes_.Get(ino);
   if (!ref || !ref->linked || !session.writer->Finished()) return;
+  // The new version started from a deferred metadata change and carries it.
+  if (deferred_) deferred_->DropUnlessFor(KeyFor(ref->path), session.writer->ObjectEtag());
   ObjectInfo info;
   info.size = session.writer->Size();
   info.user_metadata = session.metadata;
@@ -350,7 +376,7 @@ Result<struct stat> Filesystem::SetAttr(uint64_t ino, const SetAttrRequest& requ
     bool handled = false;
     PARTFS_RETURN_IF_ERROR(TruncateOpenFile(ino, request, &handled));
     if (!handled) {
-      auto info = store_->HeadObject(KeyFor(ref->path));
+      auto info = HeadFile(ref->path);
       if (!info.ok()) return info.status();
       attrs_.Forget(ref->path);
       if (info->size != *request.size && *request.size != 0) {
@@ -366,6 +392,8 @@ Result<struct stat> Filesystem::SetAttr(uint64_t ino, const SetAttrRequest& requ
         auto put = store_->PutObjectFromString(KeyFor(ref->path), "", metadata);
         if (!put.ok()) return put.status();
       }
+      // The new version carries any deferred metadata change.
+      if (deferred_) deferred_->Drop(KeyFor(ref->path));
     }
   }
   if (request.mode || request.uid || request.gid || request.mtime) {
@@ -393,12 +421,21 @@ Result<struct stat> Filesystem::SetAttr(uint64_t ino, const SetAttrRequest& requ
 
 // chmod/chown/utimens of a completed object: a copy onto itself with the new
 // metadata (S3 has no other way to change metadata); multipart above 5 GiB.
+// Honest mode defers the copy (fs/deferred_metadata.h): the change is
+// journaled for the object's ETag, shown at once and copied about a second
+// later, or merged into a following rename's copy (rsync).
 Result<struct stat> Filesystem::SetObjectMetadata(uint64_t ino, const std::string& path,
                                                   const SetAttrRequest& request) {
   std::string key = KeyFor(path);
   // The copy must not land between a newer completion and its metadata.
   auto guard = cache_->LockKey(key);
-  auto info = store_->HeadObject(key);
+  std::optional<ObjectInfo> known;
+  if (auto cached = attrs_.Get(path); !writeback_ && cached &&
+                                      cached->kind == AttrCache::Entry::kFile && cached->info &&
+                                      !cached->info->etag.empty()) {
+    known = cached->info;  // a deferred change needs the ETag and size: no HEAD
+  }
+  auto info = known ? Result<ObjectInfo>(std::move(*known)) : HeadFile(path);
   if (!info.ok()) return info.status();
   FileMetadata current = ParseFileMetadata(info->user_metadata);
   FileMetadata fields;
@@ -411,9 +448,17 @@ Result<struct stat> Filesystem::SetObjectMetadata(uint64_t ino, const std::strin
   fields.mtime = request.mtime ? request.mtime : current.mtime.value_or(info->last_modified);
   UserMetadata metadata = info->user_metadata;
   StoreFileMetadata(fields, &metadata);
+  if (!writeback_) {
+    DeferredMetadata::Change change{info->etag, info->size, metadata};
+    PARTFS_RETURN_IF_ERROR(deferred_->Record(key, std::move(change)));
+    info->user_metadata = std::move(metadata);
+    RememberAttrs(path, *info);
+    return ObjectAttr(ino, *info);
+  }
   attrs_.Forget(path);
   auto copied = cache_->CopyObject(key, info->size, key, MetadataDirective::kReplace, metadata);
   if (!copied.ok()) return copied.status();
+  deferred_->Drop(key);  // a change an honest mount left is in this copy (HeadFile)
   info->user_metadata = metadata;
   // The copy may keep the ETag (same bytes): the persisted metadata must change with it.
   info->etag = *copied;
@@ -527,6 +572,7 @@ Status Filesystem::Unlink(uint64_t parent, const std::string& name) {
   const std::string key = KeyFor(*path);
   auto guard = cache_->LockKey(key);
   PARTFS_RETURN_IF_ERROR(cache_->RetireKey(key));
+  if (deferred_) deferred_->Drop(key);  // never applied to a later object of the name
   inodes_.Unlink(*path);
   attrs_.Forget(*path, /*gone=*/true);
   Status deleted = store_->DeleteObject(key);
@@ -607,6 +653,11 @@ Status Filesystem::RenameFile(const std::string& from, const std::string& to,
   if (session && !session->writer->Finished()) {
     Status rekeyed = session->writer->Rekey(to_key);
     if (rekeyed.ok()) {
+      if (deferred_) {
+        // The old object of either name is gone or replaced by this write.
+        deferred_->Drop(from_key);
+        deferred_->Drop(to_key);
+      }
       inodes_.Rename(from, to);
       bool absent;
       {
@@ -625,18 +676,31 @@ Status Filesystem::RenameFile(const std::string& from, const std::string& to,
     info.reset();
   }
   if (!info) {
-    auto head = store_->HeadObject(from_key);
+    auto head = HeadFile(from);
     if (!head.ok()) return head.status();
     info = std::move(*head);
   }
+  // A deferred metadata change of the source rides on the rename's copy.
+  std::optional<DeferredMetadata::Change> change;
+  if (deferred_) change = deferred_->Find(from_key);
+  if (change && !change->AppliesTo(*info)) change.reset();
   // Journaled before the copy: a crash between copy and delete is rolled
   // forward at the next mount, so exactly one name holds the file.
   auto rename_id = cache_->BeginRename(from_key, to_key);
   if (!rename_id.ok()) return rename_id.status();
-  auto copied = cache_->CopyObject(from_key, info->size, to_key, MetadataDirective::kCopy, {});
+  auto copied =
+      change ? cache_->CopyObject(from_key, info->size, to_key, MetadataDirective::kReplace,
+                                  change->metadata)
+             : cache_->CopyObject(from_key, info->size, to_key, MetadataDirective::kCopy, {});
   Status done = copied.status();
   // Only once the copy exists do the target's pending versions retire.
   if (done.ok()) done = cache_->CommitRename(from_key, to_key);
+  if (done.ok() && deferred_) {
+    // The copy carries the change; the target's old object is replaced.
+    deferred_->Drop(from_key);
+    deferred_->Drop(to_key);
+    if (change) info->user_metadata = change->metadata;
+  }
   if (done.ok()) {
     done = store_->DeleteObject(from_key);
     if (done.IsNotFound()) done = Status::OK();
@@ -684,6 +748,8 @@ Status Filesystem::RenameDirectory(const std::string& from, const std::string& t
   }
   for (const auto& session : uploading) PARTFS_RETURN_IF_ERROR(Checkpoint(session));
   const std::string from_prefix = DirPrefix(from), to_prefix = DirPrefix(to);
+  // Deferred metadata changes land first: the keys they name move.
+  if (deferred_) PARTFS_RETURN_IF_ERROR(deferred_->ApplyUnder(from_prefix));
   // Journaled before the first change: a crash from here on is rolled forward.
   auto rename_id = cache_->BeginPrefixRename(from_prefix, to_prefix);
   if (!rename_id.ok()) return rename_id.status();

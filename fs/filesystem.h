@@ -16,7 +16,10 @@
 // held. A handle's mu and Inode::start_mu are the only locks held across a
 // cache call or a request (starting a write session: HEAD, StartWrite or
 // StartModify, so that two first writes start one version); no fs lock is held
-// during Write, Read, Sync, Finish or a reply.
+// during Write, Read, Sync, Finish or a reply. DeferredMetadata's mutex may be
+// taken under key locks (only the journal and its timer's mutex under it); its
+// applies take a key lock themselves and are called with no fs lock and no key
+// lock held (its timer, fsync, directory rename, unmount).
 // Borrows `store` and `cache` (both must outlive the Filesystem); destroying
 // the Filesystem drops every FileWriter it holds, so destroy it before the
 // WriteCache.
@@ -43,6 +46,7 @@
 #include "cache/attr_store.h"
 #include "cache/write_cache.h"
 #include "fs/attr_cache.h"
+#include "fs/deferred_metadata.h"
 #include "fs/inode_table.h"
 #include "fs/read_ahead_pool.h"
 #include "fs/read_result.h"
@@ -189,12 +193,14 @@ class Filesystem {
   Result<size_t> Write(uint64_t fh, uint64_t offset, const char* data, size_t size,
                        const RequestContext& ctx);
   Status Flush(uint64_t fh, const RequestContext& ctx);
-  // Honest mode: full parts uploaded, the rest durable in the cache.
+  // Honest mode: full parts uploaded, the rest durable in the cache; for a
+  // closed file, its deferred metadata change copied onto the object.
   // Write-back mode: the upload completed (the object exists).
   Status Fsync(uint64_t fh);
   Status Release(uint64_t fh);
 
-  // At unmount: completes the queued uploads of write-back mode, makes
+  // At unmount: completes the queued uploads of write-back mode (honest mode:
+  // copies the deferred metadata changes), makes
   // unfinished writes durable in the cache (Sync) so the next mount's recovery
   // completes them, then drops every handle.
   void Shutdown();
@@ -228,6 +234,8 @@ class Filesystem {
   // answer is cached. Files being written are the caller's business.
   struct PathKind;
   Result<PathKind> ProbePath(const std::string& path);
+  // HeadObject of `path`, showing a deferred metadata change of that version.
+  Result<ObjectInfo> HeadFile(const std::string& path);
   // After a session's upload completed: its attributes, known without a HEAD.
   void NoteFinished(uint64_t ino, const WriteSession& session);
   // Caches the attributes of `path` (a HEAD, a finished upload) and persists
@@ -322,8 +330,11 @@ class Filesystem {
   std::map<uint64_t, std::shared_ptr<FileHandle>> files_ GUARDED_BY(handles_mu_);
   std::map<uint64_t, std::shared_ptr<const std::vector<DirEntry>>> dirs_ GUARDED_BY(handles_mu_);
   uint64_t next_handle_ GUARDED_BY(handles_mu_) = 1;
-  // Write-back mode only; last, so it stops (its tasks use the members above) first.
+  // Write-back mode only; it stops (its tasks use the members above) before them.
   std::unique_ptr<WritebackQueue> writeback_;
+  // Deferred metadata changes: made by honest mode only (write-back mode
+  // carries metadata in its queued uploads), applied in both. Never null.
+  std::unique_ptr<DeferredMetadata> deferred_;
 };
 
 }  // namespace partfs

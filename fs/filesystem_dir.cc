@@ -73,7 +73,7 @@ Result<std::vector<std::optional<struct stat>>> Filesystem::ReadDirPlus(uint64_t
   (void)RunParallel(unknown.size(), kParallelHeads, [&](size_t u) {
     const size_t i = unknown[u];
     const std::string path = path_of(list[first + i]);
-    auto info = store_->HeadObject(KeyFor(path));
+    auto info = HeadFile(path);
     if (info.ok()) {
       RememberAttrs(path, *info);
       infos[i] = std::move(*info);
@@ -109,11 +109,11 @@ Result<ObjectInfo> Filesystem::HeadListedFile(const std::string& path) {
   Result<ObjectInfo> own = Status::IOError("HEAD not sent");
   (void)RunParallel(siblings.size() + 1, kParallelHeads, [&](size_t i) {
     if (i == 0) {
-      own = store_->HeadObject(KeyFor(path));
+      own = HeadFile(path);
       return Status::OK();
     }
     const std::string sibling = dir.empty() ? siblings[i - 1] : dir + "/" + siblings[i - 1];
-    auto info = store_->HeadObject(KeyFor(sibling));
+    auto info = HeadFile(sibling);
     if (info.ok()) {
       RememberAttrs(sibling, *info);
     } else if (info.status().IsNotFound()) {

@@ -127,7 +127,7 @@ Result<std::shared_ptr<WriteSession>> Filesystem::WriteSessionFor(FileHandle& ha
   if (AwaitRecovery(ref->path, kRecoveryOpenWait)) {
     return Status::Busy("file is still being recovered after a crash: " + ref->path);
   }
-  auto info = store_->HeadObject(KeyFor(ref->path));
+  auto info = HeadFile(ref->path);
   if (!info.ok() && !info.status().IsNotFound()) return info.status();
   // An empty or missing object starts empty; a non-empty one is copied first.
   const bool change = info.ok() && info->size > 0;
@@ -243,7 +243,7 @@ Result<uint64_t> Filesystem::Open(uint64_t ino, int flags, const RequestContext&
     return AddHandle(std::move(handle));
   }
   // Replace the object: keep its mode and owner, the mtime becomes the close time.
-  auto info = store_->HeadObject(KeyFor(ref->path));
+  auto info = HeadFile(ref->path);
   if (!info.ok() && !info.status().IsNotFound()) return info.status();
   UserMetadata metadata =
       info.ok() ? info->user_metadata : NewMetadata(S_IFREG, 0666 & ~options_.umask, ctx);
@@ -422,7 +422,12 @@ Status Filesystem::Fsync(uint64_t fh) {
     if (!session || session->writer->Finished()) return Status::OK();
     return Checkpoint(session);
   }
-  if (!session || session->writer->Finished()) return Status::OK();
+  if (!session || session->writer->Finished()) {
+    // A deferred metadata change of the closed file lands now.
+    auto ref = inodes_.Get(handle->inode->ino);
+    if (!deferred_ || !ref || !ref->linked) return Status::OK();
+    return deferred_->ApplyNow(KeyFor(ref->path));
+  }
   return session->writer->Sync();
 }
 
@@ -517,6 +522,8 @@ Status Filesystem::TruncateClosedFile(const std::string& path, const ObjectInfo&
     return truncated;
   }
   Status finished = (*writer)->Finish();
+  // The new version carries any deferred metadata change.
+  if (finished.ok() && deferred_) deferred_->Drop(KeyFor(path));
   if (auto inode = inodes_.Find(path)) ++inode->changes;  // open readers drop their read-ahead
   return finished;
 }
@@ -530,6 +537,7 @@ void Filesystem::Shutdown() {
     }
     writeback_->Drain();
   }
+  if (deferred_) deferred_->Drain();
   std::map<uint64_t, std::shared_ptr<FileHandle>> files;
   {
     MutexLock lock(&handles_mu_);

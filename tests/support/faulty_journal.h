@@ -58,6 +58,16 @@ class FaultyJournal : public Journal {
   Status EndRename(uint64_t rename_id) override;
   Result<std::vector<RenameRecord>> ListRenames() override { return inner_->ListRenames(); }
   Status Health() const override { return inner_->Health(); }
+  Status PutPendingMetadata(const PendingMetadataRecord& record) override {
+    return inner_->PutPendingMetadata(record);
+  }
+  Status DropPendingMetadata(const std::string& endpoint, const std::string& bucket,
+                             const std::string& key) override {
+    return inner_->DropPendingMetadata(endpoint, bucket, key);
+  }
+  Result<std::vector<PendingMetadataRecord>> ListPendingMetadata() override {
+    return inner_->ListPendingMetadata();
+  }
 
  private:
   // The injected failure for one call of `method`, or OK.

@@ -151,6 +151,7 @@ struct LogCounts {
   int ok = 0;
   int all = 0;
   int requests = 0;  // every S3 request on the bucket
+  int copies = 0;    // successful CopyObject requests on the bucket
 };
 
 // True for a proxy access line of an S3 request on `bucket` (not the proxy's
@@ -171,6 +172,25 @@ bool IsBucketRequestLine(const std::string& line, const std::string& bucket) {
   return target.size() == root.size() || target[root.size()] == '/' || target[root.size()] == '?';
 }
 
+// True for a successful CopyObject of the bucket: an S3 PUT of a key (no
+// query: not UploadPartCopy) that received no body and sent one (the
+// CopyObjectResult), as the proxy's access line shows in its byte fields.
+bool IsCopyLine(const std::string& line, const std::string& bucket) {
+  if (!IsBucketRequestLine(line, bucket)) return false;
+  std::vector<std::string> fields;
+  size_t start = 0;
+  while (start <= line.size() && fields.size() < 13) {
+    size_t sp = line.find(' ', start);
+    if (sp == std::string::npos) sp = line.size();
+    fields.push_back(line.substr(start, sp - start));
+    start = sp + 1;
+  }
+  // proxy-server: client remote date method path protocol status referer agent
+  // auth bytes_received bytes_sent
+  return fields.size() == 13 && fields[4] == "PUT" && fields[5].find('?') == std::string::npos &&
+         fields[7] == "200" && fields[11] == "-" && fields[12] != "-";
+}
+
 LogCounts ScanLog(const std::string& path, const std::string& bucket, const std::string& marker) {
   LogCounts counts;
   FILE* f = fopen(path.c_str(), "re");
@@ -183,6 +203,7 @@ LogCounts ScanLog(const std::string& path, const std::string& bucket, const std:
     if (!s.empty() && s.back() == '\n') s.pop_back();
     bool ok = false;
     if (IsBucketRequestLine(s, bucket)) ++counts.requests;
+    if (IsCopyLine(s, bucket)) ++counts.copies;
     if (IsUploadPartLine(s, bucket, &ok)) {
       ++counts.all;
       if (ok) ++counts.ok;
@@ -371,6 +392,11 @@ int CountUploadPartRequests(const S3Endpoint& endpoint, const std::string& bucke
 int CountBucketRequests(const S3Endpoint& endpoint, const std::string& bucket) {
   if (endpoint.log_file.empty()) return -1;
   return CountParts(endpoint, bucket).requests;
+}
+
+int CountCopyRequests(const S3Endpoint& endpoint, const std::string& bucket) {
+  if (endpoint.log_file.empty()) return -1;
+  return CountParts(endpoint, bucket).copies;
 }
 
 int CountUploadPartAttempts(const S3Endpoint& endpoint, const std::string& bucket) {

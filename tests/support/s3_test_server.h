@@ -96,6 +96,10 @@ int CountUploadPartRequests(const S3Endpoint& endpoint, const std::string& bucke
 // status), with the same catch-up wait; -1 without a log file.
 int CountBucketRequests(const S3Endpoint& endpoint, const std::string& bucket);
 
+// Successful CopyObject requests on `bucket` (not UploadPartCopy), with the
+// same catch-up wait; -1 without a log file.
+int CountCopyRequests(const S3Endpoint& endpoint, const std::string& bucket);
+
 // Like CountUploadPartRequests but counts every UploadPart request whatever its
 // HTTP status (failed and rejected attempts included).
 int CountUploadPartAttempts(const S3Endpoint& endpoint, const std::string& bucket);

@@ -308,6 +308,35 @@ TEST_F(CrashSafetyGenerationsTest, RenameCrashedAfterTheCopyIsRolledForward) {
   EXPECT_TRUE(cache_->journal().ListRenames()->empty());
 }
 
+// Honest mode merges a journaled chmod/utimens into the rename's copy: the
+// roll-forward copies with it again, never the source's older metadata.
+TEST_F(CrashSafetyGenerationsTest, RenameCarryingAMetadataChangeKeepsItWhenRolledForward) {
+  for (bool copied_before_crash : {false, true}) {
+    SCOPED_TRACE(copied_before_crash ? "crash after the copy" : "crash before the copy");
+    OpenCache();
+    const std::string data = TestBytes(5000, 13);
+    ASSERT_TRUE(store_.PutObjectFromString("a", data, {{"mode", "33188"}}).ok());
+    auto head = store_.HeadObject("a");
+    ASSERT_TRUE(head.ok());
+    const UserMetadata changed = {{"mode", "33261"}, {"mtime", "1500000000"}};
+    {
+      auto guard = cache_->LockKeys("a", "b");
+      ASSERT_TRUE(cache_->PutPendingMetadata("a", head->etag, head->size, changed).ok());
+      ASSERT_TRUE(cache_->BeginRename("a", "b").ok());
+      if (copied_before_crash) {
+        ASSERT_TRUE(store_.CopyObject("a", "b", MetadataDirective::kReplace, changed).ok());
+      }
+    }  // crash: no DeleteObject, no EndRename
+
+    RemountAndRecover();
+    EXPECT_EQ(store_.ObjectData("b"), data);
+    EXPECT_EQ(store_.ObjectMetadata("b"), changed);
+    EXPECT_FALSE(store_.ObjectData("a").has_value());
+    ASSERT_TRUE(store_.DeleteObject("b").ok());
+    cache_.reset();
+  }
+}
+
 // A retired record whose upload cannot be aborted yet (the store answers 503)
 // is retried with the backoff like any failed upload (before 7bc1360 it was
 // requeued at once, forever: thousands of aborts and ERROR lines a second).
