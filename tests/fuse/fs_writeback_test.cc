@@ -150,6 +150,42 @@ TEST_F(FsWritebackTest, Kill9WithUploadsQueuedLosesNothing) {
   EXPECT_EQ(Run("cat " + mount_->path() + "/d/s3"), "small3\n");
 }
 
+// The issue's crash case: rsync -a of 200 files (temp name, write, chmod,
+// utimes, rename each) all still queued, then kill -9. After the remount every
+// file is on the server under its final name with its final bytes, mode and
+// mtime, and nothing under a temporary name.
+TEST_F(FsWritebackTest, Kill9WithTwoHundredRsyncedFilesQueuedLandsThemUnderTheirFinalNames) {
+  ASSERT_NO_FATAL_FAILURE(MountWith("1h"));
+  const std::string src = work_.Sub("tree");
+  Run("mkdir -p " + src + "/a " + src + "/b && cd " + src +
+      " && for i in $(seq 1 200); do d=a; [ $((i % 2)) = 0 ] && d=b;"
+      " head -c $((i * 37 + 1)) /dev/urandom > $d/f$i; done"
+      " && chmod 600 a/* && chmod 640 b/* && touch -m -d @1500000000 a/* b/*");
+  Run("rsync -a " + src + "/ " + mount_->path() + "/dst/");
+  EXPECT_FALSE(Exists("dst/a/f1")) << "queued for 1h: nothing uploaded before the kill";
+  mount_->Kill9();
+  ASSERT_NO_FATAL_FAILURE(RemountAndWaitForRecovery(*mount_, std::chrono::seconds(180)));
+  auto listing = mount_->store().ListObjects("dst/", "", "", 1000);
+  ASSERT_TRUE(listing.ok()) << listing.status().ToString();
+  size_t files = 0;
+  for (const auto& object : listing->objects) {
+    EXPECT_EQ(object.key.find("/."), std::string::npos) << "temp name landed: " << object.key;
+    if (object.key.back() != '/') ++files;
+  }
+  EXPECT_EQ(files, 200u);
+  for (int i : {1, 2, 99, 150, 200}) {
+    const std::string rel = std::string(i % 2 ? "a" : "b") + "/f" + std::to_string(i);
+    auto info = mount_->store().HeadObject("dst/" + rel);
+    ASSERT_TRUE(info.ok()) << rel << ": " << info.status().ToString();
+    FileMetadata meta = ParseFileMetadata(info->user_metadata);
+    ASSERT_TRUE(meta.mode.has_value()) << rel;
+    EXPECT_EQ(*meta.mode & 07777, i % 2 ? 0600u : 0640u) << rel;
+    ASSERT_TRUE(meta.mtime.has_value()) << rel;
+    EXPECT_EQ(*meta.mtime, 1500000000) << rel;
+  }
+  Run("diff -r " + src + " " + mount_->path() + "/dst");
+}
+
 TEST_F(FsWritebackTest, StatusListsQueuedUploads) {
   ASSERT_NO_FATAL_FAILURE(MountWith("1h"));
   Run("echo queued > " + mount_->path() + "/q");
