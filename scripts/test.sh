@@ -118,20 +118,25 @@ sanitizer_pass() {
   return "${PIPESTATUS[0]}"
 }
 
-if [[ -n $SAN_PID ]]; then
-  step "waiting for the sanitizer builds"
-  wait "$SAN_PID" || true
-  SAN_PID=
-fi
+# Waits for the background build NAME to end (its .rc file), or for the
+# background job to be gone.
+wait_for_build() {
+  [[ -n $SAN_PID ]] || return 0
+  step "waiting for the $1 build"
+  while [[ ! -f $SAN_STATE/$1.rc ]] && kill -0 "$SAN_PID" 2>/dev/null; do sleep 2; done
+}
 export ASAN_OPTIONS=${ASAN_OPTIONS:-abort_on_error=1:detect_leaks=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 export TSAN_OPTIONS=${TSAN_OPTIONS:-halt_on_error=1:second_deadlock_stack=1}
+# ASan's tests run while the TSan build goes on.
+wait_for_build asan
 sanitizer_pass "ASan+UBSan" asan "$ASAN_BUILD" "$ASAN_BUILD/ctest.log" -L unit -j2 || failed=1
 # TSan on the concurrent parts: the upload pipeline, cache budget, journal and
 # recovery (unit tests), and the daemon itself under a real mount: this build's
 # fuse tests that drive concurrent writers, rsync/tar/cp and crash resume (the
 # 1 GiB ones left out for time) mount the TSan binary. A race report in the
 # daemon ends it, which fails the test.
+wait_for_build tsan
 sanitizer_pass "TSan (unit)" tsan "$TSAN_BUILD" "$TSAN_BUILD/ctest.log" -j2 -L unit \
   -R '^(Cache|Recovery|CrashSafety)' || failed=1
 PARTFS_TEST_BINARY="$ROOT/$TSAN_BUILD/partfs" \
