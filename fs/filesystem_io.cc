@@ -390,6 +390,10 @@ Status Filesystem::FinishSession(FileHandle& handle, bool from_release) NO_THREA
     MutexLock lock(&handle.inode->mu);
     if (from_release && session->finish_failed) return Status::OK();  // kept for recovery
   }
+  // A release after the flush that completed the upload: the attributes
+  // noted then may have changed since (a chmod/utimens after close, deferred
+  // in honest mode); noting the session's metadata again would undo them.
+  const bool finished_before = writer->Finished();
   SetCloseTime(*handle.inode, *session);
   // An unlinked or renamed-over writer aborts its upload here instead.
   Status finished = writer->Finish();
@@ -397,7 +401,7 @@ Status Filesystem::FinishSession(FileHandle& handle, bool from_release) NO_THREA
     MutexLock lock(&handle.inode->mu);
     if (!finished.ok()) session->finish_failed = true;
   }
-  if (finished.ok()) NoteFinished(handle.inode->ino, *session);
+  if (finished.ok() && !finished_before) NoteFinished(handle.inode->ino, *session);
   if (!finished.ok()) {
     logger_->Error(
         "upload of " + writer->Key() +
