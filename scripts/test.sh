@@ -62,7 +62,8 @@ cleanup_sanitizer_builds() {
   if [[ -n $SAN_PID ]]; then kill -- -"$SAN_PID" 2>/dev/null || true; fi
   rm -rf "$SAN_STATE"
 }
-trap 'rc=$?; cleanup_sanitizer_builds; (exit $rc); test_server_cleanup' EXIT
+# (set -e would end the trap at a failing command before the server stops.)
+trap 'rc=$?; cleanup_sanitizer_builds || true; test_server_cleanup "$rc"' EXIT
 if [[ ${PARTFS_SANITIZE_TESTS:-1} != 0 ]]; then
   step "ASan+UBSan and TSan builds start in the background (nice 19)"
   set -m

@@ -38,8 +38,10 @@ start_test_server() {
   export PARTFS_TEST_S3_LOG=$S3_DIR/log/swift.log
 }
 
+# test_server_cleanup [RC]: RC is the run's exit status (default: $?).
 test_server_cleanup() {
   local rc=$?
+  if [[ $# -gt 0 ]]; then rc=$1; fi
   bash scripts/s3-server.sh stop "$S3_DIR" >/dev/null 2>&1 || true
   if [[ $rc -ne 0 && -f $S3_DIR/log/swift.log ]]; then
     local kept="$BUILD/$TEST_SERVER_NAME-s3-server.log"
