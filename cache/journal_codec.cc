@@ -18,6 +18,14 @@ class Writer {
     U32(static_cast<uint32_t>(s.size()));
     out_ += s;
   }
+  // A count, then each name and value.
+  void Metadata(const UserMetadata& metadata) {
+    U32(static_cast<uint32_t>(metadata.size()));
+    for (const auto& [name, value] : metadata) {
+      Str(name);
+      Str(value);
+    }
+  }
   // Appends the CRC of everything written so far and returns the buffer.
   std::string Finish() {
     U32(Crc32(out_));
@@ -60,6 +68,17 @@ class Reader {
     if (!U32(&len) || len > data_.size() - pos_) return false;
     s->assign(data_.substr(pos_, len));
     pos_ += len;
+    return true;
+  }
+  // What Writer::Metadata wrote.
+  bool Metadata(UserMetadata* metadata) {
+    uint32_t count = 0;
+    if (!U32(&count)) return false;
+    for (uint32_t i = 0; i < count; ++i) {
+      std::string name, value;
+      if (!Str(&name) || !Str(&value)) return false;
+      (*metadata)[std::move(name)] = std::move(value);
+    }
     return true;
   }
   bool AtEnd() const { return pos_ == data_.size(); }
@@ -159,11 +178,7 @@ std::string EncodeFileRecord(const FileRecord& r) {
   w.I64(r.created_at);
   w.I64(r.updated_at);
   w.Str(r.last_error);
-  w.U32(static_cast<uint32_t>(r.metadata.size()));
-  for (const auto& [name, value] : r.metadata) {
-    w.Str(name);
-    w.Str(value);
-  }
+  w.Metadata(r.metadata);
   w.U64(r.accepted_size);
   w.Str(r.boot_id);
   w.I64(r.upload_intent_at);
@@ -182,24 +197,19 @@ Result<FileRecord> DecodeFileRecord(std::string_view data) {
   Reader r(*payload);
   FileRecord rec;
   uint8_t version = 0, state = 0;
-  uint32_t meta_count = 0;
   bool ok = r.U8(&version) && version >= 1 && version <= kFileRecordVersion &&
             r.U64(&rec.file_id) && r.Str(&rec.endpoint) && r.Str(&rec.bucket) && r.Str(&rec.key) &&
             r.Str(&rec.upload_id) && r.U64(&rec.base_part_size) && r.U32(&rec.parts_per_step) &&
             r.U8(&state) && r.U64(&rec.size) && r.I64(&rec.created_at) && r.I64(&rec.updated_at) &&
-            r.Str(&rec.last_error) && r.U32(&meta_count);
+            r.Str(&rec.last_error);
   if (!ok) return Status::Corruption("journal file record is damaged or of an unknown version");
   if (state < static_cast<uint8_t>(UploadState::kWriting) ||
       state > static_cast<uint8_t>(UploadState::kCompleted)) {
     return Status::Corruption("journal file record has an invalid state " + std::to_string(state));
   }
   rec.state = static_cast<UploadState>(state);
-  for (uint32_t i = 0; i < meta_count; ++i) {
-    std::string name, value;
-    if (!r.Str(&name) || !r.Str(&value)) {
-      return Status::Corruption("journal file record has damaged metadata");
-    }
-    rec.metadata[std::move(name)] = std::move(value);
+  if (!r.Metadata(&rec.metadata)) {
+    return Status::Corruption("journal file record has damaged metadata");
   }
   if (version >= 2 &&
       !(r.U64(&rec.accepted_size) && r.Str(&rec.boot_id) && r.I64(&rec.upload_intent_at) &&
@@ -266,11 +276,7 @@ std::string EncodePendingMetadata(const PendingMetadataRecord& record) {
   w.Str(record.key);
   w.Str(record.etag);
   w.U64(record.size);
-  w.U32(static_cast<uint32_t>(record.metadata.size()));
-  for (const auto& [name, value] : record.metadata) {
-    w.Str(name);
-    w.Str(value);
-  }
+  w.Metadata(record.metadata);
   w.I64(record.updated_at);
   return w.Finish();
 }
@@ -281,16 +287,9 @@ Result<PendingMetadataRecord> DecodePendingMetadata(std::string_view data) {
   Reader r(*payload);
   PendingMetadataRecord rec;
   uint8_t version = 0;
-  uint32_t count = 0;
   bool ok = r.U8(&version) && version == kPendingMetadataVersion && r.Str(&rec.endpoint) &&
             r.Str(&rec.bucket) && r.Str(&rec.key) && r.Str(&rec.etag) && r.U64(&rec.size) &&
-            r.U32(&count);
-  for (uint32_t i = 0; ok && i < count; ++i) {
-    std::string name, value;
-    ok = r.Str(&name) && r.Str(&value);
-    if (ok) rec.metadata.emplace(std::move(name), std::move(value));
-  }
-  ok = ok && r.I64(&rec.updated_at);
+            r.Metadata(&rec.metadata) && r.I64(&rec.updated_at);
   if (!ok || !r.AtEnd()) return Status::Corruption("journal pending metadata record is damaged");
   return rec;
 }
