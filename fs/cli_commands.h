@@ -13,6 +13,8 @@ int RunMountCommand(int argc, char** argv);
 int RunGcCommand(int argc, char** argv);
 // `partfs status ...` (fs/status_command.cc). argv[0] is "status".
 int RunStatusCommand(int argc, char** argv);
+// `partfs check ...` (fs/check_command.cc). argv[0] is "check".
+int RunCheckCommand(int argc, char** argv);
 
 }  // namespace partfs
 

@@ -13,6 +13,9 @@ int main(int argc, char** argv) {
   if (argc >= 2) {
     if (std::strcmp(argv[1], "gc") == 0) return partfs::RunGcCommand(argc - 1, argv + 1);
     if (std::strcmp(argv[1], "status") == 0) return partfs::RunStatusCommand(argc - 1, argv + 1);
+    if (std::strcmp(argv[1], "check") == 0) return partfs::RunCheckCommand(argc - 1, argv + 1);
+    // `partfs mount BUCKET MOUNTPOINT ...` is the default command spelled out.
+    if (std::strcmp(argv[1], "mount") == 0) return partfs::RunMountCommand(argc - 1, argv + 1);
     if (std::strcmp(argv[1], "--help") == 0 || std::strcmp(argv[1], "-h") == 0) {
       std::fputs(partfs::MountUsage().c_str(), stdout);
       return 0;

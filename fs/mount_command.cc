@@ -24,6 +24,7 @@
 #include "base/mutex.h"
 #include "cache/orphan_gc.h"
 #include "cache/write_cache.h"
+#include "fs/bucket_probe.h"
 #include "fs/cli_commands.h"
 #include "fs/daemon.h"
 #include "fs/filesystem.h"
@@ -56,20 +57,13 @@ int CheckBucket(const MountConfig& config) {
   if (!probe.ok()) return Fail(kUsageExitCode, probe.status().message());
   Status status = (*probe)->HeadBucket();
   if (status.ok()) return 0;
-  const std::string& url = config.endpoint;
-  if (status.IsUnavailable()) {
-    return Fail(kFailureExitCode, "cannot reach endpoint " + url + ": " + status.message());
+  // A HEAD error has no body: a listing names the cause (rejected
+  // credentials, another region, missing bucket), one request more only here.
+  if (status.http_status() != 0) {
+    Status listed = ProbeBucketAccess(config, probe->get());
+    if (!listed.ok()) return Fail(kFailureExitCode, listed.message());
   }
-  if (status.code() == Status::Code::kPermissionDenied) {
-    return Fail(kFailureExitCode, "credentials rejected by " + url + " for bucket '" +
-                                      config.bucket + "': " + status.message());
-  }
-  if (status.IsNotFound() || status.remote_code() == "NoSuchBucket") {
-    return Fail(kFailureExitCode,
-                "bucket '" + config.bucket + "' does not exist at " + url + " (NoSuchBucket)");
-  }
-  return Fail(kFailureExitCode,
-              "cannot access bucket '" + config.bucket + "' at " + url + ": " + status.ToString());
+  return Fail(kFailureExitCode, DescribeBucketFailure(config, status));
 }
 
 // Ends the session loudly when the journal breaks (LMDB panic, full map, EIO

@@ -11,6 +11,7 @@
 #include "base/duration.h"
 #include "cache/orphan_gc.h"
 #include "cache/part_schedule.h"
+#include "fs/generic_mount_options.h"
 
 namespace partfs {
 
@@ -457,7 +458,18 @@ Status ApplyOption(const std::string& opt, MountConfig* config, PendingOptions* 
   arg.has_value = eq != std::string::npos;
   if (arg.has_value) arg.value = opt.substr(eq + 1);
   const OptionSpec* spec = FindOption(arg.name);
-  if (spec == nullptr) return Bad("unknown option '" + arg.name + "'");
+  if (spec == nullptr) {
+    switch (ClassifyGenericMountOption(opt)) {
+      case GenericMountOption::kKernelFlag:
+        config->kernel_flags.push_back(opt);
+        return Status::OK();
+      case GenericMountOption::kNoEffect:
+        return Status::OK();
+      case GenericMountOption::kNotGeneric:
+        break;
+    }
+    return Bad("unknown option '" + arg.name + "' (see partfs --help)");
+  }
   return spec->apply(arg, config, pending);
 }
 
@@ -634,13 +646,18 @@ ReadAheadConfig MountConfig::ReadAheadConfigFor() const {
 std::string MountConfig::FuseMountOptions() const {
   std::string opts = "fsname=partfs:" + bucket + ",subtype=partfs,default_permissions";
   if (allow_other) opts += ",allow_other";
+  for (const std::string& flag : kernel_flags) opts += "," + flag;
   return opts;
 }
 
 std::string MountUsage() {
-  std::string usage = R"(usage: partfs BUCKET[:/prefix] MOUNTPOINT [-f] [-d] [-o opt[,opt...]]
-       partfs gc ...       clean up abandoned uploads (see partfs gc --help)
+  std::string usage =
+      R"(usage: partfs [mount] BUCKET[:/prefix] MOUNTPOINT [-f] [-d] [-o opt[,opt...]]
+       mount -t fuse.partfs BUCKET[:/prefix] MOUNTPOINT [-o opt[,opt...]]
+       partfs check BUCKET[:/prefix] [-o ...]   verify endpoint, credentials, bucket
        partfs status ...   show uploads in flight (see partfs status --help)
+       partfs gc ...       clean up abandoned uploads (see partfs gc --help)
+       partfs --version
 
 )";
   AppendUsageLine("-f", "stay in the foreground", &usage);
@@ -648,6 +665,10 @@ std::string MountUsage() {
   for (const OptionSpec& spec : kOptions) {
     if (!spec.syntax.empty()) AppendUsageLine("-o " + std::string(spec.syntax), spec.help, &usage);
   }
+  usage +=
+      "\nmount(8) and fstab options are accepted too: ro, rw, nosuid, nodev, noexec, noatime,\n"
+      "sync, dirsync (passed to the kernel) and defaults, _netdev, nofail, auto, noauto, user,\n"
+      "relatime, x-systemd.*, comment=... (no effect on partfs).\n";
   return usage;
 }
 

@@ -53,6 +53,8 @@ struct MountConfig {
   uint32_t read_threads = 8;
 
   bool allow_other = false;
+  // Generic mount flags from mount(8)/fstab passed to the FUSE mount: ro, nosuid, noatime, ...
+  std::vector<std::string> kernel_flags;
   uid_t uid = 0;  // owner of objects without "uid" metadata (default: the mounting user)
   gid_t gid = 0;
   mode_t umask = 022;    // default modes: files 0666 & ~umask, directories 0777 & ~umask

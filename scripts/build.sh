@@ -7,5 +7,7 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
 bash scripts/install-deps.sh
 BUILD=${PARTFS_BUILD_DIR:-build}
-cmake -S . -B "$BUILD" -DCMAKE_BUILD_TYPE=RelWithDebInfo
+# PARTFS_WERROR=ON (scripts/test.sh) makes every warning an error; a plain
+# build only warns, as a packager's build should.
+cmake -S . -B "$BUILD" -DCMAKE_BUILD_TYPE=RelWithDebInfo ${PARTFS_WERROR:+-DPARTFS_WERROR=$PARTFS_WERROR}
 cmake --build "$BUILD" -j"$(nproc)" "$@"

@@ -27,8 +27,8 @@ ASAN_BUILD=${BUILD%/}-asan
 
 step() { echo "=== [$((SECONDS - START))s] $*"; }
 
-step "dependencies and build"
-bash scripts/build.sh
+step "dependencies and build (warnings are errors)"
+PARTFS_WERROR=ON bash scripts/build.sh
 
 # ---- the shared S3 server ---------------------------------------------------
 # shellcheck source=scripts/lib/test-server.sh
@@ -48,7 +48,7 @@ TSAN_BUILD=${BUILD%/}-tsan
 # shellcheck disable=SC2086  # $targets is a list of targets
 sanitizer_build() {
   local name=$1 value=$2 dir=$3 targets=$4 rc=0
-  cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPARTFS_SANITIZE="$value" \
+  cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPARTFS_SANITIZE="$value" -DPARTFS_WERROR=ON \
     -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O2 -g1 -DNDEBUG" >"$SAN_STATE/$name.log" 2>&1 || rc=$?
   if ((rc == 0)); then
     nice -n 19 cmake --build "$dir" -j"$JOBS" --target $targets >>"$SAN_STATE/$name.log" 2>&1 ||

@@ -12,6 +12,30 @@
 namespace partfs {
 
 namespace {
+
+// Handshake and certificate failures: named as TLS failures so that `partfs
+// check` and the mount tell them from an endpoint that does not answer.
+bool IsTlsError(CURLcode rc) {
+  switch (rc) {
+    case CURLE_SSL_CONNECT_ERROR:
+    case CURLE_PEER_FAILED_VERIFICATION:
+    case CURLE_SSL_CERTPROBLEM:
+    case CURLE_SSL_CIPHER:
+    case CURLE_SSL_CACERT_BADFILE:
+    case CURLE_SSL_ENGINE_NOTFOUND:
+    case CURLE_SSL_ENGINE_SETFAILED:
+    case CURLE_SSL_ENGINE_INITFAILED:
+    case CURLE_SSL_ISSUER_ERROR:
+    case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+    case CURLE_SSL_INVALIDCERTSTATUS:
+    case CURLE_SSL_CRL_BADFILE:
+    case CURLE_SSL_SHUTDOWN_FAILED:
+    case CURLE_USE_SSL_FAILED:
+      return true;
+    default:
+      return false;
+  }
+}
 // libcurl accepts at most 2 MiB for the upload buffer and 512 KiB for the
 // download buffer; large buffers mean fewer pread() calls and callbacks.
 constexpr long kUploadBufferSize = 2 * 1024 * 1024;
@@ -211,6 +235,7 @@ Result<HttpResponse> CollectResponse(CURLcode rc, const char* errbuf, const Tran
   }
   if (rc != CURLE_OK) {
     std::string msg = std::string(curl_easy_strerror(rc));
+    if (IsTlsError(rc)) msg = "TLS failure: " + msg;
     if (errbuf[0] != '\0') msg += ": " + std::string(errbuf);
     return Status::Unavailable(request.method + " request failed: " + msg);
   }

@@ -103,6 +103,8 @@ class S3Client final : public ObjectStore {
 
   Result<HttpResponse> Attempt(const Request& request);
   std::string CanonicalPath(const Request& request) const;
+  // The x-amz-copy-source value for a key of this bucket: "/bucket/key", encoded.
+  std::string CopySource(const std::string& source_key) const;
   std::string HostHeader() const;
   void AddMetadataHeaders(const UserMetadata& metadata, HeaderList* headers) const;
   Result<std::string> ExpectEtag(const HttpResponse& response, const char* operation,

@@ -36,6 +36,22 @@ std::string Explanation(std::string_view code, Status::Code status_code) {
   if (status_code == Status::Code::kUnavailable) return "the server is unavailable or overloaded";
   return "";
 }
+// The region a wrong-region error names: AWS's <Region> element, or Swift's
+// "... is wrong; expecting 'us-east-1'" message. "" when there is none.
+std::string ExpectedRegion(const S3ErrorBody& err) {
+  if (!IsOneOf(err.code, {"AuthorizationHeaderMalformed", "PermanentRedirect",
+                          "IllegalLocationConstraintException", "InvalidRegion"})) {
+    return "";
+  }
+  if (!err.region.empty()) return err.region;
+  constexpr std::string_view kExpecting = "expecting '";
+  size_t start = err.message.find(kExpecting);
+  if (start == std::string::npos) return "";
+  start += kExpecting.size();
+  size_t end = err.message.find('\'', start);
+  if (end == std::string::npos) return "";
+  return err.message.substr(start, end - start);
+}
 }  // namespace
 
 std::optional<S3ErrorBody> ParseS3ErrorBody(std::string_view xml) {
@@ -48,6 +64,7 @@ std::optional<S3ErrorBody> ParseS3ErrorBody(std::string_view xml) {
   body.code = root.child_value("Code");
   body.message = root.child_value("Message");
   body.request_id = root.child_value("RequestId");
+  body.region = root.child_value("Region");
   return body;
 }
 
@@ -104,6 +121,8 @@ Status MapS3Error(std::string_view operation, std::string_view resource, int htt
   // The server's message is safe to show (it never holds the secret); the
   // StringToSign/CanonicalRequest/SignatureProvided elements are never read.
   if (!err.message.empty()) msg += "; server says: " + err.message;
+  const std::string region = ExpectedRegion(err);
+  if (!region.empty()) msg += "; the bucket is in region " + region + ": use -o region=" + region;
   if (!err.request_id.empty()) msg += " [request id " + err.request_id + "]";
   return Status::Remote(code, http_status, err.code, std::move(msg));
 }

@@ -20,6 +20,7 @@ struct S3ErrorBody {
   std::string code;     // "NoSuchKey"
   std::string message;  // server's human-readable message
   std::string request_id;
+  std::string region;  // <Region>: the bucket's region, in AWS's wrong-region errors
 };
 
 // Parses an <Error> document; nullopt when `xml` is not one (empty, not XML,

@@ -66,8 +66,7 @@ Result<std::string> S3Client::UploadPartCopy(const std::string& key, const std::
   req.check_body_for_error = true;
   req.query.emplace_back("partNumber", std::to_string(part_number));
   req.query.emplace_back("uploadId", upload_id);
-  req.headers.emplace_back("x-amz-copy-source", "/" + UriEncode(options_.bucket, false) + "/" +
-                                                    EncodeKeyPath(source_key));
+  req.headers.emplace_back("x-amz-copy-source", CopySource(source_key));
   req.headers.emplace_back("x-amz-copy-source-range",
                            "bytes=" + std::to_string(first) + "-" + std::to_string(last));
   auto result = Execute(req);

@@ -129,8 +129,7 @@ Result<std::string> S3Client::CopyObject(const std::string& source_key, const st
   req.method = "PUT";
   req.key = dest_key;
   req.check_body_for_error = true;
-  req.headers.emplace_back("x-amz-copy-source", "/" + UriEncode(options_.bucket, false) + "/" +
-                                                    EncodeKeyPath(source_key));
+  req.headers.emplace_back("x-amz-copy-source", CopySource(source_key));
   if (directive == MetadataDirective::kReplace) {
     req.headers.emplace_back("x-amz-metadata-directive", "REPLACE");
     AddMetadataHeaders(metadata, &req.headers);

@@ -292,6 +292,22 @@ TEST(FsOptionsTest, UsageListsEveryOption) {
   }
 }
 
+// mount(8) and fstab pass generic options: the kernel flags reach the FUSE
+// mount, the rest (fstab and systemd bookkeeping) are accepted with no effect.
+TEST(FsOptionsTest, GenericMountOptionsFromMount8) {
+  auto c = Parse({"bucket", "/m", "-o",
+                  "rw,ro,nosuid,nodev,noexec,noatime,_netdev,nofail,defaults,auto,user,relatime,"
+                  "x-systemd.automount,x-systemd.requires=network-online.target,comment=backup"});
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->kernel_flags,
+            (std::vector<std::string>{"rw", "ro", "nosuid", "nodev", "noexec", "noatime"}));
+  const std::string fuse = c->FuseMountOptions();
+  EXPECT_NE(fuse.find(",rw,ro,nosuid,nodev,noexec,noatime"), std::string::npos) << fuse;
+  EXPECT_EQ(fuse.find("_netdev"), std::string::npos) << fuse;
+  EXPECT_EQ(fuse.find("x-systemd"), std::string::npos) << fuse;
+  ExpectError({"bucket", "/m", "-o", "noatim"}, "unknown option 'noatim'");
+}
+
 TEST(FsOptionsTest, ListingAttrsIsAFlag) {
   auto off = Parse({"bkt", "/mnt"});
   ASSERT_TRUE(off.ok());

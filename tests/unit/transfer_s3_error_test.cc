@@ -122,5 +122,26 @@ TEST(TransferS3ErrorTest, ParseOnlyErrorDocuments) {
   EXPECT_EQ(e->message, "The specified key does not exist.");
 }
 
+// A wrong-region error names the bucket's region and the option to use:
+// AWS in a <Region> element, Swift in its message.
+TEST(TransferS3ErrorTest, WrongRegionNamesTheRegionToUse) {
+  Status aws = MapS3Error("ListObjectsV2", "s3://b/", 400,
+                          "<Error><Code>AuthorizationHeaderMalformed</Code><Message>The "
+                          "authorization header is malformed; the region 'us-east-1' is wrong; "
+                          "expecting 'eu-central-1'</Message><Region>eu-central-1</Region>"
+                          "<RequestId>R1</RequestId></Error>");
+  EXPECT_NE(aws.message().find("the bucket is in region eu-central-1: use -o region=eu-central-1"),
+            std::string::npos)
+      << aws.message();
+  Status swift = MapS3Error("ListObjectsV2", "s3://b/", 400,
+                            "<Error><Code>AuthorizationHeaderMalformed</Code><Message>the region "
+                            "'eu-west-1' is wrong; expecting 'us-east-1'</Message></Error>");
+  EXPECT_NE(swift.message().find("use -o region=us-east-1"), std::string::npos) << swift.message();
+  Status other =
+      MapS3Error("GetObject", "s3://b/k", 404,
+                 "<Error><Code>NoSuchKey</Code><Message>expecting 'x'</Message></Error>");
+  EXPECT_EQ(other.message().find("region"), std::string::npos) << other.message();
+}
+
 }  // namespace
 }  // namespace partfs
