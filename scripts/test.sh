@@ -69,7 +69,7 @@ if [[ ${PARTFS_SANITIZE_TESTS:-1} != 0 ]]; then
   set -m
   (
     sanitizer_build asan address "$ASAN_BUILD" unit_tests
-    sanitizer_build tsan thread "$TSAN_BUILD" "unit_tests partfs"
+    sanitizer_build tsan thread "$TSAN_BUILD" "concurrency_unit_tests partfs"
   ) &
   SAN_PID=$!
   set +m
@@ -133,13 +133,14 @@ export TSAN_OPTIONS=${TSAN_OPTIONS:-halt_on_error=1:second_deadlock_stack=1}
 wait_for_build asan
 sanitizer_pass "ASan+UBSan" asan "$ASAN_BUILD" "$ASAN_BUILD/ctest.log" -L unit -j2 || failed=1
 # TSan on the concurrent parts: the upload pipeline, cache budget, journal and
-# recovery (unit tests), and the daemon itself under a real mount: this build's
-# fuse tests that drive concurrent writers, rsync/tar/cp and crash resume (the
-# 1 GiB ones left out for time) mount the TSan binary. A race report in the
+# recovery (unit tests: the concurrency_unit_tests binary), and the daemon
+# itself under a real mount: this build's fuse tests that drive concurrent
+# writers, rsync/tar/cp and crash resume (the 1 GiB ones left out for time)
+# mount the TSan binary. A race report in the
 # daemon ends it, which fails the test.
 wait_for_build tsan
-sanitizer_pass "TSan (unit)" tsan "$TSAN_BUILD" "$TSAN_BUILD/ctest.log" -j2 -L unit \
-  -R '^(Cache|Recovery|CrashSafety)' || failed=1
+sanitizer_pass "TSan (unit)" tsan "$TSAN_BUILD" "$TSAN_BUILD/ctest.log" -j2 -L tsan-unit ||
+  failed=1
 PARTFS_TEST_BINARY="$ROOT/$TSAN_BUILD/partfs" \
   sanitizer_pass "TSan (daemon)" tsan "$BUILD" "$TSAN_BUILD/ctest-daemon.log" -L fuse \
   -R '^(FsWrite|FsTools|FsSemantics|ResumeParallel|ResumeComplete)' -E 'OneGiB' || failed=1

@@ -35,7 +35,9 @@ class RecoveryPendingTest : public RecoveryFixture {
 TEST_F(RecoveryPendingTest, EachKeyIsPendingUntilItsOwnRecordIsResumed) {
   const std::string data_a = CrashedWrite("dir/a", 1);
   const std::string data_c = CrashedWrite("dir/c", 2);
-  fake_.SetUploadPartDelay(std::chrono::milliseconds(300));
+  // Long enough that "dir/c" is still pending when "dir/a"'s wait returns also
+  // under TSan on a loaded machine (300 ms was not: seen failing there).
+  fake_.SetUploadPartDelay(std::chrono::milliseconds(1000));
   auto cache = OpenCache();
   ASSERT_NE(cache, nullptr);
   EXPECT_FALSE(cache->RecoveryPendingFor("dir/a")) << "nothing resumes it before StartRecovery";
