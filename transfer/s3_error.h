@@ -1,5 +1,7 @@
 // Maps S3 error responses (HTTP status + the <Error> XML body) and transport
-// failures to partfs Status values with remote_code and http_status set.
+// failures to partfs Status values with remote_code and http_status set. One
+// table holds the codes of AWS S3, Huawei OBS and Alibaba OSS; a condition the
+// providers name differently maps to one Status code and one remote_code.
 //
 // Messages name the operation and the bucket/key; they never contain
 // credentials, signatures, the Authorization header or the string-to-sign
@@ -20,6 +22,8 @@ struct S3ErrorBody {
   std::string code;     // "NoSuchKey"
   std::string message;  // server's human-readable message
   std::string request_id;
+  std::string region;    // <Region>: where the bucket is (AuthorizationHeaderMalformed)
+  std::string endpoint;  // <Endpoint>: the host to use (PermanentRedirect, OSS AccessDenied)
 };
 
 // Parses an <Error> document; nullopt when `xml` is not one (empty, not XML,
@@ -34,8 +38,14 @@ std::optional<S3ErrorBody> ParseS3ErrorBody(std::string_view xml);
 Status MapS3Error(std::string_view operation, std::string_view resource, int http_status,
                   std::string_view body, std::string_view default_404_code = "NoSuchKey");
 
-// Status::Code for an S3 error code and HTTP status (exposed for tests).
+// Status::Code for an S3, OBS or OSS error code and HTTP status (exposed for tests).
 Status::Code S3ErrorCodeToStatusCode(std::string_view code, int http_status);
+
+// The canonical (S3) name of the condition a provider's error code means:
+// OSS InvalidDigest -> BadDigest, OBS AccessForbidden -> AccessDenied,
+// AuthorizationHeaderMalformed/PermanentRedirect -> WrongRegion; unknown codes
+// map to themselves. MapS3Error sets Status::remote_code to this name.
+std::string_view S3ErrorCondition(std::string_view code);
 
 }  // namespace partfs
 

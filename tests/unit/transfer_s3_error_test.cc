@@ -112,6 +112,102 @@ INSTANTIATE_TEST_SUITE_P(
       return std::string(info.param.name);
     });
 
+// The same condition as AWS S3, Huawei OBS and Alibaba OSS report it: one
+// Status code and one remote_code for all three.
+struct ProviderErrorCase {
+  const char* name;
+  int http_status;
+  const char* body;
+  Code code;
+  const char* condition;
+};
+void PrintTo(const ProviderErrorCase& c, std::ostream* os) { *os << c.name; }
+
+class TransferS3ProviderErrorTest : public ::testing::TestWithParam<ProviderErrorCase> {};
+
+TEST_P(TransferS3ProviderErrorTest, SameConditionSameStatus) {
+  const ProviderErrorCase& c = GetParam();
+  Status s = MapS3Error("Op", "s3://b/k", c.http_status, c.body);
+  EXPECT_EQ(s.code(), c.code);
+  EXPECT_EQ(s.remote_code(), c.condition);
+  EXPECT_EQ(s.http_status(), c.http_status);
+  EXPECT_EQ(s.message().find('\n'), std::string::npos);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Providers, TransferS3ProviderErrorTest,
+    ::testing::ValuesIn(std::vector<ProviderErrorCase>{
+        // Bad Content-MD5.
+        {"S3BadDigest", 400, "<Error><Code>BadDigest</Code></Error>", Code::kCorruption,
+         "BadDigest"},
+        {"ObsBadDigest", 400, "<Error><Code>BadDigest</Code></Error>", Code::kCorruption,
+         "BadDigest"},
+        {"OssInvalidDigest", 400, "<Error><Code>InvalidDigest</Code></Error>", Code::kCorruption,
+         "BadDigest"},
+        // Missing bucket, key, upload.
+        {"OssNoSuchBucket", 404, "<Error><Code>NoSuchBucket</Code></Error>", Code::kNotFound,
+         "NoSuchBucket"},
+        {"ObsNoSuchKey", 404, "<Error><Code>NoSuchKey</Code></Error>", Code::kNotFound,
+         "NoSuchKey"},
+        {"OssNoSuchUpload", 404, "<Error><Code>NoSuchUpload</Code></Error>", Code::kNotFound,
+         "NoSuchUpload"},
+        // Access refused.
+        {"S3AccessDenied", 403, "<Error><Code>AccessDenied</Code></Error>", Code::kPermissionDenied,
+         "AccessDenied"},
+        {"ObsAccessForbidden", 403, "<Error><Code>AccessForbidden</Code></Error>",
+         Code::kPermissionDenied, "AccessDenied"},
+        // Credentials rejected.
+        {"OssSignatureDoesNotMatch", 403, "<Error><Code>SignatureDoesNotMatch</Code></Error>",
+         Code::kPermissionDenied, "SignatureDoesNotMatch"},
+        {"ObsInvalidSecurity", 403, "<Error><Code>InvalidSecurity</Code></Error>",
+         Code::kPermissionDenied, "InvalidToken"},
+        {"OssSecurityTokenExpired", 403, "<Error><Code>SecurityTokenExpired</Code></Error>",
+         Code::kPermissionDenied, "ExpiredToken"},
+        // Part too small at Complete.
+        {"S3EntityTooSmall", 400, "<Error><Code>EntityTooSmall</Code></Error>",
+         Code::kInvalidArgument, "EntityTooSmall"},
+        {"ObsEntityTooSmall", 400, "<Error><Code>EntityTooSmall</Code></Error>",
+         Code::kInvalidArgument, "EntityTooSmall"},
+        // Bucket in another region.
+        {"S3AuthorizationHeaderMalformed", 400,
+         "<Error><Code>AuthorizationHeaderMalformed</Code><Region>eu-west-1</Region></Error>",
+         Code::kInvalidArgument, "WrongRegion"},
+        {"S3PermanentRedirect", 301,
+         "<Error><Code>PermanentRedirect</Code><Endpoint>b.s3.eu-west-1.amazonaws.com</Endpoint>"
+         "</Error>",
+         Code::kInvalidArgument, "WrongRegion"},
+        {"ObsPermanentRedirect", 301, "<Error><Code>PermanentRedirect</Code></Error>",
+         Code::kInvalidArgument, "WrongRegion"},
+        {"OssAccessDeniedWithEndpoint", 403,
+         "<Error><Code>AccessDenied</Code><Endpoint>oss-cn-shanghai.aliyuncs.com</Endpoint>"
+         "</Error>",
+         Code::kInvalidArgument, "WrongRegion"}}),
+    [](const ::testing::TestParamInfo<ProviderErrorCase>& info) {
+      return std::string(info.param.name);
+    });
+
+TEST(TransferS3ErrorTest, WrongRegionNamesTheRegionToUse) {
+  Status r = MapS3Error(
+      "HeadBucket", "s3://b/", 400,
+      "<Error><Code>AuthorizationHeaderMalformed</Code><Region>eu-west-1</Region></Error>");
+  EXPECT_NE(r.message().find("WrongRegion (AuthorizationHeaderMalformed, HTTP 400)"),
+            std::string::npos)
+      << r.message();
+  EXPECT_NE(r.message().find("use -o region=eu-west-1"), std::string::npos) << r.message();
+  Status e = MapS3Error("HeadBucket", "s3://b/", 403,
+                        "<Error><Code>AccessDenied</Code><Endpoint>oss-cn-shanghai.aliyuncs.com"
+                        "</Endpoint></Error>");
+  EXPECT_NE(e.message().find("use -o endpoint=https://oss-cn-shanghai.aliyuncs.com"),
+            std::string::npos)
+      << e.message();
+  Status oss =
+      MapS3Error("UploadPart", "s3://b/k", 400, "<Error><Code>InvalidDigest</Code></Error>");
+  EXPECT_NE(oss.message().find("BadDigest (InvalidDigest, HTTP 400)"), std::string::npos)
+      << oss.message();
+  EXPECT_EQ(S3ErrorCondition("InvalidDigest"), "BadDigest");
+  EXPECT_EQ(S3ErrorCondition("SomethingNew"), "SomethingNew");
+}
+
 TEST(TransferS3ErrorTest, ParseOnlyErrorDocuments) {
   EXPECT_FALSE(ParseS3ErrorBody(ReadTestData("CompleteMultipartUpload.xml")).has_value());
   EXPECT_FALSE(ParseS3ErrorBody("").has_value());
