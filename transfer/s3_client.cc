@@ -144,7 +144,7 @@ Result<HttpResponse> S3Client::Attempt(const Request& request) {
   sig.method = request.method;
   sig.canonical_uri = CanonicalPath(request);
   sig.query = request.query;
-  sig.amz_date = AmzDateNow();
+  sig.amz_date = options_.TEST_amz_date.empty() ? AmzDateNow() : options_.TEST_amz_date;
   sig.region = options_.region;
   sig.service = "s3";
   sig.access_key = options_.access_key;
@@ -178,6 +178,7 @@ Result<HttpResponse> S3Client::Attempt(const Request& request) {
   http.response_buffer = request.response_buffer;
   http.response_capacity = request.response_capacity;
   http.skip_on_full_response = request.skip_on_full_response;
+  if (options_.TEST_transport) return options_.TEST_transport(http);
   return http_.Perform(http);
 }
 
