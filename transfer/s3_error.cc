@@ -2,6 +2,8 @@
 
 #include <pugixml.hpp>
 
+#include "transfer/endpoint_profile.h"
+
 namespace partfs {
 
 namespace {
@@ -94,12 +96,17 @@ std::string Explanation(std::string_view condition, Status::Code status_code,
     return "access denied: the credentials were rejected or lack permission for this bucket";
   }
   if (condition == "WrongRegion") {
-    if (!err.region.empty())
-      return "the bucket is in region " + err.region + ": use -o region=" + err.region;
-    if (!err.endpoint.empty()) {
-      return "the bucket must be addressed through " + err.endpoint + ": use -o endpoint=https://" +
-             err.endpoint;
+    // <Endpoint> is the bucket's host (bucket.s3.eu-west-1.amazonaws.com,
+    // oss-cn-shanghai.aliyuncs.com): its region is what to use.
+    std::string region = err.region;
+    if (region.empty() && !err.endpoint.empty()) {
+      region = RegionFromHost(EndpointHost(err.endpoint)).value_or("");
     }
+    if (!region.empty()) {
+      return "the bucket is in region " + region + ": use -o region=" + region +
+             " (and that region's endpoint if -o endpoint is given)";
+    }
+    if (!err.endpoint.empty()) return "the bucket must be addressed through " + err.endpoint;
     return "the bucket is in another region: set -o region or -o endpoint";
   }
   if (condition == "EntityTooSmall") {
@@ -150,12 +157,17 @@ Status::Code S3ErrorCodeToStatusCode(std::string_view code, int http_status) {
 }
 
 Status MapS3Error(std::string_view operation, std::string_view resource, int http_status,
-                  std::string_view body, std::string_view default_404_code) {
+                  std::string_view body, std::string_view default_404_code,
+                  const S3ErrorHeaders& headers) {
   S3ErrorBody err;
   if (auto parsed = ParseS3ErrorBody(body)) err = std::move(*parsed);
+  if (err.request_id.empty()) err.request_id = headers.request_id;
+  if (err.region.empty()) err.region = headers.bucket_region;
   if (err.code.empty()) {
     if (http_status == 404) {
       err.code = std::string(default_404_code);
+    } else if (http_status == 301) {
+      err.code = "PermanentRedirect";
     } else if (http_status == 403) {
       err.code = "AccessDenied";
     } else if (http_status == 503) {

@@ -34,9 +34,17 @@ std::optional<S3ErrorBody> ParseS3ErrorBody(std::string_view xml);
 // <Error> (Complete/Copy/UploadPartCopy). `operation` is e.g. "UploadPart",
 // `resource` e.g. "s3://bucket/key". Bodiless responses (HEAD) fall back on
 // the HTTP status: 404 -> NotFound with `default_404_code` ("NoSuchKey" or
-// "NoSuchBucket"), 403 -> PermissionDenied.
+// "NoSuchBucket"), 403 -> PermissionDenied, 301 -> WrongRegion; `headers` fill
+// in the request ID and the bucket's region a body does not give.
+// What a response's headers add to its body (a HEAD answer has no body).
+struct S3ErrorHeaders {
+  std::string request_id;     // value of the profile's request-ID header
+  std::string bucket_region;  // x-amz-bucket-region: where the bucket is
+};
+
 Status MapS3Error(std::string_view operation, std::string_view resource, int http_status,
-                  std::string_view body, std::string_view default_404_code = "NoSuchKey");
+                  std::string_view body, std::string_view default_404_code = "NoSuchKey",
+                  const S3ErrorHeaders& headers = {});
 
 // Status::Code for an S3, OBS or OSS error code and HTTP status (exposed for tests).
 Status::Code S3ErrorCodeToStatusCode(std::string_view code, int http_status);

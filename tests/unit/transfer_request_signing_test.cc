@@ -13,6 +13,7 @@
 #include <memory>
 #include <ostream>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -153,6 +154,28 @@ TEST_P(TransferRequestSigningTest, ExactRequest) {
   const SigV4Output signature = SignV4(InputFromRequest(http, options));
   EXPECT_EQ(signature.canonical_request, c.canonical_request);
   EXPECT_EQ(signature.string_to_sign, c.string_to_sign);
+}
+
+// An error answer without a body (HEAD) still names its request ID, from the
+// provider's request-ID header.
+TEST(TransferRequestIdTest, ErrorsNameTheProvidersRequestIdHeader) {
+  for (const auto& [profile, header] : std::vector<std::pair<std::string, std::string>>{
+           {"s3", "x-amz-request-id"}, {"obs", "x-obs-request-id"}, {"oss", "x-oss-request-id"}}) {
+    S3ClientOptions options = OptionsFor(profile);
+    options.TEST_transport = [header = header](const HttpRequest&) -> Result<HttpResponse> {
+      HttpResponse response;
+      response.status = 404;
+      response.headers[header] = "REQ-" + header;
+      return response;
+    };
+    auto client = CreateS3Client(options);
+    ASSERT_TRUE(client.ok());
+    auto head = (*client)->HeadObject("missing");
+    ASSERT_FALSE(head.ok());
+    EXPECT_EQ(head.status().remote_code(), "NoSuchKey");
+    EXPECT_NE(head.status().message().find("[request id REQ-" + header + "]"), std::string::npos)
+        << head.status().message();
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(

@@ -194,12 +194,25 @@ TEST(TransferS3ErrorTest, WrongRegionNamesTheRegionToUse) {
             std::string::npos)
       << r.message();
   EXPECT_NE(r.message().find("use -o region=eu-west-1"), std::string::npos) << r.message();
+  // OSS's wrong-endpoint AccessDenied and AWS's PermanentRedirect name the
+  // bucket's host; its region is the one to use.
   Status e = MapS3Error("HeadBucket", "s3://b/", 403,
                         "<Error><Code>AccessDenied</Code><Endpoint>oss-cn-shanghai.aliyuncs.com"
                         "</Endpoint></Error>");
-  EXPECT_NE(e.message().find("use -o endpoint=https://oss-cn-shanghai.aliyuncs.com"),
-            std::string::npos)
-      << e.message();
+  EXPECT_NE(e.message().find("use -o region=cn-shanghai"), std::string::npos) << e.message();
+  Status p = MapS3Error("PutObject", "s3://b/k", 301,
+                        "<Error><Code>PermanentRedirect</Code>"
+                        "<Endpoint>b.s3.eu-central-1.amazonaws.com</Endpoint></Error>");
+  EXPECT_NE(p.message().find("use -o region=eu-central-1"), std::string::npos) << p.message();
+  // A HEAD answer has no body: the status and headers tell.
+  S3ErrorHeaders headers;
+  headers.bucket_region = "ap-south-1";
+  headers.request_id = "REQ123";
+  Status h = MapS3Error("HeadBucket", "s3://b/", 301, "", "NoSuchBucket", headers);
+  EXPECT_EQ(h.code(), Code::kInvalidArgument);
+  EXPECT_EQ(h.remote_code(), "WrongRegion");
+  EXPECT_NE(h.message().find("use -o region=ap-south-1"), std::string::npos) << h.message();
+  EXPECT_NE(h.message().find("[request id REQ123]"), std::string::npos) << h.message();
   Status oss =
       MapS3Error("UploadPart", "s3://b/k", 400, "<Error><Code>InvalidDigest</Code></Error>");
   EXPECT_NE(oss.message().find("BadDigest (InvalidDigest, HTTP 400)"), std::string::npos)
