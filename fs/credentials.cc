@@ -286,6 +286,30 @@ Result<std::optional<Credentials>> FromPasswdFile(const std::string& path, const
   return ParsePasswdFile(path, **content, bucket);
 }
 
+// Step 3: the selected profile in ~/.aws/credentials, then ~/.aws/config.
+// Appends the places looked to *looked. A profile named by -o profile or
+// AWS_PROFILE that neither file has is an error.
+Result<std::optional<Credentials>> FromAwsProfile(const CredentialSearch& search,
+                                                  const EnvLookup& env,
+                                                  std::vector<std::string>* looked) {
+  const AwsFiles aws = LocateAwsFiles(search, env);
+  bool profile_seen = false;
+  for (bool config : {false, true}) {
+    const std::string& path = config ? aws.config_path : aws.credentials_path;
+    if (path.empty()) continue;
+    auto creds = FromAwsFile(path, aws, config, &profile_seen);
+    if (!creds.ok()) return creds.status();
+    if (creds->has_value()) return creds;
+    looked->push_back(path + " [" + aws.profile + "]");
+  }
+  if (aws.profile_named && !profile_seen) {
+    return Bad("profile " + aws.profile + " not found in " +
+               (aws.credentials_path.empty() ? "~/.aws/credentials" : aws.credentials_path) +
+               " nor " + (aws.config_path.empty() ? "~/.aws/config" : aws.config_path));
+  }
+  return std::optional<Credentials>();
+}
+
 }  // namespace
 
 EnvLookup ProcessEnv() {
@@ -331,6 +355,17 @@ Result<Credentials> FindCredentials(const CredentialSearch& search, const EnvLoo
     return std::move(**creds);
   }
   std::vector<std::string> looked;
+  // -o profile names a source like a file option (as the AWS CLI's --profile
+  // beats its environment): that profile must hold the keys.
+  if (search.profile) {
+    auto creds = FromAwsProfile(search, env, &looked);
+    if (!creds.ok()) return creds.status();
+    if (creds->has_value()) return std::move(**creds);
+    std::string places;
+    for (const std::string& place : looked) places += (places.empty() ? "" : ", ") + place;
+    return Bad("profile " + *search.profile +
+               " has no aws_access_key_id and aws_secret_access_key (looked in " + places + ")");
+  }
   // 2. The environment.
   for (const EnvNames& names : EnvSetsFor(search.provider)) {
     auto creds = FromEnv(names, env);
@@ -339,21 +374,9 @@ Result<Credentials> FindCredentials(const CredentialSearch& search, const EnvLoo
     looked.push_back(std::string(names.access_key) + "/" + names.secret_key);
   }
   // 3. The AWS CLI's files.
-  const AwsFiles aws = LocateAwsFiles(search, env);
-  bool profile_seen = false;
-  for (bool config : {false, true}) {
-    const std::string& path = config ? aws.config_path : aws.credentials_path;
-    if (path.empty()) continue;
-    auto creds = FromAwsFile(path, aws, config, &profile_seen);
-    if (!creds.ok()) return creds.status();
-    if (creds->has_value()) return std::move(**creds);
-    looked.push_back(path + " [" + aws.profile + "]");
-  }
-  if (aws.profile_named && !profile_seen) {
-    return Bad("profile " + aws.profile + " not found in " +
-               (aws.credentials_path.empty() ? "~/.aws/credentials" : aws.credentials_path) +
-               " nor " + (aws.config_path.empty() ? "~/.aws/config" : aws.config_path));
-  }
+  auto aws_creds = FromAwsProfile(search, env, &looked);
+  if (!aws_creds.ok()) return aws_creds.status();
+  if (aws_creds->has_value()) return std::move(**aws_creds);
   // 4. s3fs's passwd files.
   std::vector<std::string> passwd_files;
   if (!search.home.empty()) passwd_files.push_back(search.home + "/.passwd-s3fs");

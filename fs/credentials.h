@@ -9,7 +9,9 @@
 //      OSS_ACCESS_KEY_SECRET, OSS_SESSION_TOKEN, then ALIBABA_CLOUD_ACCESS_KEY_ID,
 //      ALIBABA_CLOUD_ACCESS_KEY_SECRET, ALIBABA_CLOUD_SECURITY_TOKEN;
 //   3. ~/.aws/credentials then ~/.aws/config (AWS_SHARED_CREDENTIALS_FILE,
-//      AWS_CONFIG_FILE), profile -o profile, else AWS_PROFILE, else "default";
+//      AWS_CONFIG_FILE), profile AWS_PROFILE, else "default"; -o profile=NAME
+//      names this source like a file option (as the AWS CLI's --profile beats
+//      its environment): it comes before the environment, with no fallback;
 //   4. ~/.passwd-s3fs, then /etc/passwd-s3fs.
 // Password-style files (1 and 4) that group or others may access are refused.
 // Messages are one line, name files and variables, never a secret's value.

@@ -653,12 +653,12 @@ std::string MountUsage() {
   }
   usage += R"(
 credentials, the first source that has a key (never -o access_key=/secret_key=):
-  1. -o credentials_file=F or -o passwd_file=F
+  1. -o credentials_file=F, -o passwd_file=F or -o profile=NAME (only that source)
   2. environment: AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN;
      provider obs first OBS_ACCESS_KEY_ID, OBS_SECRET_ACCESS_KEY, OBS_SECURITY_TOKEN;
      provider oss first OSS_ACCESS_KEY_ID, OSS_ACCESS_KEY_SECRET, OSS_SESSION_TOKEN,
      then ALIBABA_CLOUD_ACCESS_KEY_ID, ..._SECRET, ALIBABA_CLOUD_SECURITY_TOKEN
-  3. ~/.aws/credentials, ~/.aws/config (-o profile, else AWS_PROFILE, else default;
+  3. ~/.aws/credentials, ~/.aws/config (profile AWS_PROFILE, else default;
      AWS_SHARED_CREDENTIALS_FILE, AWS_CONFIG_FILE)
   4. ~/.passwd-s3fs, then /etc/passwd-s3fs
   password files must be mode 600

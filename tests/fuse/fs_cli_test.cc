@@ -220,6 +220,23 @@ TEST_F(FsCliTest, MountsWithAwsSharedCredentialsProfile) {
   EXPECT_NE(run.log.find("unmounted"), std::string::npos) << run.log;
 }
 
+// -o profile=NAME beats wrong keys in the environment (as the AWS CLI's --profile does).
+TEST_F(FsCliTest, ProfileOptionBeatsTheEnvironment) {
+  std::string bucket = testing::UniqueBucketName("fs-profile");
+  ASSERT_TRUE(testing::MakeBucketAndClient(endpoint_, bucket));
+  const std::string home = dir_.Sub("home");
+  RunCommand("mkdir -p " + ShellQuote(home + "/.aws"), std::chrono::seconds(5));
+  {
+    std::ofstream out(home + "/.aws/config");
+    out << "[profile local]\naws_access_key_id = " << endpoint_.access_key
+        << "\naws_secret_access_key = " << endpoint_.secret_key << "\n";
+  }
+  MountRun run = MountWriteUnmount(
+      dir_, "env AWS_ACCESS_KEY_ID=wrong AWS_SECRET_ACCESS_KEY=wrong HOME=" + ShellQuote(home),
+      bucket + " " + Mnt() + " -f" + Opts() + ",profile=local");
+  EXPECT_NE(run.log.find("unmounted"), std::string::npos) << run.log;
+}
+
 TEST_F(FsCliTest, SecretOptionsAndGroupReadableFilesExit2) {
   ExpectOneLine(Partfs("bkt " + Mnt() + " -f -o secret_key=hunter2"), 2,
                 "option secret_key is not accepted: command-line values show in ps");

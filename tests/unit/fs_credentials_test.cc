@@ -195,6 +195,22 @@ TEST_F(FsCredentialsTest, AwsSharedFilesAndProfiles) {
               "/.aws/config");
 }
 
+// -o profile names its source like a file option: it beats the environment,
+// and a profile without keys is an error, not a reason to look further.
+TEST_F(FsCredentialsTest, ProfileOptionBeatsEnvironment) {
+  Write(Home() + "/.aws/credentials",
+        "[work]\naws_access_key_id=AKWORK\naws_secret_access_key=s3cretWORK\n");
+  Write(Home() + "/.aws/config", "[profile nokeys]\nregion=eu-west-1\n");
+  Write(Home() + "/.passwd-s3fs", "AKPW:s3cretPW\n");
+  env_ = {{"AWS_ACCESS_KEY_ID", "AKENV"}, {"AWS_SECRET_ACCESS_KEY", "s3cretENV"}};
+  ExpectKeys("AKENV", "s3cretENV");
+  search_.profile = "work";
+  ExpectKeys("AKWORK", "s3cretWORK");
+  search_.profile = "nokeys";
+  ExpectError("profile nokeys has no aws_access_key_id and aws_secret_access_key (looked in " +
+              Home() + "/.aws/credentials [nokeys], " + Home() + "/.aws/config [nokeys])");
+}
+
 TEST_F(FsCredentialsTest, AwsFileLocationsFromEnvironment) {
   Write(dir_.Sub("creds.ini"), "[default]\naws_access_key_id=AKX\naws_secret_access_key=s3cretX\n");
   Write(dir_.Sub("config.ini"), "[profile p]\nregion=us-west-1\n");

@@ -300,8 +300,9 @@ TEST(FsOptionsTest, UsageListsEveryOption) {
 TEST(FsOptionsTest, UsageListsTheCredentialsOrder) {
   const std::string usage = MountUsage();
   size_t last = 0;
-  for (const char* step : {"1. -o credentials_file=F or -o passwd_file=F", "2. environment",
-                           "3. ~/.aws/credentials", "4. ~/.passwd-s3fs, then /etc/passwd-s3fs"}) {
+  for (const char* step :
+       {"1. -o credentials_file=F, -o passwd_file=F or -o profile=NAME", "2. environment",
+        "3. ~/.aws/credentials", "4. ~/.passwd-s3fs, then /etc/passwd-s3fs"}) {
     const size_t at = usage.find(step);
     ASSERT_NE(at, std::string::npos) << step;
     EXPECT_GT(at, last) << step;
@@ -416,7 +417,9 @@ TEST(FsOptionsTest, RegionFromAwsConfig) {
   ASSERT_TRUE(c.ok()) << c.status().ToString();
   EXPECT_EQ(c->region, "eu-north-1");
   EXPECT_EQ(c->endpoint, "https://s3.eu-north-1.amazonaws.com");
-  c = Parse({"bkt", "/mnt", "-o", "profile=other"}, env);
+  Env other = env;
+  other["AWS_PROFILE"] = "other";
+  c = Parse({"bkt", "/mnt"}, other);
   ASSERT_TRUE(c.ok()) << c.status().ToString();
   EXPECT_EQ(c->region, "ap-east-1");
   // The endpoint's host and -o region come first.
