@@ -4,6 +4,7 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <utility>
 
 #include "base/duration.h"
 #include "cache/orphan_gc.h"
@@ -468,21 +469,25 @@ Status CheckPartSizeRange(const MountConfig& config) {
              ")");
 }
 
-// Endpoint, provider, region, addressing and credentials (fs/credentials.h).
-Status ResolveEndpointAndCredentials(PendingOptions pending, const EnvLookup& env,
-                                     const std::string& etc_dir, MountConfig* config) {
-  pending.credentials.bucket = config->bucket;
-  pending.credentials.home = HomeDirectory(env);
-  pending.credentials.etc_dir = etc_dir;
-  pending.endpoint.fallback_region = AwsConfigRegion(pending.credentials, env);
-  auto resolved = ResolveEndpoint(pending.endpoint);
+// Endpoint, provider, region and addressing (transfer/endpoint_profile.h); the
+// region of ~/.aws/config fills in when nothing else names one.
+Status ResolveEndpointOptions(const PendingOptions& pending, const EnvLookup& env,
+                              MountConfig* config) {
+  EndpointRequest request = pending.endpoint;
+  request.fallback_region = AwsConfigRegion(pending.credentials, env);
+  auto resolved = ResolveEndpoint(request);
   if (!resolved.ok()) return resolved.status();
   config->endpoint = resolved->endpoint;
   config->region = resolved->region;
   config->profile = resolved->profile;
   config->path_style = resolved->path_style;
-  pending.credentials.provider = config->profile.provider;
-  auto creds = FindCredentials(pending.credentials, env);
+  return Status::OK();
+}
+
+// The credentials chain (fs/credentials.h), for the resolved provider.
+Status LoadCredentials(CredentialSearch search, const EnvLookup& env, MountConfig* config) {
+  search.provider = config->profile.provider;
+  auto creds = FindCredentials(search, env);
   if (!creds.ok()) return creds.status();
   config->access_key = std::move(creds->access_key);
   config->secret_key = std::move(creds->secret_key);
@@ -492,11 +497,12 @@ Status ResolveEndpointAndCredentials(PendingOptions pending, const EnvLookup& en
 }
 
 // Cross-option checks and defaults that depend on other options.
-Status Finalize(const PendingOptions& pending, const EnvLookup& env, const std::string& etc_dir,
+Status Finalize(PendingOptions pending, const EnvLookup& env, const std::string& etc_dir,
                 MountConfig* config) {
-  auto resolved = ResolveEndpoint(pending.endpoint);
-  if (!resolved.ok()) return resolved.status();
-  config->profile = resolved->profile;
+  pending.credentials.bucket = config->bucket;
+  pending.credentials.home = HomeDirectory(env);
+  pending.credentials.etc_dir = etc_dir;
+  PARTFS_RETURN_IF_ERROR(ResolveEndpointOptions(pending, env, config));
   if (config->cache_dir.empty()) config->cache_dir = "/var/cache/partfs/" + config->bucket;
   PARTFS_RETURN_IF_ERROR(CheckPartSizeRange(*config));
   Status schedule = PartSchedule::Validate(
@@ -510,7 +516,7 @@ Status Finalize(const PendingOptions& pending, const EnvLookup& env, const std::
     return Bad("cache_size " + std::to_string(config->cache_size) +
                " must be at least twice part_size (" + std::to_string(config->part_size) + ")");
   }
-  return ResolveEndpointAndCredentials(pending, env, etc_dir, config);
+  return LoadCredentials(pending.credentials, env, config);
 }
 
 }  // namespace
@@ -591,7 +597,7 @@ Result<MountConfig> ParseMountArgs(const std::vector<std::string>& args, const E
   PARTFS_RETURN_IF_ERROR(ParseSource(positional[0], &config));
   if (positional[1].empty()) return Bad("empty mount point");
   config.mountpoint = positional[1];
-  PARTFS_RETURN_IF_ERROR(Finalize(pending, env, etc_dir, &config));
+  PARTFS_RETURN_IF_ERROR(Finalize(std::move(pending), env, etc_dir, &config));
   return config;
 }
 
