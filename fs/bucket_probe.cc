@@ -28,12 +28,11 @@ std::string DescribeBucketFailure(const MountConfig& config, const Status& statu
     return "cannot reach endpoint " + url + ": " + status.message();
   }
   if (IsOneOf(code, {"SignatureDoesNotMatch", "InvalidAccessKeyId", "InvalidToken", "ExpiredToken",
-                     "InvalidSecurity", "TokenRefreshRequired"})) {
+                     "TokenRefreshRequired"})) {
     return "credentials rejected by " + url + " (" + code + "): check the access key and secret";
   }
-  if (IsOneOf(code, {"AuthorizationHeaderMalformed", "PermanentRedirect", "IncorrectEndpoint",
-                     "IllegalLocationConstraintException"}) ||
-      status.http_status() == 301) {
+  // transfer/s3_error.cc maps every provider's wrong-region answer to WrongRegion.
+  if (code == "WrongRegion" || status.http_status() == 301) {
     return bucket + " is not in region " + config.region + " at " + url + ": " + status.message();
   }
   if (code == "NoSuchBucket") return bucket + " does not exist at " + url + " (NoSuchBucket)";

@@ -31,7 +31,7 @@ constexpr char kGcUsage[] =
     "that are older than DURATION (2h, 24h, 7d; at least 1h; default 24h). An upload whose\n"
     "key a journal record has is kept too. --dry-run changes nothing.\n"
     "--no-cache: this machine has no cache dir for the bucket; no upload counts as tracked.\n"
-    "Credentials: AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or -o credentials_file=PATH.\n";
+    "Credentials: found as for a mount (see the order in partfs --help).\n";
 
 struct GcArgs {
   std::vector<std::string> mount_args;  // for ParseMountArgs: source, placeholder, -o ...

@@ -1,17 +1,16 @@
 #include "fs/mount_options.h"
 
-#include <sys/stat.h>
-
 #include <cctype>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
-#include <fstream>
+#include <utility>
 
 #include "base/duration.h"
 #include "cache/orphan_gc.h"
 #include "cache/part_schedule.h"
 #include "fs/generic_mount_options.h"
+#include "transfer/endpoint_profile.h"
 
 namespace partfs {
 
@@ -85,14 +84,6 @@ Status ParseSource(const std::string& source, MountConfig* config) {
   return Status::OK();
 }
 
-bool IsAwsEndpoint(const std::string& endpoint) {
-  size_t host_start = endpoint.find("://");
-  std::string host = endpoint.substr(host_start == std::string::npos ? 0 : host_start + 3);
-  host = host.substr(0, host.find_first_of(":/"));
-  const std::string aws = "amazonaws.com";
-  return host.size() >= aws.size() && host.compare(host.size() - aws.size(), aws.size(), aws) == 0;
-}
-
 Status ValidateEndpoint(const std::string& endpoint) {
   bool http = endpoint.rfind("http://", 0) == 0;
   bool https = endpoint.rfind("https://", 0) == 0;
@@ -106,65 +97,10 @@ Status ValidateEndpoint(const std::string& endpoint) {
   return Status::OK();
 }
 
-// Lines "access_key=...", "secret_key=...", "session_token=..."; '#' comments.
-Status ReadCredentialsFile(const std::string& path, MountConfig* config) {
-  struct stat st;
-  if (stat(path.c_str(), &st) != 0) {
-    return Bad("cannot read credentials_file " + path + ": " + std::strerror(errno));
-  }
-  if ((st.st_mode & 077) != 0) {
-    return Bad("credentials_file " + path +
-               " must not be accessible by group or others (chmod 600)");
-  }
-  std::ifstream in(path);
-  if (!in) return Bad("cannot read credentials_file " + path);
-  std::string line;
-  int line_number = 0;
-  while (std::getline(in, line)) {
-    ++line_number;
-    while (!line.empty() && std::isspace(static_cast<unsigned char>(line.back()))) line.pop_back();
-    if (line.empty() || line.front() == '#') continue;
-    size_t eq = line.find('=');
-    std::string where = "credentials_file " + path + " line " + std::to_string(line_number);
-    if (eq == std::string::npos) return Bad(where + ": expected name=value");
-    std::string name = line.substr(0, eq);
-    std::string value = line.substr(eq + 1);
-    if (name == "access_key") {
-      config->access_key = value;
-    } else if (name == "secret_key") {
-      config->secret_key = value;
-    } else if (name == "session_token") {
-      config->session_token = value;
-    } else {
-      // Never echo the value: it may be a secret.
-      return Bad(where + ": unknown name '" + name + "'");
-    }
-  }
-  if (config->access_key.empty() || config->secret_key.empty()) {
-    return Bad("credentials_file " + path + " must set both access_key and secret_key");
-  }
-  return Status::OK();
-}
-
-Status LoadCredentials(const std::optional<std::string>& file, const EnvLookup& env,
-                       MountConfig* config) {
-  if (file) return ReadCredentialsFile(*file, config);
-  auto key = env("AWS_ACCESS_KEY_ID");
-  auto secret = env("AWS_SECRET_ACCESS_KEY");
-  if (!key || key->empty() || !secret || secret->empty()) {
-    return Bad(
-        "no credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY or use "
-        "-o credentials_file=PATH");
-  }
-  config->access_key = *key;
-  config->secret_key = *secret;
-  if (auto token = env("AWS_SESSION_TOKEN")) config->session_token = *token;
-  return Status::OK();
-}
-
+// Options resolved in Finalize, once all are known.
 struct PendingOptions {
-  std::optional<std::string> credentials_file;
-  std::optional<bool> path_style;  // set by path_style / virtual_host
+  EndpointRequest endpoint;      // endpoint, provider, region, path_style / virtual_host
+  CredentialSearch credentials;  // credentials_file, passwd_file, profile
   bool cache_size_set = false;
 };
 
@@ -184,26 +120,25 @@ struct OptionArg {
   }
 };
 
-Status ApplyEndpoint(const OptionArg& arg, MountConfig* config, PendingOptions*) {
+Status ApplyEndpoint(const OptionArg& arg, MountConfig*, PendingOptions* pending) {
   PARTFS_RETURN_IF_ERROR(arg.NeedValue());
   PARTFS_RETURN_IF_ERROR(ValidateEndpoint(arg.value));
-  std::string endpoint = arg.value;
-  while (endpoint.size() > 1 && endpoint.back() == '/') endpoint.pop_back();
-  config->endpoint = endpoint;
+  pending->endpoint.endpoint = arg.value;
   return Status::OK();
 }
 
-Status ApplyRegion(const OptionArg& arg, MountConfig* config, PendingOptions*) {
+Status ApplyRegion(const OptionArg& arg, MountConfig*, PendingOptions* pending) {
   PARTFS_RETURN_IF_ERROR(arg.NeedValue());
-  config->region = arg.value;
+  pending->endpoint.region = arg.value;
   return Status::OK();
 }
 
-Status ApplyProvider(const OptionArg& arg, MountConfig* config, PendingOptions*) {
+Status ApplyProvider(const OptionArg& arg, MountConfig*, PendingOptions* pending) {
   PARTFS_RETURN_IF_ERROR(arg.NeedValue());
-  auto profile = ProfileByName(arg.value);
-  if (!profile) return Bad("unknown provider '" + arg.value + "' (expected s3, obs or oss)");
-  config->profile = *profile;
+  if (!ProfileByName(arg.value)) {
+    return Bad("unknown provider '" + arg.value + "' (expected s3, obs or oss)");
+  }
+  pending->endpoint.provider = arg.value;
   return Status::OK();
 }
 
@@ -211,10 +146,10 @@ Status ApplyProvider(const OptionArg& arg, MountConfig* config, PendingOptions*)
 Status ApplyAddressingStyle(const OptionArg& arg, MountConfig*, PendingOptions* pending) {
   PARTFS_RETURN_IF_ERROR(arg.NoValue());
   bool path_style = arg.name == "path_style";
-  if (pending->path_style && *pending->path_style != path_style) {
+  if (pending->endpoint.path_style && *pending->endpoint.path_style != path_style) {
     return Bad("options path_style and virtual_host exclude each other");
   }
-  pending->path_style = path_style;
+  pending->endpoint.path_style = path_style;
   return Status::OK();
 }
 
@@ -298,11 +233,32 @@ Status ApplyRetryTimeout(const OptionArg& arg, MountConfig* config, PendingOptio
   return Status::OK();
 }
 
-// Read in Finalize, after the environment is known.
+// credentials_file, passwd_file and profile: read in Finalize (fs/credentials.h).
 Status ApplyCredentialsFile(const OptionArg& arg, MountConfig*, PendingOptions* pending) {
   PARTFS_RETURN_IF_ERROR(arg.NeedValue());
-  pending->credentials_file = arg.value;
+  pending->credentials.credentials_file = arg.value;
   return Status::OK();
+}
+
+Status ApplyPasswdFile(const OptionArg& arg, MountConfig*, PendingOptions* pending) {
+  PARTFS_RETURN_IF_ERROR(arg.NeedValue());
+  pending->credentials.passwd_file = arg.value;
+  return Status::OK();
+}
+
+Status ApplyProfile(const OptionArg& arg, MountConfig*, PendingOptions* pending) {
+  PARTFS_RETURN_IF_ERROR(arg.NeedValue());
+  pending->credentials.profile = arg.value;
+  return Status::OK();
+}
+
+// access_key=, secret_key=, ...: a value on the command line shows in ps and
+// /proc/PID/cmdline, so secrets are never taken there (and never echoed).
+Status RefuseSecretOption(const OptionArg& arg, MountConfig*, PendingOptions*) {
+  return Bad("option " + arg.name +
+             " is not accepted: command-line values show in ps; use -o credentials_file=F or "
+             "-o passwd_file=F (mode 600), the environment (AWS_ACCESS_KEY_ID, "
+             "AWS_SECRET_ACCESS_KEY) or ~/.aws/credentials");
 }
 
 Status ApplyAllowOther(const OptionArg& arg, MountConfig* config, PendingOptions*) {
@@ -400,12 +356,17 @@ struct OptionSpec {
 
 // Every -o option, in the order `partfs --help` lists them.
 constexpr OptionSpec kOptions[] = {
-    {"endpoint", ApplyEndpoint, "endpoint=URL", "S3 endpoint (default http://127.0.0.1:8080)"},
-    {"region", ApplyRegion, "region=NAME", "signing region (default us-east-1)"},
+    {"endpoint", ApplyEndpoint, "endpoint=URL",
+     "S3 endpoint (default: the provider's endpoint for the region,\n"
+     "https://s3.us-east-1.amazonaws.com without options)"},
+    {"region", ApplyRegion, "region=NAME",
+     "signing region (default: from the endpoint's host, else\n"
+     "~/.aws/config, else us-east-1)"},
     {"provider", ApplyProvider, "provider=s3|obs|oss",
-     "provider limits and conventions (default s3)"},
+     "provider limits and conventions (default: from the endpoint's\n"
+     "host; s3 for any other host)"},
     {"path_style", ApplyAddressingStyle, "path_style",
-     "path-style requests (default unless the endpoint is AWS)"},
+     "path-style requests (default unless the endpoint is AWS, OBS or OSS)"},
     {"virtual_host", ApplyAddressingStyle, "virtual_host",
      "virtual-hosted-style requests (bucket.host)"},
     {"cache_dir", ApplyCacheDir, "cache_dir=DIR", "write cache (default /var/cache/partfs/BUCKET)"},
@@ -422,8 +383,17 @@ constexpr OptionSpec kOptions[] = {
     {"retry_timeout", ApplyRetryTimeout, "retry_timeout=SEC",
      "give up retrying a request after SEC seconds (default 60)"},
     {"credentials_file", ApplyCredentialsFile, "credentials_file=F",
-     "lines access_key=..., secret_key=..., session_token=... (mode 600);\n"
-     "else AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN"},
+     "lines access_key=..., secret_key=..., session_token=... (mode 600)"},
+    {"passwd_file", ApplyPasswdFile, "passwd_file=F",
+     "s3fs format: ACCESS:SECRET or BUCKET:ACCESS:SECRET lines (mode 600)"},
+    {"profile", ApplyProfile, "profile=NAME",
+     "profile of ~/.aws/credentials and ~/.aws/config (default\n"
+     "AWS_PROFILE, else default)"},
+    {"access_key", RefuseSecretOption, "", ""},
+    {"secret_key", RefuseSecretOption, "", ""},
+    {"secret_access_key", RefuseSecretOption, "", ""},
+    {"session_token", RefuseSecretOption, "", ""},
+    {"passwd", RefuseSecretOption, "", ""},
     {"allow_other", ApplyAllowOther, "allow_other", "let other users access the mount"},
     {"uid", ApplyUid, "uid=N,gid=N,umask=M", "owner and mode of objects without metadata"},
     {"gid", ApplyGid, "", ""},
@@ -497,10 +467,56 @@ std::vector<std::string> SplitComma(const std::string& text) {
   return out;
 }
 
+// part_size within the provider's part range, named in the message.
+Status CheckPartSizeRange(const MountConfig& config) {
+  const ProviderProfile& p = config.profile;
+  if (config.part_size >= p.min_part_size && config.part_size <= p.max_part_size) {
+    return Status::OK();
+  }
+  return Bad("part_size " + std::to_string(config.part_size) + " is outside provider " +
+             std::string(p.name) + "'s part size range " + std::to_string(p.min_part_size) + ".." +
+             std::to_string(p.max_part_size) + " bytes (" +
+             (config.part_size < p.min_part_size ? "below the provider's minimum part size"
+                                                 : "above the provider's maximum part size") +
+             ")");
+}
+
+// Endpoint, provider, region and addressing (transfer/endpoint_profile.h); the
+// region of ~/.aws/config fills in when nothing else names one.
+Status ResolveEndpointOptions(const PendingOptions& pending, const EnvLookup& env,
+                              MountConfig* config) {
+  EndpointRequest request = pending.endpoint;
+  request.fallback_region = AwsConfigRegion(pending.credentials, env);
+  auto resolved = ResolveEndpoint(request);
+  if (!resolved.ok()) return resolved.status();
+  config->endpoint = resolved->endpoint;
+  config->region = resolved->region;
+  config->profile = resolved->profile;
+  config->path_style = resolved->path_style;
+  return Status::OK();
+}
+
+// The credentials chain (fs/credentials.h), for the resolved provider.
+Status LoadCredentials(CredentialSearch search, const EnvLookup& env, MountConfig* config) {
+  search.provider = config->profile.provider;
+  auto creds = FindCredentials(search, env);
+  if (!creds.ok()) return creds.status();
+  config->access_key = std::move(creds->access_key);
+  config->secret_key = std::move(creds->secret_key);
+  config->session_token = std::move(creds->session_token);
+  config->credentials_source = std::move(creds->source);
+  return Status::OK();
+}
+
 // Cross-option checks and defaults that depend on other options.
-Status Finalize(const PendingOptions& pending, const EnvLookup& env, MountConfig* config) {
-  config->path_style = pending.path_style.value_or(!IsAwsEndpoint(config->endpoint));
+Status Finalize(PendingOptions pending, const EnvLookup& env, const std::string& etc_dir,
+                MountConfig* config) {
+  pending.credentials.bucket = config->bucket;
+  pending.credentials.home = HomeDirectory(env);
+  pending.credentials.etc_dir = etc_dir;
+  PARTFS_RETURN_IF_ERROR(ResolveEndpointOptions(pending, env, config));
   if (config->cache_dir.empty()) config->cache_dir = "/var/cache/partfs/" + config->bucket;
+  PARTFS_RETURN_IF_ERROR(CheckPartSizeRange(*config));
   Status schedule = PartSchedule::Validate(
       config->part_size, PartSchedule::PartsPerStepFor(config->part_size, config->profile),
       config->profile);
@@ -512,7 +528,7 @@ Status Finalize(const PendingOptions& pending, const EnvLookup& env, MountConfig
     return Bad("cache_size " + std::to_string(config->cache_size) +
                " must be at least twice part_size (" + std::to_string(config->part_size) + ")");
   }
-  return LoadCredentials(pending.credentials_file, env, config);
+  return LoadCredentials(pending.credentials, env, config);
 }
 
 }  // namespace
@@ -554,7 +570,8 @@ Result<uint64_t> ParseByteSize(std::string_view text) {
 }
 
 Result<MountConfig> ParseMountArgs(const std::vector<std::string>& args, const EnvLookup& env,
-                                   uid_t default_uid, gid_t default_gid) {
+                                   uid_t default_uid, gid_t default_gid,
+                                   const std::string& etc_dir) {
   MountConfig config;
   config.uid = default_uid;
   config.gid = default_gid;
@@ -592,16 +609,8 @@ Result<MountConfig> ParseMountArgs(const std::vector<std::string>& args, const E
   PARTFS_RETURN_IF_ERROR(ParseSource(positional[0], &config));
   if (positional[1].empty()) return Bad("empty mount point");
   config.mountpoint = positional[1];
-  PARTFS_RETURN_IF_ERROR(Finalize(pending, env, &config));
+  PARTFS_RETURN_IF_ERROR(Finalize(std::move(pending), env, etc_dir, &config));
   return config;
-}
-
-EnvLookup ProcessEnv() {
-  return [](std::string_view name) -> std::optional<std::string> {
-    const char* value = std::getenv(std::string(name).c_str());
-    if (value == nullptr) return std::nullopt;
-    return std::string(value);
-  };
 }
 
 S3ClientOptions MountConfig::ClientOptions(Logger* logger) const {
@@ -669,6 +678,18 @@ std::string MountUsage() {
       "\nmount(8) and fstab options are accepted too: ro, rw, nosuid, nodev, noexec, noatime,\n"
       "sync, dirsync (passed to the kernel) and defaults, _netdev, nofail, auto, noauto, user,\n"
       "relatime, x-systemd.*, comment=... (no effect on partfs).\n";
+  usage += R"(
+credentials, the first source that has a key (never -o access_key=/secret_key=):
+  1. -o credentials_file=F, -o passwd_file=F or -o profile=NAME (only that source)
+  2. environment: AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN;
+     provider obs first OBS_ACCESS_KEY_ID, OBS_SECRET_ACCESS_KEY, OBS_SECURITY_TOKEN;
+     provider oss first OSS_ACCESS_KEY_ID, OSS_ACCESS_KEY_SECRET, OSS_SESSION_TOKEN,
+     then ALIBABA_CLOUD_ACCESS_KEY_ID, ..._SECRET, ALIBABA_CLOUD_SECURITY_TOKEN
+  3. ~/.aws/credentials, ~/.aws/config (profile AWS_PROFILE, else default;
+     AWS_SHARED_CREDENTIALS_FILE, AWS_CONFIG_FILE)
+  4. ~/.passwd-s3fs, then /etc/passwd-s3fs
+  password files must be mode 600
+)";
   return usage;
 }
 

@@ -3,7 +3,7 @@
 //
 // Usage: partfs BUCKET[:/prefix] MOUNTPOINT [-f] [-d] [-o opt[,opt...]]
 // ParseMountArgs never exits, prints or touches the filesystem except to read
-// a credentials_file; the caller prints the one-line message of a failed parse
+// credential files (fs/credentials.h); the caller prints the one-line message of a failed parse
 // and exits with kUsageExitCode. Pure value types, thread-compatible.
 #ifndef PARTFS_FS_MOUNT_OPTIONS_H_
 #define PARTFS_FS_MOUNT_OPTIONS_H_
@@ -20,6 +20,7 @@
 
 #include "base/status.h"
 #include "cache/write_cache.h"
+#include "fs/credentials.h"
 #include "fs/read_ahead_pool.h"
 #include "transfer/provider_profile.h"
 #include "transfer/s3_client.h"
@@ -36,13 +37,17 @@ struct MountConfig {
   bool foreground = false;
   bool debug = false;  // -d: debug logging and libfuse request tracing; implies -f
 
-  std::string endpoint = "http://127.0.0.1:8080";
+  // Endpoint, region, provider and addressing as given or inferred
+  // (transfer/endpoint_profile.h); by default AWS S3 in us-east-1.
+  std::string endpoint = "https://s3.us-east-1.amazonaws.com";
   std::string region = "us-east-1";
   ProviderProfile profile = ProfileFor(Provider::kS3);
-  bool path_style = true;
+  bool path_style = false;
+  // From the credentials chain (fs/credentials.h). Secrets: never logged or printed.
   std::string access_key;
   std::string secret_key;
   std::string session_token;
+  std::string credentials_source;  // where they came from, e.g. "environment (AWS_ACCESS_KEY_ID)"
   std::chrono::seconds retry_timeout{60};  // give up retrying one request after this long
 
   std::string cache_dir;  // default /var/cache/partfs/<bucket>
@@ -78,15 +83,12 @@ struct MountConfig {
   std::string FuseMountOptions() const;
 };
 
-// Looks up an environment variable; nullopt when unset.
-using EnvLookup = std::function<std::optional<std::string>(std::string_view name)>;
-// The process environment.
-EnvLookup ProcessEnv();
-
 // `args` excludes the program name. Defaults for uid/gid come from `default_uid`/`default_gid`.
+// `etc_dir` is where /etc/passwd-s3fs is looked for (tests pass a temp dir).
 // Returns InvalidArgument with a one-line message naming the problem.
 Result<MountConfig> ParseMountArgs(const std::vector<std::string>& args, const EnvLookup& env,
-                                   uid_t default_uid, gid_t default_gid);
+                                   uid_t default_uid, gid_t default_gid,
+                                   const std::string& etc_dir = "/etc");
 
 // "8M" -> 8388608. Suffixes K, M, G, T (powers of 1024), case-insensitive; none = bytes.
 Result<uint64_t> ParseByteSize(std::string_view text);

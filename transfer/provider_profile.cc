@@ -22,6 +22,7 @@ ProviderProfile ProfileFor(Provider provider) {
       p.max_object_size = 5 * kTiB;
       p.meta_prefix = "x-amz-meta-";
       p.security_token_header = "x-amz-security-token";
+      p.request_id_header = "x-amz-request-id";
       break;
     case Provider::kObs:
       // OBS through its S3-compatible API: 100 KB minimum only on OBS 3.0 buckets, 5 MB on
@@ -33,6 +34,7 @@ ProviderProfile ProfileFor(Provider provider) {
       p.max_object_size = 48800ull * 1000 * 1000 * 1000;
       p.meta_prefix = "x-amz-meta-";
       p.security_token_header = "x-amz-security-token";
+      p.request_id_header = "x-obs-request-id";
       break;
     case Provider::kOss:
       // OSS S3-compatible endpoint: parts 100 KB..5 GB, objects up to 48.8 TB.
@@ -43,6 +45,7 @@ ProviderProfile ProfileFor(Provider provider) {
       p.max_object_size = 48800ull * 1000 * 1000 * 1000;
       p.meta_prefix = "x-amz-meta-";
       p.security_token_header = "x-amz-security-token";
+      p.request_id_header = "x-oss-request-id";
       break;
   }
   return p;

@@ -22,6 +22,7 @@ struct ProviderProfile {
   uint64_t max_object_size = 0;            // largest object a multipart upload may create
   std::string_view meta_prefix;            // user metadata header prefix, e.g. "x-amz-meta-"
   std::string_view security_token_header;  // session token header
+  std::string_view request_id_header;      // response header naming the request, for logs
 };
 
 // Returns the profile for a provider name ("s3", "obs", "oss"), or nullopt.

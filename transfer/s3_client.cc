@@ -151,7 +151,7 @@ Result<HttpResponse> S3Client::Attempt(const Request& request) {
   sig.method = request.method;
   sig.canonical_uri = CanonicalPath(request);
   sig.query = request.query;
-  sig.amz_date = AmzDateNow();
+  sig.amz_date = options_.TEST_amz_date.empty() ? AmzDateNow() : options_.TEST_amz_date;
   sig.region = options_.region;
   sig.service = "s3";
   sig.access_key = options_.access_key;
@@ -185,6 +185,7 @@ Result<HttpResponse> S3Client::Attempt(const Request& request) {
   http.response_buffer = request.response_buffer;
   http.response_capacity = request.response_capacity;
   http.skip_on_full_response = request.skip_on_full_response;
+  if (options_.TEST_transport) return options_.TEST_transport(http);
   return http_.Perform(http);
 }
 
@@ -196,12 +197,15 @@ Result<HttpResponse> S3Client::Execute(const Request& request) {
     Status failure;
     if (!result.ok()) {
       failure = result.status().WithContext(std::string(request.operation) + " " + resource);
-    } else if (result->status < 200 || result->status >= 300) {
+    } else if (result->status < 200 || result->status >= 300 ||
+               (request.check_body_for_error && ParseS3ErrorBody(result->body))) {
+      S3ErrorHeaders headers;
+      headers.request_id = result->Header(std::string(options_.profile.request_id_header));
+      // OBS and OSS in S3 mode may name it the S3 way.
+      if (headers.request_id.empty()) headers.request_id = result->Header("x-amz-request-id");
+      headers.bucket_region = result->Header("x-amz-bucket-region");
       failure = MapS3Error(request.operation, resource, result->status, result->body,
-                           request.default_404_code);
-    } else if (request.check_body_for_error && ParseS3ErrorBody(result->body)) {
-      failure = MapS3Error(request.operation, resource, result->status, result->body,
-                           request.default_404_code);
+                           request.default_404_code, headers);
     } else {
       return result;
     }

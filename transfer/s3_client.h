@@ -9,11 +9,13 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 
 #include "base/logger.h"
 #include "base/status.h"
+#include "transfer/http_client.h"
 #include "transfer/object_store.h"
 #include "transfer/provider_profile.h"
 
@@ -41,6 +43,11 @@ struct S3ClientOptions {
   std::chrono::seconds low_speed_time{30};
   RetryOptions retry;
   Logger* logger = nullptr;  // may be null: no logging
+  // Tests only: when set, each signed request goes to this function instead of
+  // the network (tests/unit/transfer_request_signing_test.cc pins the exact
+  // requests per provider), and requests are signed at TEST_amz_date when set.
+  std::function<Result<HttpResponse>(const HttpRequest&)> TEST_transport;
+  std::string TEST_amz_date;  // "20150830T123600Z"
 };
 
 // Validates options (endpoint URL, bucket name, credentials present) and builds a client.

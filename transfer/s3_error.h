@@ -1,5 +1,7 @@
 // Maps S3 error responses (HTTP status + the <Error> XML body) and transport
-// failures to partfs Status values with remote_code and http_status set.
+// failures to partfs Status values with remote_code and http_status set. One
+// table holds the codes of AWS S3, Huawei OBS and Alibaba OSS; a condition the
+// providers name differently maps to one Status code and one remote_code.
 //
 // Messages name the operation and the bucket/key; they never contain
 // credentials, signatures, the Authorization header or the string-to-sign
@@ -20,7 +22,8 @@ struct S3ErrorBody {
   std::string code;     // "NoSuchKey"
   std::string message;  // server's human-readable message
   std::string request_id;
-  std::string region;  // <Region>: the bucket's region, in AWS's wrong-region errors
+  std::string region;    // <Region>: where the bucket is (AuthorizationHeaderMalformed)
+  std::string endpoint;  // <Endpoint>: the host to use (PermanentRedirect, OSS AccessDenied)
 };
 
 // Parses an <Error> document; nullopt when `xml` is not one (empty, not XML,
@@ -31,12 +34,26 @@ std::optional<S3ErrorBody> ParseS3ErrorBody(std::string_view xml);
 // <Error> (Complete/Copy/UploadPartCopy). `operation` is e.g. "UploadPart",
 // `resource` e.g. "s3://bucket/key". Bodiless responses (HEAD) fall back on
 // the HTTP status: 404 -> NotFound with `default_404_code` ("NoSuchKey" or
-// "NoSuchBucket"), 403 -> PermissionDenied.
-Status MapS3Error(std::string_view operation, std::string_view resource, int http_status,
-                  std::string_view body, std::string_view default_404_code = "NoSuchKey");
+// "NoSuchBucket"), 403 -> PermissionDenied, 301 -> WrongRegion; `headers` fill
+// in the request ID and the bucket's region a body does not give.
+// What a response's headers add to its body (a HEAD answer has no body).
+struct S3ErrorHeaders {
+  std::string request_id;     // value of the profile's request-ID header
+  std::string bucket_region;  // x-amz-bucket-region: where the bucket is
+};
 
-// Status::Code for an S3 error code and HTTP status (exposed for tests).
+Status MapS3Error(std::string_view operation, std::string_view resource, int http_status,
+                  std::string_view body, std::string_view default_404_code = "NoSuchKey",
+                  const S3ErrorHeaders& headers = {});
+
+// Status::Code for an S3, OBS or OSS error code and HTTP status (exposed for tests).
 Status::Code S3ErrorCodeToStatusCode(std::string_view code, int http_status);
+
+// The canonical (S3) name of the condition a provider's error code means:
+// OSS InvalidDigest -> BadDigest, OBS AccessForbidden -> AccessDenied,
+// AuthorizationHeaderMalformed/PermanentRedirect -> WrongRegion; unknown codes
+// map to themselves. MapS3Error sets Status::remote_code to this name.
+std::string_view S3ErrorCondition(std::string_view code);
 
 }  // namespace partfs
 

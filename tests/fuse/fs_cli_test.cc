@@ -1,5 +1,7 @@
 // Fuse tests of the partfs command line: misuse exits 2, an unusable endpoint,
 // credentials or bucket exits 1, each with one clear line; daemon mode mounts.
+#include <sys/stat.h>
+
 #include <algorithm>
 #include <fstream>
 #include <sstream>
@@ -128,6 +130,126 @@ TEST_F(FsCliTest, DaemonModeMountsAndUnmounts) {
     if (!exited) std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
   EXPECT_TRUE(exited) << "no 'unmounted' line in the daemon's log";
+}
+
+std::string ReadWholeFile(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+// Mounts in the background (`env` and `args` are shell words), writes and reads
+// a file, runs `partfs status`, unmounts; returns the mount's whole output and
+// the status output.
+struct MountRun {
+  std::string log;
+  std::string status;
+};
+MountRun MountWriteUnmount(const TempDir& dir, const std::string& env, const std::string& args) {
+  const std::string mnt = ShellQuote(dir.Sub("mnt"));
+  const std::string log = dir.Sub("mount.log");
+  RunCommand("(" + env + " " + PARTFS_BINARY + " " + args + " > " + ShellQuote(log) + " 2>&1 &)",
+             std::chrono::seconds(10));
+  bool mounted = false;
+  for (int i = 0; i < 100 && !mounted; ++i) {
+    mounted = RunCommand("mountpoint -q " + mnt, std::chrono::seconds(5)).exit_code == 0;
+    if (!mounted) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  EXPECT_TRUE(mounted) << ReadWholeFile(log);
+  MountRun run;
+  if (mounted) {
+    auto io = RunCommand("echo secret-check > " + mnt + "/f.txt && cat " + mnt + "/f.txt",
+                         std::chrono::seconds(30));
+    EXPECT_EQ(io.output, "secret-check\n");
+    run.status = RunCommand(std::string(PARTFS_BINARY) + " status --cache-dir " +
+                                ShellQuote(dir.Sub("cache")),
+                            std::chrono::seconds(30))
+                     .output;
+    EXPECT_EQ(RunCommand("fusermount3 -u " + mnt, std::chrono::seconds(10)).exit_code, 0);
+  }
+  for (int i = 0; i < 100; ++i) {
+    run.log = ReadWholeFile(log);
+    if (run.log.find("unmounted") != std::string::npos) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  return run;
+}
+
+// A debug mount (-d: debug log and libfuse tracing) with a session token:
+// neither the secret key nor the token shows in its whole output or in
+// `partfs status`.
+TEST_F(FsCliTest, DebugLogAndStatusNeverShowSecrets) {
+  std::string bucket = testing::UniqueBucketName("fs-secret");
+  ASSERT_TRUE(testing::MakeBucketAndClient(endpoint_, bucket));
+  const std::string token = "SessionTokenZq7Xv9";
+  const std::string creds = dir_.Sub("creds");
+  {
+    std::ofstream out(creds);
+    out << "access_key=" << endpoint_.access_key << "\nsecret_key=" << endpoint_.secret_key
+        << "\nsession_token=" << token << "\n";
+  }
+  ASSERT_EQ(chmod(creds.c_str(), 0600), 0);
+  MountRun run = MountWriteUnmount(
+      dir_, "env -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY",
+      bucket + " " + Mnt() + " -d" + Opts() + ",credentials_file=" + ShellQuote(creds));
+  EXPECT_NE(run.log.find("mounted"), std::string::npos) << run.log;
+  EXPECT_NE(run.log.find("opcode: "), std::string::npos) << "not a debug log";
+  for (const std::string& secret : {endpoint_.secret_key, token}) {
+    EXPECT_EQ(run.log.find(secret), std::string::npos) << "log shows a secret:\n" << run.log;
+    EXPECT_EQ(run.status.find(secret), std::string::npos) << run.status;
+  }
+}
+
+// Credentials from ~/.aws/credentials (HOME, AWS_PROFILE) mount for real.
+TEST_F(FsCliTest, MountsWithAwsSharedCredentialsProfile) {
+  std::string bucket = testing::UniqueBucketName("fs-profile");
+  ASSERT_TRUE(testing::MakeBucketAndClient(endpoint_, bucket));
+  const std::string home = dir_.Sub("home");
+  RunCommand("mkdir -p " + ShellQuote(home + "/.aws"), std::chrono::seconds(5));
+  {
+    std::ofstream out(home + "/.aws/credentials");
+    out << "[default]\naws_access_key_id = wrong\naws_secret_access_key = wrong\n"
+        << "[local]\naws_access_key_id = " << endpoint_.access_key
+        << "\naws_secret_access_key = " << endpoint_.secret_key << "\n";
+  }
+  MountRun run = MountWriteUnmount(dir_,
+                                   "env -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY HOME=" +
+                                       ShellQuote(home) + " AWS_PROFILE=local",
+                                   bucket + " " + Mnt() + " -f" + Opts());
+  EXPECT_NE(run.log.find("unmounted"), std::string::npos) << run.log;
+}
+
+// -o profile=NAME beats wrong keys in the environment (as the AWS CLI's --profile does).
+TEST_F(FsCliTest, ProfileOptionBeatsTheEnvironment) {
+  std::string bucket = testing::UniqueBucketName("fs-profile");
+  ASSERT_TRUE(testing::MakeBucketAndClient(endpoint_, bucket));
+  const std::string home = dir_.Sub("home");
+  RunCommand("mkdir -p " + ShellQuote(home + "/.aws"), std::chrono::seconds(5));
+  {
+    std::ofstream out(home + "/.aws/config");
+    out << "[profile local]\naws_access_key_id = " << endpoint_.access_key
+        << "\naws_secret_access_key = " << endpoint_.secret_key << "\n";
+  }
+  MountRun run = MountWriteUnmount(
+      dir_, "env AWS_ACCESS_KEY_ID=wrong AWS_SECRET_ACCESS_KEY=wrong HOME=" + ShellQuote(home),
+      bucket + " " + Mnt() + " -f" + Opts() + ",profile=local");
+  EXPECT_NE(run.log.find("unmounted"), std::string::npos) << run.log;
+}
+
+TEST_F(FsCliTest, SecretOptionsAndGroupReadableFilesExit2) {
+  ExpectOneLine(Partfs("bkt " + Mnt() + " -f -o secret_key=hunter2"), 2,
+                "option secret_key is not accepted: command-line values show in ps");
+  const std::string creds = dir_.Sub("open-creds");
+  {
+    std::ofstream out(creds);
+    out << "access_key=a\nsecret_key=b\n";
+  }
+  ASSERT_EQ(chmod(creds.c_str(), 0644), 0);
+  ExpectOneLine(Partfs("bkt " + Mnt() + " -f -o credentials_file=" + ShellQuote(creds)), 2,
+                "run chmod 600 " + creds);
+  ExpectOneLine(Partfs("bkt " + Mnt() + " -f -o provider=oss,part_size=6G"), 2,
+                "outside provider oss's part size range");
 }
 
 }  // namespace

@@ -27,8 +27,10 @@ EnvLookup FakeEnv(Env env) {
 
 const Env kKeys = {{"AWS_ACCESS_KEY_ID", "test:tester"}, {"AWS_SECRET_ACCESS_KEY", "testing"}};
 
+// HOME and /etc point nowhere, so the machine's own credential files never count.
 Result<MountConfig> Parse(std::vector<std::string> args, Env env = kKeys) {
-  return ParseMountArgs(args, FakeEnv(env), 1000, 1000);
+  env.emplace("HOME", "/nonexistent/partfs-test-home");
+  return ParseMountArgs(args, FakeEnv(env), 1000, 1000, "/nonexistent/partfs-test-etc");
 }
 
 // Expects a parse failure whose message contains `needle`.
@@ -48,10 +50,11 @@ TEST(FsOptionsTest, Defaults) {
   EXPECT_EQ(c->prefix, "");
   EXPECT_EQ(c->mountpoint, "/mnt/x");
   EXPECT_FALSE(c->foreground);
-  EXPECT_EQ(c->endpoint, "http://127.0.0.1:8080");
+  // Like s3fs and rclone: AWS S3 in us-east-1, virtual-hosted.
+  EXPECT_EQ(c->endpoint, "https://s3.us-east-1.amazonaws.com");
   EXPECT_EQ(c->region, "us-east-1");
   EXPECT_EQ(c->profile.name, "s3");
-  EXPECT_TRUE(c->path_style);
+  EXPECT_FALSE(c->path_style);
   EXPECT_EQ(c->cache_dir, "/var/cache/partfs/my-bucket");
   EXPECT_EQ(c->cache_size, 4ull << 30);
   EXPECT_EQ(c->part_size, 8ull << 20);
@@ -278,16 +281,18 @@ TEST(FsOptionsTest, UsageListsEveryOption) {
   const std::string usage = MountUsage();
   for (const char* line :
        {"\n  -f                      stay in the foreground\n",
-        "\n  -o endpoint=URL         S3 endpoint (default http://127.0.0.1:8080)\n",
+        "\n  -o endpoint=URL         S3 endpoint (default: the provider's endpoint for the "
+        "region,\n",
         "\n  -o credentials_file=F   lines access_key=..., secret_key=..., session_token=... "
-        "(mode 600);\n                          else AWS_ACCESS_KEY_ID",
+        "(mode 600)\n",
         "\n  -o uid=N,gid=N,umask=M  owner and mode of objects without metadata\n"}) {
     EXPECT_NE(usage.find(line), std::string::npos) << line;
   }
-  for (const char* name : {"region=", "provider=", "path_style", "virtual_host",
-                           "cache_dir=", "cache_size=", "part_size=", "upload_threads=",
-                           "read_ahead=", "read_threads=", "retry_timeout=", "allow_other",
-                           "log_file=", "gc_on_mount", "writeback", "stat_ttl=", "listing_attrs"}) {
+  for (const char* name :
+       {"region=", "provider=", "path_style", "virtual_host",
+        "cache_dir=", "cache_size=", "part_size=", "upload_threads=", "read_ahead=",
+        "read_threads=", "retry_timeout=", "allow_other", "log_file=", "gc_on_mount", "writeback",
+        "stat_ttl=", "listing_attrs", "passwd_file=", "profile="}) {
     EXPECT_NE(usage.find(std::string("  -o ") + name), std::string::npos) << name;
   }
 }
@@ -306,6 +311,19 @@ TEST(FsOptionsTest, GenericMountOptionsFromMount8) {
   EXPECT_EQ(fuse.find("_netdev"), std::string::npos) << fuse;
   EXPECT_EQ(fuse.find("x-systemd"), std::string::npos) << fuse;
   ExpectError({"bucket", "/m", "-o", "noatim"}, "unknown option 'noatim'");
+}
+
+TEST(FsOptionsTest, UsageListsTheCredentialsOrder) {
+  const std::string usage = MountUsage();
+  size_t last = 0;
+  for (const char* step :
+       {"1. -o credentials_file=F, -o passwd_file=F or -o profile=NAME", "2. environment",
+        "3. ~/.aws/credentials", "4. ~/.passwd-s3fs, then /etc/passwd-s3fs"}) {
+    const size_t at = usage.find(step);
+    ASSERT_NE(at, std::string::npos) << step;
+    EXPECT_GT(at, last) << step;
+    last = at;
+  }
 }
 
 TEST(FsOptionsTest, ListingAttrsIsAFlag) {
@@ -356,6 +374,79 @@ TEST(FsOptionsTest, GcOnMount) {
   ExpectError({"bkt", "/mnt", "-o", "gc_on_mount=3599"}, "safe floor of 1h");
 }
 
+TEST(FsOptionsTest, SecretsAreNeverOptions) {
+  for (const char* name :
+       {"access_key", "secret_key", "secret_access_key", "session_token", "passwd"}) {
+    auto parsed = Parse({"bkt", "/mnt", "-o", std::string(name) + "=hunter2"});
+    ASSERT_FALSE(parsed.ok()) << name;
+    const std::string& msg = parsed.status().message();
+    EXPECT_NE(msg.find(std::string("option ") + name + " is not accepted"), std::string::npos)
+        << msg;
+    EXPECT_NE(msg.find("ps"), std::string::npos) << msg;
+    EXPECT_NE(msg.find("credentials_file"), std::string::npos) << msg;
+    EXPECT_EQ(msg.find("hunter2"), std::string::npos) << "leaks a secret: " << msg;
+    EXPECT_EQ(msg.find('\n'), std::string::npos);
+  }
+  // Not listed in --help as options.
+  EXPECT_EQ(MountUsage().find("-o secret_key"), std::string::npos);
+}
+
+TEST(FsOptionsTest, PartSizeOutsideProviderRangeNamesRangeAndProvider) {
+  ExpectError({"bkt", "/mnt", "-o", "part_size=1M"},
+              "part_size 1048576 is outside provider s3's part size range 5242880..5368709120");
+  ExpectError({"bkt", "/mnt", "-o", "provider=oss,part_size=6G"},
+              "outside provider oss's part size range 102400..5368709120");
+  // The provider inferred from the endpoint sets the range.
+  ExpectError(
+      {"bkt", "/mnt", "-o", "endpoint=https://obs.cn-north-4.myhuaweicloud.com,part_size=1M"},
+      "provider obs's part size range 5000000..");
+}
+
+TEST(FsOptionsTest, EndpointInference) {
+  auto obs = Parse({"bkt", "/mnt", "-o", "endpoint=https://obs.cn-north-4.myhuaweicloud.com"});
+  ASSERT_TRUE(obs.ok()) << obs.status().ToString();
+  EXPECT_EQ(obs->profile.name, "obs");
+  EXPECT_EQ(obs->region, "cn-north-4");
+  EXPECT_FALSE(obs->path_style);
+  auto oss = Parse({"bkt", "/mnt", "-o", "provider=oss,region=cn-hangzhou"});
+  ASSERT_TRUE(oss.ok()) << oss.status().ToString();
+  EXPECT_EQ(oss->endpoint, "https://s3.oss-cn-hangzhou.aliyuncs.com");
+  EXPECT_EQ(oss->ClientOptions(nullptr).endpoint, "https://s3.oss-cn-hangzhou.aliyuncs.com");
+  auto local = Parse({"bkt", "/mnt", "-o", "endpoint=http://127.0.0.1:8080"});
+  ASSERT_TRUE(local.ok());
+  EXPECT_TRUE(local->path_style);
+  EXPECT_EQ(local->region, "us-east-1");
+  auto aws = Parse({"bkt", "/mnt", "-o", "region=eu-west-1"});
+  ASSERT_TRUE(aws.ok());
+  EXPECT_EQ(aws->endpoint, "https://s3.eu-west-1.amazonaws.com");
+}
+
+TEST(FsOptionsTest, RegionFromAwsConfig) {
+  testing::TempDir dir("fs-options");
+  {
+    std::ofstream out(dir.Sub("config"));
+    out << "[default]\nregion = eu-north-1\n[profile other]\nregion=ap-east-1\n";
+  }
+  Env env = kKeys;
+  env["AWS_CONFIG_FILE"] = dir.Sub("config");
+  auto c = Parse({"bkt", "/mnt"}, env);
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->region, "eu-north-1");
+  EXPECT_EQ(c->endpoint, "https://s3.eu-north-1.amazonaws.com");
+  Env other = env;
+  other["AWS_PROFILE"] = "other";
+  c = Parse({"bkt", "/mnt"}, other);
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->region, "ap-east-1");
+  // The endpoint's host and -o region come first.
+  c = Parse({"bkt", "/mnt", "-o", "endpoint=https://s3.us-west-2.amazonaws.com"}, env);
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(c->region, "us-west-2");
+  c = Parse({"bkt", "/mnt", "-o", "region=sa-east-1"}, env);
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(c->region, "sa-east-1");
+}
+
 TEST(FsOptionsTest, MissingCredentials) {
   ExpectError({"bkt", "/mnt"}, "no credentials", Env{});
   ExpectError({"bkt", "/mnt"}, "AWS_SECRET_ACCESS_KEY", Env{{"AWS_ACCESS_KEY_ID", "k"}});
@@ -399,6 +490,7 @@ TEST(FsOptionsTest, CredentialsFile) {
               "must set both access_key and secret_key", Env{});
   ExpectError({"bkt", "/mnt", "-o", "credentials_file=" + dir.Sub("missing")},
               "cannot read credentials_file", Env{});
+  EXPECT_EQ(c->credentials_source, "credentials_file " + path);
 }
 
 }  // namespace

@@ -112,6 +112,115 @@ INSTANTIATE_TEST_SUITE_P(
       return std::string(info.param.name);
     });
 
+// The same condition as AWS S3, Huawei OBS and Alibaba OSS report it: one
+// Status code and one remote_code for all three.
+struct ProviderErrorCase {
+  const char* name;
+  int http_status;
+  const char* body;
+  Code code;
+  const char* condition;
+};
+void PrintTo(const ProviderErrorCase& c, std::ostream* os) { *os << c.name; }
+
+class TransferS3ProviderErrorTest : public ::testing::TestWithParam<ProviderErrorCase> {};
+
+TEST_P(TransferS3ProviderErrorTest, SameConditionSameStatus) {
+  const ProviderErrorCase& c = GetParam();
+  Status s = MapS3Error("Op", "s3://b/k", c.http_status, c.body);
+  EXPECT_EQ(s.code(), c.code);
+  EXPECT_EQ(s.remote_code(), c.condition);
+  EXPECT_EQ(s.http_status(), c.http_status);
+  EXPECT_EQ(s.message().find('\n'), std::string::npos);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Providers, TransferS3ProviderErrorTest,
+    ::testing::ValuesIn(std::vector<ProviderErrorCase>{
+        // Bad Content-MD5.
+        {"S3BadDigest", 400, "<Error><Code>BadDigest</Code></Error>", Code::kCorruption,
+         "BadDigest"},
+        {"ObsBadDigest", 400, "<Error><Code>BadDigest</Code></Error>", Code::kCorruption,
+         "BadDigest"},
+        {"OssInvalidDigest", 400, "<Error><Code>InvalidDigest</Code></Error>", Code::kCorruption,
+         "BadDigest"},
+        // Missing bucket, key, upload.
+        {"OssNoSuchBucket", 404, "<Error><Code>NoSuchBucket</Code></Error>", Code::kNotFound,
+         "NoSuchBucket"},
+        {"ObsNoSuchKey", 404, "<Error><Code>NoSuchKey</Code></Error>", Code::kNotFound,
+         "NoSuchKey"},
+        {"OssNoSuchUpload", 404, "<Error><Code>NoSuchUpload</Code></Error>", Code::kNotFound,
+         "NoSuchUpload"},
+        // Access refused.
+        {"S3AccessDenied", 403, "<Error><Code>AccessDenied</Code></Error>", Code::kPermissionDenied,
+         "AccessDenied"},
+        {"ObsAccessForbidden", 403, "<Error><Code>AccessForbidden</Code></Error>",
+         Code::kPermissionDenied, "AccessDenied"},
+        // Credentials rejected.
+        {"OssSignatureDoesNotMatch", 403, "<Error><Code>SignatureDoesNotMatch</Code></Error>",
+         Code::kPermissionDenied, "SignatureDoesNotMatch"},
+        {"ObsInvalidSecurity", 403, "<Error><Code>InvalidSecurity</Code></Error>",
+         Code::kPermissionDenied, "InvalidToken"},
+        {"OssSecurityTokenExpired", 403, "<Error><Code>SecurityTokenExpired</Code></Error>",
+         Code::kPermissionDenied, "ExpiredToken"},
+        // Part too small at Complete.
+        {"S3EntityTooSmall", 400, "<Error><Code>EntityTooSmall</Code></Error>",
+         Code::kInvalidArgument, "EntityTooSmall"},
+        {"ObsEntityTooSmall", 400, "<Error><Code>EntityTooSmall</Code></Error>",
+         Code::kInvalidArgument, "EntityTooSmall"},
+        // Bucket in another region.
+        {"S3AuthorizationHeaderMalformed", 400,
+         "<Error><Code>AuthorizationHeaderMalformed</Code><Region>eu-west-1</Region></Error>",
+         Code::kInvalidArgument, "WrongRegion"},
+        {"S3PermanentRedirect", 301,
+         "<Error><Code>PermanentRedirect</Code><Endpoint>b.s3.eu-west-1.amazonaws.com</Endpoint>"
+         "</Error>",
+         Code::kInvalidArgument, "WrongRegion"},
+        {"ObsPermanentRedirect", 301, "<Error><Code>PermanentRedirect</Code></Error>",
+         Code::kInvalidArgument, "WrongRegion"},
+        {"OssAccessDeniedWithEndpoint", 403,
+         "<Error><Code>AccessDenied</Code><Endpoint>oss-cn-shanghai.aliyuncs.com</Endpoint>"
+         "</Error>",
+         Code::kInvalidArgument, "WrongRegion"}}),
+    [](const ::testing::TestParamInfo<ProviderErrorCase>& info) {
+      return std::string(info.param.name);
+    });
+
+TEST(TransferS3ErrorTest, WrongRegionNamesTheRegionToUse) {
+  Status r = MapS3Error(
+      "HeadBucket", "s3://b/", 400,
+      "<Error><Code>AuthorizationHeaderMalformed</Code><Region>eu-west-1</Region></Error>");
+  EXPECT_NE(r.message().find("WrongRegion (AuthorizationHeaderMalformed, HTTP 400)"),
+            std::string::npos)
+      << r.message();
+  EXPECT_NE(r.message().find("use -o region=eu-west-1"), std::string::npos) << r.message();
+  // OSS's wrong-endpoint AccessDenied and AWS's PermanentRedirect name the
+  // bucket's host; its region is the one to use.
+  Status e = MapS3Error("HeadBucket", "s3://b/", 403,
+                        "<Error><Code>AccessDenied</Code><Endpoint>oss-cn-shanghai.aliyuncs.com"
+                        "</Endpoint></Error>");
+  EXPECT_NE(e.message().find("use -o region=cn-shanghai"), std::string::npos) << e.message();
+  Status p = MapS3Error("PutObject", "s3://b/k", 301,
+                        "<Error><Code>PermanentRedirect</Code>"
+                        "<Endpoint>b.s3.eu-central-1.amazonaws.com</Endpoint></Error>");
+  EXPECT_NE(p.message().find("use -o region=eu-central-1"), std::string::npos) << p.message();
+  // A HEAD answer has no body: the status and headers tell.
+  S3ErrorHeaders headers;
+  headers.bucket_region = "ap-south-1";
+  headers.request_id = "REQ123";
+  Status h = MapS3Error("HeadBucket", "s3://b/", 301, "", "NoSuchBucket", headers);
+  EXPECT_EQ(h.code(), Code::kInvalidArgument);
+  EXPECT_EQ(h.remote_code(), "WrongRegion");
+  EXPECT_NE(h.message().find("use -o region=ap-south-1"), std::string::npos) << h.message();
+  EXPECT_NE(h.message().find("[request id REQ123]"), std::string::npos) << h.message();
+  Status oss =
+      MapS3Error("UploadPart", "s3://b/k", 400, "<Error><Code>InvalidDigest</Code></Error>");
+  EXPECT_NE(oss.message().find("BadDigest (InvalidDigest, HTTP 400)"), std::string::npos)
+      << oss.message();
+  EXPECT_EQ(S3ErrorCondition("InvalidDigest"), "BadDigest");
+  EXPECT_EQ(S3ErrorCondition("SomethingNew"), "SomethingNew");
+}
+
 TEST(TransferS3ErrorTest, ParseOnlyErrorDocuments) {
   EXPECT_FALSE(ParseS3ErrorBody(ReadTestData("CompleteMultipartUpload.xml")).has_value());
   EXPECT_FALSE(ParseS3ErrorBody("").has_value());
@@ -124,7 +233,7 @@ TEST(TransferS3ErrorTest, ParseOnlyErrorDocuments) {
 
 // A wrong-region error names the bucket's region and the option to use:
 // AWS in a <Region> element, Swift in its message.
-TEST(TransferS3ErrorTest, WrongRegionNamesTheRegionToUse) {
+TEST(TransferS3ErrorTest, WrongRegionNamesTheRegionFromAwsBodyOrSwiftMessage) {
   Status aws = MapS3Error("ListObjectsV2", "s3://b/", 400,
                           "<Error><Code>AuthorizationHeaderMalformed</Code><Message>The "
                           "authorization header is malformed; the region 'us-east-1' is wrong; "
