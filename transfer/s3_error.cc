@@ -81,8 +81,23 @@ Status::Code S3ErrorCodeToStatusCode(std::string_view code, int http_status) {
   return C::kIOError;  // a 2xx/3xx carrying an <Error> we do not know
 }
 
+ResponseIds ResponseIdsFromHeaders(const std::map<std::string, std::string>& headers) {
+  ResponseIds ids;
+  for (const char* name : {"x-amz-request-id", "x-obs-request-id", "x-oss-request-id"}) {
+    auto it = headers.find(name);
+    if (it != headers.end() && !it->second.empty()) {
+      ids.request_id = it->second;
+      break;
+    }
+  }
+  auto id2 = headers.find("x-amz-id-2");
+  if (id2 != headers.end()) ids.id2 = id2->second;
+  return ids;
+}
+
 Status MapS3Error(std::string_view operation, std::string_view resource, int http_status,
-                  std::string_view body, std::string_view default_404_code) {
+                  std::string_view body, std::string_view default_404_code,
+                  const ResponseIds& ids) {
   S3ErrorBody err;
   if (auto parsed = ParseS3ErrorBody(body)) err = std::move(*parsed);
   if (err.code.empty()) {
@@ -104,7 +119,12 @@ Status MapS3Error(std::string_view operation, std::string_view resource, int htt
   // The server's message is safe to show (it never holds the secret); the
   // StringToSign/CanonicalRequest/SignatureProvided elements are never read.
   if (!err.message.empty()) msg += "; server says: " + err.message;
-  if (!err.request_id.empty()) msg += " [request id " + err.request_id + "]";
+  const std::string& request_id = err.request_id.empty() ? ids.request_id : err.request_id;
+  if (!request_id.empty()) {
+    msg += " [request id " + request_id;
+    if (!ids.id2.empty()) msg += ", id-2 " + ids.id2;
+    msg += "]";
+  }
   return Status::Remote(code, http_status, err.code, std::move(msg));
 }
 

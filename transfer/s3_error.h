@@ -8,6 +8,7 @@
 #ifndef PARTFS_TRANSFER_S3_ERROR_H_
 #define PARTFS_TRANSFER_S3_ERROR_H_
 
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -22,6 +23,16 @@ struct S3ErrorBody {
   std::string request_id;
 };
 
+// The ids a response's headers give the request, for the provider's support
+// and for matching a log line with server logs.
+struct ResponseIds {
+  std::string request_id;  // x-amz-request-id, or OBS's x-obs- / OSS's x-oss-request-id
+  std::string id2;         // x-amz-id-2 (S3's extended id); "" when absent
+};
+
+// Reads ResponseIds from lower-case header names (HttpResponse::headers).
+ResponseIds ResponseIdsFromHeaders(const std::map<std::string, std::string>& headers);
+
 // Parses an <Error> document; nullopt when `xml` is not one (empty, not XML,
 // or another root element, e.g. a successful CompleteMultipartUploadResult).
 std::optional<S3ErrorBody> ParseS3ErrorBody(std::string_view xml);
@@ -30,9 +41,11 @@ std::optional<S3ErrorBody> ParseS3ErrorBody(std::string_view xml);
 // <Error> (Complete/Copy/UploadPartCopy). `operation` is e.g. "UploadPart",
 // `resource` e.g. "s3://bucket/key". Bodiless responses (HEAD) fall back on
 // the HTTP status: 404 -> NotFound with `default_404_code` ("NoSuchKey" or
-// "NoSuchBucket"), 403 -> PermissionDenied.
+// "NoSuchBucket"), 403 -> PermissionDenied. The message ends with
+// " [request id ID]" (and ", id-2 ID2") from the body's <RequestId>, else from `ids`.
 Status MapS3Error(std::string_view operation, std::string_view resource, int http_status,
-                  std::string_view body, std::string_view default_404_code = "NoSuchKey");
+                  std::string_view body, std::string_view default_404_code = "NoSuchKey",
+                  const ResponseIds& ids = {});
 
 // Status::Code for an S3 error code and HTTP status (exposed for tests).
 Status::Code S3ErrorCodeToStatusCode(std::string_view code, int http_status);
