@@ -165,6 +165,7 @@ struct PendingOptions {
   std::optional<std::string> credentials_file;
   std::optional<bool> path_style;  // set by path_style / virtual_host
   bool cache_size_set = false;
+  std::optional<LogLevel> log_level;  // log_level=; else -d decides
 };
 
 // One "name[=value]" item of a -o list.
@@ -386,6 +387,24 @@ Status ApplyLogFile(const OptionArg& arg, MountConfig* config, PendingOptions*) 
   return AbsolutePath(arg, &config->log_file);
 }
 
+Status ApplyLogLevel(const OptionArg& arg, MountConfig*, PendingOptions* pending) {
+  PARTFS_RETURN_IF_ERROR(arg.NeedValue());
+  LogLevel level;
+  if (!ParseLogLevel(arg.value, &level)) {
+    return Bad("option log_level: '" + arg.value + "' is not error, warn, info or debug");
+  }
+  pending->log_level = level;
+  return Status::OK();
+}
+
+Status ApplyMetrics(const OptionArg& arg, MountConfig* config, PendingOptions*) {
+  PARTFS_RETURN_IF_ERROR(arg.NeedValue());
+  auto address = ParseMetricsAddress(arg.value);
+  if (!address.ok()) return address.status();
+  config->metrics = *address;
+  return Status::OK();
+}
+
 using ApplyFn = Status (*)(const OptionArg& arg, MountConfig* config, PendingOptions* pending);
 
 struct OptionSpec {
@@ -436,7 +455,12 @@ constexpr OptionSpec kOptions[] = {
      "files whose metadata the mount has not seen take size and mtime\n"
      "from the listing and the default mode, with no HEAD (fast ls -l)"},
     {"log_file", ApplyLogFile, "log_file=PATH",
-     "where a daemonized partfs logs (default: discarded)"},
+     "where a daemonized partfs logs (default: syslog, ident partfs)"},
+    {"log_level", ApplyLogLevel, "log_level=LEVEL",
+     "error, warn, info or debug (default info; -d: debug)"},
+    {"metrics", ApplyMetrics, "metrics=HOST:PORT",
+     "Prometheus text endpoint GET /metrics on 127.0.0.1:PORT\n"
+     "or [::1]:PORT (loopback only)"},
     {"gc_on_mount", ApplyGcOnMount, "gc_on_mount[=AGE]",
      "at mount, abort untracked uploads under the prefix older than AGE\n"
      "(2h, 24h, 7d; at least 1h; default 24h), as `partfs gc` does"},
@@ -488,6 +512,8 @@ std::vector<std::string> SplitComma(const std::string& text) {
 // Cross-option checks and defaults that depend on other options.
 Status Finalize(const PendingOptions& pending, const EnvLookup& env, MountConfig* config) {
   config->path_style = pending.path_style.value_or(!IsAwsEndpoint(config->endpoint));
+  config->log_level =
+      pending.log_level.value_or(config->debug ? LogLevel::kDebug : LogLevel::kInfo);
   if (config->cache_dir.empty()) config->cache_dir = "/var/cache/partfs/" + config->bucket;
   Status schedule = PartSchedule::Validate(
       config->part_size, PartSchedule::PartsPerStepFor(config->part_size, config->profile),

@@ -13,6 +13,7 @@
 #include <string>
 
 #include "base/logger.h"
+#include "base/metrics.h"
 #include "base/status.h"
 #include "transfer/object_store.h"
 #include "transfer/provider_profile.h"
@@ -40,7 +41,8 @@ struct S3ClientOptions {
   uint32_t low_speed_bytes = 1024;
   std::chrono::seconds low_speed_time{30};
   RetryOptions retry;
-  Logger* logger = nullptr;  // may be null: no logging
+  Logger* logger = nullptr;    // may be null: no logging
+  Metrics* metrics = nullptr;  // may be null: nothing counted; must outlive the client
 };
 
 // Validates options (endpoint URL, bucket name, credentials present) and builds a client.
