@@ -113,15 +113,15 @@ Result<int> Listen(const MetricsAddress& address, uint16_t* bound_port) {
 
 }  // namespace
 
-MetricsEndpoint::MetricsEndpoint(const Metrics* metrics, int listen_fd, uint16_t port)
-    : metrics_(metrics), listen_fd_(listen_fd), port_(port) {}
+MetricsEndpoint::MetricsEndpoint(int listen_fd, uint16_t port)
+    : listen_fd_(listen_fd), port_(port) {}
 
 Result<std::unique_ptr<MetricsEndpoint>> MetricsEndpoint::Start(const MetricsAddress& address,
                                                                 const Metrics* metrics) {
   uint16_t port = address.port;
   auto fd = Listen(address, &port);
   if (!fd.ok()) return fd.status();
-  std::unique_ptr<MetricsEndpoint> endpoint(new MetricsEndpoint(metrics, *fd, port));
+  std::unique_ptr<MetricsEndpoint> endpoint(new MetricsEndpoint(*fd, port));
   const unsigned int flags =
       MHD_USE_INTERNAL_POLLING_THREAD | (address.host == "::1" ? MHD_USE_IPv6 : 0);
   endpoint->daemon_ = MHD_start_daemon(

@@ -46,9 +46,8 @@ class MetricsEndpoint {
   uint16_t port() const { return port_; }
 
  private:
-  MetricsEndpoint(const Metrics* metrics, int listen_fd, uint16_t port);
+  MetricsEndpoint(int listen_fd, uint16_t port);
 
-  const Metrics* const metrics_;
   int listen_fd_;  // owned until the daemon runs, which then owns (and closes) it
   uint16_t port_;
   MHD_Daemon* daemon_ = nullptr;
