@@ -23,6 +23,8 @@ class CacheLayout {
   const std::string& root() const { return root_; }
   std::string LockFile() const { return root_ + "/LOCK"; }
   std::string JournalDir() const { return root_ + "/journal"; }
+  // The running mount's metrics snapshot (fs/metrics_snapshot_file.h).
+  std::string MetricsFile() const { return root_ + "/metrics"; }
   std::string FilesDir() const { return root_ + "/files"; }
   std::string FileDir(uint64_t file_id) const { return FilesDir() + "/" + std::to_string(file_id); }
   std::string PartPath(uint64_t file_id, uint32_t part_number) const {

@@ -1,5 +1,6 @@
 #include "cache/orphan_gc.h"
 
+#include <algorithm>
 #include <ctime>
 #include <optional>
 
@@ -23,11 +24,13 @@ std::string_view GcActionName(GcAction action) {
   return "unknown";
 }
 
-Status CheckGcAge(std::string_view what, int64_t seconds) {
-  if (seconds >= kMinGcAgeSeconds) return Status::OK();
-  return Status::InvalidArgument(std::string(what) +
-                                 " is below the safe floor of 1h for gc ages (a younger upload "
-                                 "may belong to a writer that has not journaled it yet)");
+Status CheckGcAge(std::string_view what, int64_t seconds, int64_t min_age) {
+  if (seconds >= min_age) return Status::OK();
+  return Status::InvalidArgument(
+      std::string(what) + " is below the safe floor of " +
+      (min_age == kMinGcAgeSeconds ? std::string("1h") : std::to_string(min_age) + "s") +
+      " for gc ages (a younger upload may belong to a writer that has "
+      "not journaled it yet)");
 }
 
 Result<TrackedUploads> ReadTrackedUploads(Journal& journal) {
@@ -111,12 +114,22 @@ void AbortUnlessTracked(ObjectStore& store, const TrackedSource& tracked_source,
   }
 }
 
+// The newest part's LastModified, or the initiation when there is none or it
+// is newer. NotFound (finished or aborted meanwhile) comes back as such.
+Result<int64_t> LastActivity(ObjectStore& store, const UploadEntry& upload) {
+  auto parts = ListAllParts(store, upload.key, upload.upload_id);
+  if (!parts.ok()) return parts.status();
+  int64_t newest = upload.initiated;
+  for (const PartEntry& part : *parts) newest = std::max(newest, part.last_modified);
+  return newest;
+}
+
 }  // namespace
 
 Result<GcReport> AbortOrphanUploads(ObjectStore& store, const TrackedSource& tracked_source,
                                     const GcOptions& options, Logger* logger) {
   PARTFS_RETURN_IF_ERROR(CheckGcAge("gc age " + std::to_string(options.older_than_seconds) + "s",
-                                    options.older_than_seconds));
+                                    options.older_than_seconds, options.min_age_seconds));
   auto uploads = ListAllUploads(store, options.prefix);
   if (!uploads.ok()) return uploads.status().WithContext("ListMultipartUploads");
   // Only now: an upload the (long) listing returned may have been journaled meanwhile.
@@ -134,9 +147,16 @@ Result<GcReport> AbortOrphanUploads(ObjectStore& store, const TrackedSource& tra
       entry.action = *kept;
     } else if (entry.upload.initiated > cutoff) {
       entry.action = GcAction::kTooYoung;
+    } else if (auto active = LastActivity(store, entry.upload);
+               !active.ok() && !active.status().IsNotFound()) {
+      entry.action = GcAction::kAbortFailed;
+      entry.error = "not aborted, ListParts failed: " + active.status().ToString();
+    } else if (active.ok() && (entry.last_activity = *active) > cutoff) {
+      entry.action = GcAction::kTooYoung;  // another host's live upload, most likely
     } else if (options.dry_run) {
       entry.action = GcAction::kWouldAbort;
     } else {
+      // NotFound from ListParts: gone meanwhile; the abort reports it as done.
       AbortUnlessTracked(store, tracked_source, options, logger, &entry);
     }
     Count(entry.action, &report);

@@ -1,7 +1,7 @@
 // Orphan multipart-upload cleanup (`partfs gc`, and optionally at mount).
 //
 // Lists the multipart uploads under a prefix of the store's bucket and aborts
-// those that no local journal record knows and that were initiated longer ago
+// those that no local journal record knows and whose last activity is older
 // than a threshold (at least kMinGcAgeSeconds). A record knows an upload by its
 // upload id (any state, any bucket) or, for a record of the same bucket, by its
 // key. An upload the journal tracks is never aborted: its parts may be the only
@@ -13,6 +13,13 @@
 // again just before each abort; an upload whose key a record of the bucket has
 // is kept (that record's writer or recovery owns it). The age floor covers the
 // rest (a rename between CreateMultipartUpload and journaling the id).
+//
+// Several hosts on one bucket: another host's live upload is in no local
+// journal, so age alone protects it. An upload's age is its last activity: the
+// newest part's LastModified in ListParts, or its initiation when it has no
+// parts. ListParts is asked only for uploads already older than the cutoff by
+// initiation (one request per old candidate); a writer that uploads a part at
+// least every threshold is never aborted, however long its file stays open.
 //
 // Thread-safe as far as the store and journal are; no state of its own.
 #ifndef PARTFS_CACHE_ORPHAN_GC_H_
@@ -38,15 +45,19 @@ namespace partfs {
 inline constexpr int64_t kMinGcAgeSeconds = 3600;
 
 // InvalidArgument "<what> is below the safe floor of 1h ..." when `seconds` is
-// below kMinGcAgeSeconds. `what` names the option and value ("--older-than 30m").
-Status CheckGcAge(std::string_view what, int64_t seconds);
+// below `min_age` (kMinGcAgeSeconds outside tests). `what` names the option and
+// value ("--older-than 30m").
+Status CheckGcAge(std::string_view what, int64_t seconds, int64_t min_age = kMinGcAgeSeconds);
 
 struct GcOptions {
   std::string bucket;  // the store's bucket: a record of it keeps uploads of its key
                        // ("" = a record of any bucket does)
   std::string prefix;  // only uploads whose key starts with this
-  int64_t older_than_seconds = 86400;  // abort only uploads initiated before now - this;
-                                       // at least kMinGcAgeSeconds
+  int64_t older_than_seconds = 86400;  // abort only uploads last active before now - this;
+                                       // at least min_age_seconds
+  // The floor of older_than_seconds: kMinGcAgeSeconds, lower only in tests
+  // (PARTFS_TEST_GC_MIN_AGE_SECONDS, read by main).
+  int64_t min_age_seconds = kMinGcAgeSeconds;
   bool dry_run = false;
   int64_t now = 0;  // seconds since the epoch; 0 = the current time (tests set it)
 };
@@ -56,7 +67,7 @@ enum class GcAction {
   kWouldAbort,   // orphan, dry run
   kTracked,      // a journal record has its upload id: kept
   kTrackedKey,   // a journal record of the bucket has its key (may be about to journal it): kept
-  kTooYoung,     // orphan but newer than the threshold: kept
+  kTooYoung,     // orphan but active (initiated or a part uploaded) within the threshold: kept
   kAbortFailed,  // orphan, abort failed (see error)
 };
 
@@ -66,6 +77,9 @@ struct GcEntry {
   UploadEntry upload;
   GcAction action = GcAction::kTooYoung;
   std::string error;
+  // Seconds since the epoch of the newest part (or the initiation when it has
+  // none); 0 when ListParts was not asked (young by initiation, or tracked).
+  int64_t last_activity = 0;
 };
 
 struct GcReport {

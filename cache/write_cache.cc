@@ -224,8 +224,13 @@ class WriteCacheImpl : public WriteCache {
     if (recovery_started_) return Status::OK();
     recovery_started_ = true;
     recovery_->OnFileDone([this](uint64_t file_id) {
+      const RecoveryOutcome outcome = recovery_->LastResult(file_id).outcome;
+      Metrics::Add(options_.metrics, &Metrics::recoveries_run);
+      if (outcome == RecoveryOutcome::kCompleted || outcome == RecoveryOutcome::kAlreadyCompleted) {
+        Metrics::Add(options_.metrics, &Metrics::recoveries_completed);
+      }
       // A transient failure stays pending: the in-mount retry takes it over.
-      if (recovery_->LastResult(file_id).outcome != RecoveryOutcome::kRetryLater) {
+      if (outcome != RecoveryOutcome::kRetryLater) {
         RecoveryDone(file_id);
       }
     });

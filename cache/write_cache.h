@@ -23,6 +23,7 @@
 
 #include "base/clock.h"
 #include "base/logger.h"
+#include "base/metrics.h"
 #include "base/status.h"
 #include "cache/journal.h"
 #include "cache/key_locks.h"
@@ -40,6 +41,8 @@ struct CacheOptions {
   std::string endpoint;  // recorded in the journal to recognise foreign records on resume
   std::string bucket;
   Logger* logger = nullptr;  // never null after WriteCache::Open
+  // Counts recoveries (run, completed); null: not counted. Must outlive the cache.
+  Metrics* metrics = nullptr;
   // Journal timestamps, retry backoff and recovery waits read this clock (tests
   // pass a FakeClock); must outlive the cache.
   Clock* clock = SystemClock();

@@ -74,6 +74,8 @@ class DeferredMetadata {
   Status ApplyUnder(const std::string& prefix);
   // Applies every change now (unmount); failures stay in the journal.
   void Drain();
+  // Changes waiting for their copy (queued) or being copied (running).
+  WritebackQueue::Stats QueueStats() const { return timer_.GetStats(); }
 
  private:
   void Queue(const std::string& key) EXCLUSIVE_LOCKS_REQUIRED(mu_);

@@ -206,6 +206,8 @@ class Filesystem {
   void Shutdown();
   // Write-back mode: uploads queued or running (0 otherwise).
   WritebackQueue::Stats WritebackStats() const;
+  // Deferred metadata changes waiting to be copied onto their objects.
+  WritebackQueue::Stats PendingMetadataStats() const;
 
  private:
   struct FileHandle;

@@ -81,4 +81,8 @@ WritebackQueue::Stats Filesystem::WritebackStats() const {
   return writeback_ ? writeback_->GetStats() : WritebackQueue::Stats{};
 }
 
+WritebackQueue::Stats Filesystem::PendingMetadataStats() const {
+  return deferred_ ? deferred_->QueueStats() : WritebackQueue::Stats{};
+}
+
 }  // namespace partfs

@@ -28,7 +28,9 @@ constexpr char kGcUsage[] =
     "usage: partfs gc BUCKET[:/prefix] [--older-than DURATION] [--dry-run] [--cache-dir DIR]\n"
     "                 [-o endpoint=URL,region=R,provider=s3|obs|oss,credentials_file=PATH]\n"
     "Aborts multipart uploads under the prefix that the cache's journal does not track and\n"
-    "that are older than DURATION (2h, 24h, 7d; at least 1h; default 24h). An upload whose\n"
+    "whose last activity is older than DURATION (2h, 24h, 7d; at least 1h; default 24h).\n"
+    "Last activity: the newest part's LastModified (ListParts), or the initiation when the\n"
+    "upload has no parts, so another host's slow but live upload is kept. An upload whose\n"
     "key a journal record has is kept too. --dry-run changes nothing.\n"
     "--no-cache: this machine has no cache dir for the bucket; no upload counts as tracked.\n"
     "Credentials: found as for a mount (see the order in partfs --help).\n";
@@ -41,8 +43,9 @@ struct GcArgs {
   bool no_cache = false;
 };
 
-Result<GcArgs> ParseGcArgs(int argc, char** argv) {
+Result<GcArgs> ParseGcArgs(int argc, char** argv, int64_t min_age_seconds) {
   GcArgs args;
+  args.options.min_age_seconds = min_age_seconds;
   std::vector<std::string> positional;
   std::vector<std::string> mount_options;
   for (int i = 1; i < argc; ++i) {
@@ -63,7 +66,7 @@ Result<GcArgs> ParseGcArgs(int argc, char** argv) {
       if (!text.ok()) return text.status();
       auto seconds = ParseDuration(*text);
       if (!seconds.ok()) return seconds.status().WithContext("--older-than");
-      PARTFS_RETURN_IF_ERROR(CheckGcAge("--older-than " + *text, *seconds));
+      PARTFS_RETURN_IF_ERROR(CheckGcAge("--older-than " + *text, *seconds, min_age_seconds));
       args.options.older_than_seconds = *seconds;
     } else if (arg == "--cache-dir" || arg.rfind("--cache-dir=", 0) == 0) {
       auto dir = value("--cache-dir");
@@ -104,14 +107,15 @@ void PrintEntry(const GcEntry& e, int64_t now) {
   std::string line = std::string(GcActionName(e.action)) + "  " + e.upload.key + "  upload " +
                      e.upload.upload_id + "  initiated " + HumanAge(now - e.upload.initiated) +
                      " ago";
+  if (e.last_activity != 0) line += ", last part " + HumanAge(now - e.last_activity) + " ago";
   if (!e.error.empty()) line += "  error: " + e.error;
   std::printf("%s\n", line.c_str());
 }
 
 }  // namespace
 
-int RunGcCommand(int argc, char** argv) {
-  auto args = ParseGcArgs(argc, argv);
+int RunGcCommand(int argc, char** argv, int64_t min_age_seconds) {
+  auto args = ParseGcArgs(argc, argv, min_age_seconds);
   if (!args.ok()) {
     std::fprintf(stderr, "partfs gc: %s\n%s", args.status().message().c_str(), kGcUsage);
     return kUsageExitCode;
@@ -158,7 +162,7 @@ int RunGcCommand(int argc, char** argv) {
   for (const auto& e : report->entries) PrintEntry(e, now);
   std::printf(
       "gc: %zu upload(s) under %s/%s: %u aborted, %u would be aborted (dry run), %u kept "
-      "(tracked by the journal), %u kept (a journal record has the key), %u kept (younger than "
+      "(tracked by the journal), %u kept (a journal record has the key), %u kept (active within "
       "%s), %u failed\n",
       report->entries.size(), config->bucket.c_str(), config->prefix.c_str(), report->aborted,
       report->would_abort, report->tracked, report->tracked_key, report->too_young,

@@ -14,6 +14,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <ctime>
 #include <future>
 #include <memory>
 #include <string>
@@ -21,13 +22,17 @@
 #include <vector>
 
 #include "base/logger.h"
+#include "base/metrics.h"
 #include "base/mutex.h"
+#include "cache/cache_layout.h"
 #include "cache/orphan_gc.h"
 #include "cache/write_cache.h"
 #include "fs/bucket_probe.h"
 #include "fs/cli_commands.h"
 #include "fs/daemon.h"
 #include "fs/filesystem.h"
+#include "fs/metrics_endpoint.h"
+#include "fs/metrics_snapshot_file.h"
 #include "fs/mount_options.h"
 #include "fs/read_ahead_pool.h"
 #include "fs/status_format.h"
@@ -137,9 +142,15 @@ int Serve(const MountConfig& config, Filesystem* fs, WriteCache* cache, DaemonSt
          "cannot mount on " + config.mountpoint + " (see the fuse: message above)");
     fuse_remove_signal_handlers(se);
   } else {
-    if (daemon != nullptr) daemon->Succeeded(config.log_file);
+    if (daemon != nullptr) {
+      daemon->Succeeded(config.log_file);
+      // stderr now goes to log_file; without one, to syslog (not /dev/null).
+      if (config.log_file.empty()) logger->SwitchTo(std::make_unique<SyslogSink>());
+    }
+    // Where the credentials came from helps an operator; the key itself never shows.
     logger->Info("mounted " + config.bucket + (config.prefix.empty() ? "" : ":/" + config.prefix) +
-                 " on " + config.mountpoint);
+                 " on " + config.mountpoint + " (" + std::string(config.profile.name) + ", " +
+                 config.endpoint + ", credentials from " + config.credentials_source + ")");
     fuse_loop_config* loop = fuse_loop_cfg_create();
     fuse_loop_cfg_set_max_threads(loop, kMaxFuseThreads);
     int ret;
@@ -207,6 +218,29 @@ void ShutDown(std::unique_ptr<Filesystem> fs, std::unique_ptr<WriteCache> cache,
   worker.join();
 }
 
+// The gauges of the metrics: write-back queue and pending metadata, with the
+// age of their oldest entry.
+void RefreshGauges(const Filesystem& fs, Metrics* metrics, MetricsFileContent* content) {
+  const WritebackQueue::Stats writeback = fs.WritebackStats();
+  const WritebackQueue::Stats pending = fs.PendingMetadataStats();
+  metrics->writeback_queue.store(writeback.queued + writeback.running);
+  metrics->pending_metadata.store(pending.queued + pending.running);
+  content->writeback_oldest_ms = writeback.oldest_age.count();
+  content->pending_metadata_oldest_ms = pending.oldest_age.count();
+}
+
+// After unmount: the totals with every upload done or left to the next mount.
+void WriteFinalSnapshot(const std::string& path, Metrics* metrics) {
+  metrics->writeback_queue.store(0);
+  metrics->pending_metadata.store(0);
+  MetricsFileContent content;
+  content.pid = getpid();
+  content.updated = static_cast<int64_t>(std::time(nullptr));
+  content.running = false;
+  content.metrics = metrics->Snapshot();
+  (void)WriteMetricsFile(path, content);
+}
+
 }  // namespace
 
 int RunMountCommand(int argc, char** argv) {
@@ -229,13 +263,24 @@ int RunMountCommand(int argc, char** argv) {
     int parent_code = daemon.Fork();
     if (parent_code >= 0) return parent_code;  // the parent: the child reported
   }
-  Logger logger(2, config.debug ? LogLevel::kDebug : LogLevel::kInfo);
+  Logger logger(2, config.log_level);
   if (int code = CheckBucket(config); code != 0) return code;
-  auto store = CreateS3Client(config.ClientOptions(&logger));
+  // Outlives everything that counts into it (the store, the cache, the endpoint).
+  Metrics metrics;
+  std::unique_ptr<MetricsEndpoint> metrics_endpoint;
+  if (config.metrics) {
+    auto started = MetricsEndpoint::Start(*config.metrics, &metrics);
+    if (!started.ok()) return Fail(kFailureExitCode, started.status().message());
+    metrics_endpoint = std::move(*started);
+  }
+  S3ClientOptions client_options = config.ClientOptions(&logger);
+  client_options.metrics = &metrics;
+  auto store = CreateS3Client(client_options);
   if (!store.ok()) return Fail(kUsageExitCode, store.status().message());
   Clock* const clock = SystemClock();
   CacheOptions cache_options = config.CacheOptionsFor(&logger);
   cache_options.clock = clock;
+  cache_options.metrics = &metrics;
   auto cache = WriteCache::Open(cache_options, store->get());
   if (!cache.ok()) {
     if (cache.status().code() == Status::Code::kBusy) {
@@ -280,11 +325,17 @@ int RunMountCommand(int argc, char** argv) {
     fs_options.read_ahead = read_ahead.get();
   }
   auto fs = std::make_unique<Filesystem>(fs_options, store->get(), cache->get());
+  const std::string metrics_file = CacheLayout(config.cache_dir).MetricsFile();
+  auto snapshots = std::make_unique<MetricsSnapshotWriter>(
+      metrics_file, &metrics,
+      [fs = fs.get()](Metrics* m, MetricsFileContent* content) { RefreshGauges(*fs, m, content); });
   int code = Serve(config, fs.get(), cache->get(), config.foreground ? nullptr : &daemon, &logger);
+  snapshots.reset();  // it reads the Filesystem, which ShutDown destroys
   // Write-back mode: unmount completes the queued uploads, which may take long.
   const auto shutdown_timeout =
       config.writeback_delay ? kWritebackShutdownTimeout : kShutdownTimeout;
   ShutDown(std::move(fs), std::move(*cache), std::move(gc_thread), shutdown_timeout, &logger);
+  WriteFinalSnapshot(metrics_file, &metrics);
   return code;
 }
 

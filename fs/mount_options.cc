@@ -102,6 +102,7 @@ struct PendingOptions {
   EndpointRequest endpoint;      // endpoint, provider, region, path_style / virtual_host
   CredentialSearch credentials;  // credentials_file, passwd_file, profile
   bool cache_size_set = false;
+  std::optional<LogLevel> log_level;  // log_level=; else -d decides
 };
 
 // One "name[=value]" item of a -o list.
@@ -343,6 +344,24 @@ Status ApplyLogFile(const OptionArg& arg, MountConfig* config, PendingOptions*) 
   return AbsolutePath(arg, &config->log_file);
 }
 
+Status ApplyLogLevel(const OptionArg& arg, MountConfig*, PendingOptions* pending) {
+  PARTFS_RETURN_IF_ERROR(arg.NeedValue());
+  LogLevel level;
+  if (!ParseLogLevel(arg.value, &level)) {
+    return Bad("option log_level: '" + arg.value + "' is not error, warn, info or debug");
+  }
+  pending->log_level = level;
+  return Status::OK();
+}
+
+Status ApplyMetrics(const OptionArg& arg, MountConfig* config, PendingOptions*) {
+  PARTFS_RETURN_IF_ERROR(arg.NeedValue());
+  auto address = ParseMetricsAddress(arg.value);
+  if (!address.ok()) return address.status();
+  config->metrics = *address;
+  return Status::OK();
+}
+
 using ApplyFn = Status (*)(const OptionArg& arg, MountConfig* config, PendingOptions* pending);
 
 struct OptionSpec {
@@ -407,7 +426,12 @@ constexpr OptionSpec kOptions[] = {
      "files whose metadata the mount has not seen take size and mtime\n"
      "from the listing and the default mode, with no HEAD (fast ls -l)"},
     {"log_file", ApplyLogFile, "log_file=PATH",
-     "where a daemonized partfs logs (default: discarded)"},
+     "where a daemonized partfs logs (default: syslog, ident partfs)"},
+    {"log_level", ApplyLogLevel, "log_level=LEVEL",
+     "error, warn, info or debug (default info; -d: debug)"},
+    {"metrics", ApplyMetrics, "metrics=HOST:PORT",
+     "Prometheus text endpoint GET /metrics on 127.0.0.1:PORT\n"
+     "or [::1]:PORT (loopback only)"},
     {"gc_on_mount", ApplyGcOnMount, "gc_on_mount[=AGE]",
      "at mount, abort untracked uploads under the prefix older than AGE\n"
      "(2h, 24h, 7d; at least 1h; default 24h), as `partfs gc` does"},
@@ -515,6 +539,8 @@ Status Finalize(PendingOptions pending, const EnvLookup& env, const std::string&
   pending.credentials.home = HomeDirectory(env);
   pending.credentials.etc_dir = etc_dir;
   PARTFS_RETURN_IF_ERROR(ResolveEndpointOptions(pending, env, config));
+  config->log_level =
+      pending.log_level.value_or(config->debug ? LogLevel::kDebug : LogLevel::kInfo);
   if (config->cache_dir.empty()) config->cache_dir = "/var/cache/partfs/" + config->bucket;
   PARTFS_RETURN_IF_ERROR(CheckPartSizeRange(*config));
   Status schedule = PartSchedule::Validate(

@@ -18,9 +18,11 @@
 #include <string_view>
 #include <vector>
 
+#include "base/logger.h"
 #include "base/status.h"
 #include "cache/write_cache.h"
 #include "fs/credentials.h"
+#include "fs/metrics_endpoint.h"
 #include "fs/read_ahead_pool.h"
 #include "transfer/provider_profile.h"
 #include "transfer/s3_client.h"
@@ -63,7 +65,10 @@ struct MountConfig {
   uid_t uid = 0;  // owner of objects without "uid" metadata (default: the mounting user)
   gid_t gid = 0;
   mode_t umask = 022;    // default modes: files 0666 & ~umask, directories 0777 & ~umask
-  std::string log_file;  // daemon mode log destination ("" = discarded after mount)
+  std::string log_file;  // daemon mode log destination ("" = syslog after mount)
+  LogLevel log_level = LogLevel::kInfo;  // log_level=...; -d alone makes it kDebug
+  // metrics=127.0.0.1:PORT: the Prometheus endpoint (loopback only).
+  std::optional<MetricsAddress> metrics;
   // gc_on_mount[=DURATION]: at mount, abort orphan uploads under the prefix older than this.
   std::optional<std::chrono::seconds> gc_on_mount;
   // writeback[=DELAY]: close() returns once the file is durable in the cache;

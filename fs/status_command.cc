@@ -3,10 +3,13 @@
 //
 // Usage: partfs status [BUCKET] [--cache-dir DIR] [--json] [--provider s3|obs|oss]
 #include <cstdio>
+#include <ctime>
 #include <string>
 
+#include "cache/cache_layout.h"
 #include "cache/status_report.h"
 #include "fs/cli_commands.h"
+#include "fs/metrics_format.h"
 #include "fs/mount_options.h"
 #include "fs/status_format.h"
 
@@ -17,7 +20,10 @@ constexpr char kStatusUsage[] =
     "usage: partfs status [BUCKET] [--cache-dir DIR] [--json] [--provider s3|obs|oss]\n"
     "Shows every upload the cache's journal tracks: key, state, parts uploaded/needed, bytes\n"
     "uploaded and held in the cache, age and last error. The cache dir defaults to\n"
-    "/var/cache/partfs/BUCKET. Works while mounted and after a crash; changes nothing.\n";
+    "/var/cache/partfs/BUCKET. Works while mounted and after a crash; changes nothing.\n"
+    "Also prints the totals of the running mount (bytes and parts uploaded, requests,\n"
+    "retries, failures, recoveries, write-back queue) from its snapshot in the cache dir,\n"
+    "updated every second, or those of the last mount when none runs.\n";
 
 }  // namespace
 
@@ -70,6 +76,13 @@ int RunStatusCommand(int argc, char** argv) {
   }
   std::string text = json ? FormatStatusJson(*report) : FormatStatusTable(*report);
   std::fputs(text.c_str(), stdout);
+  if (!json) {
+    auto metrics = ReadMetricsFile(CacheLayout(cache_dir).MetricsFile());
+    if (metrics.ok()) {
+      const int64_t now = static_cast<int64_t>(std::time(nullptr));
+      std::fputs(FormatMountMetrics(*metrics, report->mount_pid, now).c_str(), stdout);
+    }
+  }
   return 0;
 }
 

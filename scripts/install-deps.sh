@@ -10,7 +10,7 @@ set -euo pipefail
 PACKAGES=(
   # build and test
   cmake g++ pkg-config libfuse3-dev fuse3 libcurl4-openssl-dev libssl-dev
-  libpugixml-dev liblmdb-dev lmdb-utils libgtest-dev libgmock-dev
+  libpugixml-dev liblmdb-dev lmdb-utils libmicrohttpd-dev libgtest-dev libgmock-dev
   rsync python3 python3-boto3 curl attr e2fsprogs util-linux clang-format clang
   # tools the fuse tests drive (git, borg backups)
   git borgbackup

@@ -55,7 +55,8 @@ struct ListObjectsPage {
 struct PartEntry {
   uint32_t number = 0;
   uint64_t size = 0;
-  std::string etag;  // without quotes
+  std::string etag;           // without quotes
+  int64_t last_modified = 0;  // seconds since the epoch; 0 when the server gave none
 };
 
 struct ListPartsPage {

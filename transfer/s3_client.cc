@@ -189,30 +189,53 @@ Result<HttpResponse> S3Client::Attempt(const Request& request) {
   return http_.Perform(http);
 }
 
+void S3Client::CountSuccess(const Request& request, const HttpResponse& response) const {
+  Metrics* m = options_.metrics;
+  if (m == nullptr) return;
+  const std::string_view op = request.operation;
+  const uint64_t body_bytes = request.body_file != nullptr     ? request.body_file->length
+                              : request.body_string != nullptr ? request.body_string->size()
+                                                               : 0;
+  if (op == "UploadPart" || op == "UploadPartCopy") {
+    Metrics::Add(m, &Metrics::parts_uploaded);
+    Metrics::Add(m, &Metrics::bytes_uploaded, body_bytes);
+  } else if (op == "PutObject") {
+    Metrics::Add(m, &Metrics::put_objects);
+    Metrics::Add(m, &Metrics::bytes_uploaded, body_bytes);
+  } else if (op == "GetObject") {
+    Metrics::Add(m, &Metrics::bytes_downloaded, response.buffer_bytes);
+  } else if (op == "CompleteMultipartUpload") {
+    Metrics::Add(m, &Metrics::uploads_completed);
+  }
+}
+
 Result<HttpResponse> S3Client::Execute(const Request& request) {
   const std::string resource = Resource(request.bucket_level ? "" : request.key);
   const auto start = std::chrono::steady_clock::now();
   for (uint32_t attempt = 1;; ++attempt) {
+    Metrics::Add(options_.metrics, &Metrics::requests);
+    if (attempt > 1) Metrics::Add(options_.metrics, &Metrics::retries);
     Result<HttpResponse> result = Attempt(request);
     Status failure;
     if (!result.ok()) {
       failure = result.status().WithContext(std::string(request.operation) + " " + resource);
     } else if (result->status < 200 || result->status >= 300 ||
                (request.check_body_for_error && ParseS3ErrorBody(result->body))) {
-      S3ErrorHeaders headers;
-      headers.request_id = result->Header(std::string(options_.profile.request_id_header));
-      // OBS and OSS in S3 mode may name it the S3 way.
-      if (headers.request_id.empty()) headers.request_id = result->Header("x-amz-request-id");
-      headers.bucket_region = result->Header("x-amz-bucket-region");
-      failure = MapS3Error(request.operation, resource, result->status, result->body,
-                           request.default_404_code, headers);
+      failure = MapS3Error(
+          request.operation, resource, result->status, result->body, request.default_404_code,
+          ResponseIdsFromHeaders(result->headers, options_.profile.request_id_header));
     } else {
+      CountSuccess(request, *result);
       return result;
     }
     const auto elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(
         std::chrono::steady_clock::now() - start);
     const auto delay = retry_.NextDelay(failure, attempt, elapsed);
     if (!delay) {
+      // A 404 is an answer (a missing name), not a failure of the store.
+      if (!failure.IsNotFound() && failure.http_status() != 416) {
+        Metrics::Add(options_.metrics, &Metrics::failed_requests);
+      }
       if (attempt > 1) {
         return Status::Remote(
             failure.code(), failure.http_status(), failure.remote_code(),

@@ -14,6 +14,7 @@
 #include <string>
 
 #include "base/logger.h"
+#include "base/metrics.h"
 #include "base/status.h"
 #include "transfer/http_client.h"
 #include "transfer/object_store.h"
@@ -42,7 +43,8 @@ struct S3ClientOptions {
   uint32_t low_speed_bytes = 1024;
   std::chrono::seconds low_speed_time{30};
   RetryOptions retry;
-  Logger* logger = nullptr;  // may be null: no logging
+  Logger* logger = nullptr;    // may be null: no logging
+  Metrics* metrics = nullptr;  // may be null: nothing counted; must outlive the client
   // Tests only: when set, each signed request goes to this function instead of
   // the network (tests/unit/transfer_request_signing_test.cc pins the exact
   // requests per provider), and requests are signed at TEST_amz_date when set.

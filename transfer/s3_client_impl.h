@@ -89,6 +89,8 @@ class S3Client final : public ObjectStore {
     const char* default_404_code = "NoSuchKey";
   };
   Result<HttpResponse> Execute(const Request& request);
+  // Adds a successful request to options_.metrics (bytes, parts, PutObjects...).
+  void CountSuccess(const Request& request, const HttpResponse& response) const;
 
   // "s3://bucket/key" for messages.
   std::string Resource(const std::string& key) const;

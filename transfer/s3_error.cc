@@ -169,6 +169,22 @@ std::string RegionInMessage(const std::string& message) {
 }
 }  // namespace
 
+S3ErrorHeaders ResponseIdsFromHeaders(const std::map<std::string, std::string>& headers,
+                                      std::string_view preferred_request_id_header) {
+  S3ErrorHeaders ids;
+  auto value = [&](std::string_view name) -> std::string {
+    auto it = headers.find(std::string(name));
+    return it == headers.end() ? "" : it->second;
+  };
+  if (!preferred_request_id_header.empty()) ids.request_id = value(preferred_request_id_header);
+  for (const char* name : {"x-amz-request-id", "x-obs-request-id", "x-oss-request-id"}) {
+    if (ids.request_id.empty()) ids.request_id = value(name);
+  }
+  ids.id2 = value("x-amz-id-2");
+  ids.bucket_region = value("x-amz-bucket-region");
+  return ids;
+}
+
 Status MapS3Error(std::string_view operation, std::string_view resource, int http_status,
                   std::string_view body, std::string_view default_404_code,
                   const S3ErrorHeaders& headers) {
@@ -203,7 +219,11 @@ Status MapS3Error(std::string_view operation, std::string_view resource, int htt
   // The server's message is safe to show (it never holds the secret); the
   // StringToSign/CanonicalRequest/SignatureProvided elements are never read.
   if (!err.message.empty()) msg += "; server says: " + err.message;
-  if (!err.request_id.empty()) msg += " [request id " + err.request_id + "]";
+  if (!err.request_id.empty()) {
+    msg += " [request id " + err.request_id;
+    if (!headers.id2.empty()) msg += ", id-2 " + headers.id2;
+    msg += "]";
+  }
   return Status::Remote(code, http_status, condition, std::move(msg));
 }
 

@@ -10,6 +10,7 @@
 #ifndef PARTFS_TRANSFER_S3_ERROR_H_
 #define PARTFS_TRANSFER_S3_ERROR_H_
 
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -26,6 +27,21 @@ struct S3ErrorBody {
   std::string endpoint;  // <Endpoint>: the host to use (PermanentRedirect, OSS AccessDenied)
 };
 
+// What a response's headers add to its body (a HEAD answer has no body): the
+// ids of the request, for the provider's support and for matching a log line
+// with server logs, and the bucket's region.
+struct S3ErrorHeaders {
+  std::string request_id;     // x-amz-request-id, or OBS's x-obs- / OSS's x-oss-request-id
+  std::string id2;            // x-amz-id-2 (S3's extended id); "" when absent
+  std::string bucket_region;  // x-amz-bucket-region: where the bucket is
+};
+using ResponseIds = S3ErrorHeaders;
+
+// Reads S3ErrorHeaders from lower-case header names (HttpResponse::headers);
+// `preferred_request_id_header` (the profile's) is tried first when given.
+S3ErrorHeaders ResponseIdsFromHeaders(const std::map<std::string, std::string>& headers,
+                                      std::string_view preferred_request_id_header = "");
+
 // Parses an <Error> document; nullopt when `xml` is not one (empty, not XML,
 // or another root element, e.g. a successful CompleteMultipartUploadResult).
 std::optional<S3ErrorBody> ParseS3ErrorBody(std::string_view xml);
@@ -35,12 +51,8 @@ std::optional<S3ErrorBody> ParseS3ErrorBody(std::string_view xml);
 // `resource` e.g. "s3://bucket/key". Bodiless responses (HEAD) fall back on
 // the HTTP status: 404 -> NotFound with `default_404_code` ("NoSuchKey" or
 // "NoSuchBucket"), 403 -> PermissionDenied, 301 -> WrongRegion; `headers` fill
-// in the request ID and the bucket's region a body does not give.
-// What a response's headers add to its body (a HEAD answer has no body).
-struct S3ErrorHeaders {
-  std::string request_id;     // value of the profile's request-ID header
-  std::string bucket_region;  // x-amz-bucket-region: where the bucket is
-};
+// in the request ID and the bucket's region a body does not give. The message
+// ends with " [request id ID]" (and ", id-2 ID2").
 
 Status MapS3Error(std::string_view operation, std::string_view resource, int http_status,
                   std::string_view body, std::string_view default_404_code = "NoSuchKey",

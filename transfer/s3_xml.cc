@@ -92,6 +92,7 @@ Result<ListPartsPage> ParseListPartsResult(std::string_view xml) {
     e.number = static_cast<uint32_t>(ToU64(p.child_value("PartNumber")));
     e.size = ToU64(p.child_value("Size"));
     e.etag = StripEtagQuotes(p.child_value("ETag"));
+    e.last_modified = ParseIso8601(p.child_value("LastModified"));
     page.parts.push_back(std::move(e));
   }
   page.truncated = ToBool(root.child_value("IsTruncated"));

@@ -64,6 +64,32 @@ TEST_F(TransferObjectOpsTest, MissingKeyIsNotFound) {
   EXPECT_TRUE(h.status().IsNotFound());
 }
 
+// Errors name the key and carry the server's request id: from the <Error>
+// body, or from the x-amz-request-id header when there is no body (HEAD).
+TEST_F(TransferObjectOpsTest, FailedRequestsCarryTheRequestId) {
+  char buf[16];
+  auto get = store_->GetObject("no/such/key", 0, sizeof(buf), buf);
+  ASSERT_FALSE(get.ok());
+  EXPECT_NE(get.status().message().find("[request id "), std::string::npos)
+      << get.status().ToString();
+  S3ClientOptions wrong = options_;
+  wrong.secret_key = "not-the-secret";
+  Metrics metrics;
+  wrong.metrics = &metrics;
+  auto client = CreateS3Client(wrong);
+  ASSERT_TRUE(client.ok());
+  auto head = (*client)->HeadObject("some/key");
+  ASSERT_FALSE(head.ok());
+  EXPECT_EQ(head.status().code(), Status::Code::kPermissionDenied);
+  EXPECT_NE(head.status().message().find("s3://" + options_.bucket + "/some/key"),
+            std::string::npos)
+      << head.status().ToString();
+  EXPECT_NE(head.status().message().find("[request id "), std::string::npos)
+      << head.status().ToString();
+  EXPECT_EQ(metrics.failed_requests.load(), 1u);
+  EXPECT_GE(metrics.requests.load(), 1u);
+}
+
 TEST_F(TransferObjectOpsTest, ZeroByteObject) {
   ASSERT_TRUE(store_->PutObjectFromString("empty", "", {}).ok());
   auto info = store_->HeadObject("empty");

@@ -7,6 +7,8 @@
 #include <functional>
 #include <ostream>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -52,6 +54,50 @@ TEST_F(TransferRetryTest, PassThroughWorks) {
   ASSERT_TRUE(info.ok()) << info.status().ToString();
   EXPECT_EQ(info->size, 5u);
   EXPECT_EQ(proxy_->faults_injected(), 0);
+}
+
+// Records every log line.
+class LinesSink : public LogSink {
+ public:
+  explicit LinesSink(std::vector<std::string>* lines) : lines_(lines) {}
+  void Write(LogLevel, std::string_view msg) override { lines_->emplace_back(msg); }
+
+ private:
+  std::vector<std::string>* lines_;
+};
+
+// A failed request's log line names the key and the request id (the proxy's
+// injected <Error> says "faultproxy"); the metrics count the retry.
+TEST_F(TransferRetryTest, RetryLogLineCarriesKeyAndRequestIdAndMetricsCount) {
+  std::vector<std::string> lines;
+  Logger logger(std::make_unique<LinesSink>(&lines), LogLevel::kInfo);
+  Metrics metrics;
+  S3ClientOptions o = options_;
+  o.endpoint = proxy_->url();
+  o.retry.base_delay = milliseconds(10);
+  o.retry.max_delay = milliseconds(50);
+  o.logger = &logger;
+  o.metrics = &metrics;
+  auto client = ClientWith(o);
+  ASSERT_TRUE(client);
+  proxy_->FailNextRequests(1);
+  ASSERT_TRUE(client->PutObjectFromString("dir/k", "value", {}).ok());
+  ASSERT_EQ(lines.size(), 1u);
+  EXPECT_NE(lines[0].find("s3://" + options_.bucket + "/dir/k"), std::string::npos) << lines[0];
+  EXPECT_NE(lines[0].find("[request id faultproxy]"), std::string::npos) << lines[0];
+  EXPECT_EQ(metrics.requests.load(), 2u);
+  EXPECT_EQ(metrics.retries.load(), 1u);
+  EXPECT_EQ(metrics.put_objects.load(), 1u);
+  EXPECT_EQ(metrics.bytes_uploaded.load(), 5u);
+  EXPECT_EQ(metrics.failed_requests.load(), 0u);
+
+  proxy_->FailAllRequests(403, "AccessDenied");
+  auto denied = client->PutObjectFromString("dir/k2", "value", {});
+  proxy_->PassThrough();
+  ASSERT_FALSE(denied.ok());
+  EXPECT_NE(denied.status().message().find("[request id faultproxy]"), std::string::npos)
+      << denied.status().ToString();
+  EXPECT_EQ(metrics.failed_requests.load(), 1u);
 }
 
 TEST_F(TransferRetryTest, SlowDownThenSuccess) {

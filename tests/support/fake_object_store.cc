@@ -273,7 +273,7 @@ Result<std::string> FakeObjectStore::UploadPart(const std::string& key,
   }
   std::string md5 = Md5(*data);
   std::string etag = HexEncode(md5);
-  it->second.parts[part_number] = StoredPart{std::move(*data), etag, md5};
+  it->second.parts[part_number] = StoredPart{std::move(*data), etag, md5, Now()};
   return etag;
 }
 
@@ -294,7 +294,7 @@ Result<std::string> FakeObjectStore::UploadPartCopy(const std::string& key,
   std::string data = src->second.data.substr(first, last - first + 1);
   std::string md5 = Md5(data);
   std::string etag = HexEncode(md5);
-  it->second.parts[part_number] = StoredPart{std::move(data), etag, md5};
+  it->second.parts[part_number] = StoredPart{std::move(data), etag, md5, Now()};
   return etag;
 }
 
@@ -368,7 +368,8 @@ Result<ListPartsPage> FakeObjectStore::ListParts(const std::string& key,
       page.next_part_number_marker = page.parts.back().number;
       break;
     }
-    page.parts.push_back(PartEntry{p->first, p->second.data.size(), p->second.etag});
+    page.parts.push_back(
+        PartEntry{p->first, p->second.data.size(), p->second.etag, p->second.last_modified});
   }
   return page;
 }

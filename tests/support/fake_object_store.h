@@ -111,6 +111,7 @@ class FakeObjectStore : public ObjectStore {
     std::string data;
     std::string etag;
     std::string md5;
+    int64_t last_modified = 0;
   };
   struct Upload {
     std::string key;

@@ -115,6 +115,33 @@ TEST(FsOptionsTest, DebugImpliesForeground) {
   EXPECT_TRUE(c->foreground);
 }
 
+TEST(FsOptionsTest, LogLevel) {
+  auto c = Parse({"bkt", "/mnt"});
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(c->log_level, LogLevel::kInfo);
+  c = Parse({"bkt", "/mnt", "-d"});
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(c->log_level, LogLevel::kDebug);
+  c = Parse({"bkt", "/mnt", "-o", "log_level=warn"});
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(c->log_level, LogLevel::kWarn);
+  c = Parse({"bkt", "/mnt", "-o", "log_level=error", "-d"});  // the option wins over -d
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(c->log_level, LogLevel::kError);
+}
+
+TEST(FsOptionsTest, MetricsAddress) {
+  auto c = Parse({"bkt", "/mnt", "-o", "metrics=127.0.0.1:9100"});
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  ASSERT_TRUE(c->metrics.has_value());
+  EXPECT_EQ(c->metrics->ToString(), "127.0.0.1:9100");
+  c = Parse({"bkt", "/mnt", "-o", "metrics=[::1]:9101"});
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->metrics->host, "::1");
+  EXPECT_EQ(c->metrics->ToString(), "[::1]:9101");
+  EXPECT_FALSE(Parse({"bkt", "/mnt"})->metrics.has_value());
+}
+
 TEST(FsOptionsTest, AwsEndpointDefaultsToVirtualHost) {
   auto c = Parse({"bkt", "/mnt", "-o", "endpoint=https://s3.eu-west-1.amazonaws.com"});
   ASSERT_TRUE(c.ok());
@@ -274,6 +301,14 @@ INSTANTIATE_TEST_SUITE_P(
          "option credentials_file needs a value"},
         {"EmptyLogFile", {"bkt", "/mnt", "-o", "log_file="}, "option log_file needs a value"},
         {"RelativeLogFile", {"bkt", "/mnt", "-o", "log_file=rel.log"}, "must be an absolute path"},
+        {"MetricsNotLoopback",
+         {"bkt", "/mnt", "-o", "metrics=0.0.0.0:9100"},
+         "option metrics=0.0.0.0:9100: only the loopback addresses 127.0.0.1 and [::1] are served"},
+        {"MetricsNoPort", {"bkt", "/mnt", "-o", "metrics=127.0.0.1"}, "expected 127.0.0.1:PORT"},
+        {"MetricsBadPort", {"bkt", "/mnt", "-o", "metrics=127.0.0.1:70000"}, "port must be"},
+        {"BadLogLevel",
+         {"bkt", "/mnt", "-o", "log_level=loud"},
+         "option log_level: 'loud' is not error, warn, info or debug"},
     }),
     [](const ::testing::TestParamInfo<RejectCase>& info) { return std::string(info.param.name); });
 
@@ -288,11 +323,12 @@ TEST(FsOptionsTest, UsageListsEveryOption) {
         "\n  -o uid=N,gid=N,umask=M  owner and mode of objects without metadata\n"}) {
     EXPECT_NE(usage.find(line), std::string::npos) << line;
   }
-  for (const char* name :
-       {"region=", "provider=", "path_style", "virtual_host",
-        "cache_dir=", "cache_size=", "part_size=", "upload_threads=", "read_ahead=",
-        "read_threads=", "retry_timeout=", "allow_other", "log_file=", "gc_on_mount", "writeback",
-        "stat_ttl=", "listing_attrs", "passwd_file=", "profile="}) {
+  for (const char* name : {"region=",     "provider=",     "path_style",     "virtual_host",
+                           "cache_dir=",  "cache_size=",   "part_size=",     "upload_threads=",
+                           "read_ahead=", "read_threads=", "retry_timeout=", "allow_other",
+                           "log_file=",   "log_level=",    "metrics=",       "gc_on_mount",
+                           "writeback",   "stat_ttl=",     "listing_attrs",  "passwd_file=",
+                           "profile="}) {
     EXPECT_NE(usage.find(std::string("  -o ") + name), std::string::npos) << name;
   }
 }

@@ -1,4 +1,5 @@
 // Orphan-upload GC and the `partfs status` report.
+#include <atomic>
 #include <ctime>
 #include <functional>
 
@@ -182,6 +183,75 @@ TEST_F(RecoveryGcTest, NoAbortWhenTheJournalCannotBeReadAgain) {
   EXPECT_NE(report->entries[0].error.find("journal is broken"), std::string::npos);
   EXPECT_EQ(store_.aborts.load(), 0);
   EXPECT_EQ(OpenUploads(fake_).count(orphan), 1u);
+}
+
+// ListParts reports one part with LastModified `part_time` (0: the store's own
+// answer), and counts the calls.
+class PartTimeStore : public CountingStore {
+ public:
+  using CountingStore::CountingStore;
+  int64_t part_time = 0;
+  std::atomic<int> list_parts{0};
+
+  Result<ListPartsPage> ListParts(const std::string& key, const std::string& upload_id,
+                                  uint32_t marker, uint32_t max_parts) override {
+    ++list_parts;
+    auto page = CountingStore::ListParts(key, upload_id, marker, max_parts);
+    if (!page.ok() || part_time == 0) return page;
+    page->parts = {PartEntry{1, 5 << 20, "etag", part_time}};
+    return page;
+  }
+};
+
+// Another host's live upload: initiated long ago, its newest part recent.
+TEST_F(RecoveryGcTest, AgesAnUploadByItsNewestPart) {
+  const std::string busy = Create("data/busy");
+  PartTimeStore store(&fake_);
+  GcOptions options;
+  options.now = ::time(nullptr) + kTwoDays;
+  options.older_than_seconds = 86400;
+  store.part_time = options.now - 60;  // a part a minute ago
+  auto report = AbortOrphanUploads(store, *journal_, options, Logger::Quiet());
+  ASSERT_TRUE(report.ok()) << report.status().ToString();
+  EXPECT_EQ(report->too_young, 1u);
+  EXPECT_EQ(report->aborted, 0u);
+  ASSERT_EQ(report->entries.size(), 1u);
+  EXPECT_EQ(report->entries[0].last_activity, options.now - 60);
+  EXPECT_EQ(store.aborts.load(), 0);
+  EXPECT_EQ(store.list_parts.load(), 1);
+
+  store.part_time = options.now - 2 * 86400 + 10;  // its newest part is old too
+  report = AbortOrphanUploads(store, *journal_, options, Logger::Quiet());
+  ASSERT_TRUE(report.ok()) << report.status().ToString();
+  EXPECT_EQ(report->aborted, 1u);
+  EXPECT_EQ(OpenUploads(fake_).count(busy), 0u);
+}
+
+// ListParts only for uploads already older than the cutoff by initiation.
+TEST_F(RecoveryGcTest, AsksListPartsOnlyForOldCandidates) {
+  Create("young");
+  PartTimeStore store(&fake_);
+  GcOptions options;
+  options.older_than_seconds = 86400;
+  auto report = AbortOrphanUploads(store, *journal_, options, Logger::Quiet());
+  ASSERT_TRUE(report.ok());
+  EXPECT_EQ(report->too_young, 1u);
+  EXPECT_EQ(store.list_parts.load(), 0);
+}
+
+// The test hook lowers the floor; the default stays 1h.
+TEST_F(RecoveryGcTest, TestFloorOverride) {
+  GcOptions options;
+  options.older_than_seconds = 5;
+  options.min_age_seconds = 2;
+  options.now = ::time(nullptr) + 60;
+  Create("orphan");
+  auto report = AbortOrphanUploads(store_, *journal_, options, Logger::Quiet());
+  ASSERT_TRUE(report.ok()) << report.status().ToString();
+  EXPECT_EQ(report->aborted, 1u);
+  EXPECT_EQ(CheckGcAge("--older-than 1s", 1, 2).message(),
+            "--older-than 1s is below the safe floor of 2s for gc ages (a younger upload may "
+            "belong to a writer that has not journaled it yet)");
 }
 
 TEST_F(RecoveryGcTest, DryRunChangesNothing) {

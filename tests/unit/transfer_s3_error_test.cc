@@ -60,6 +60,23 @@ TEST(TransferS3ErrorTest, BodilessForbiddenAndNotFound) {
   EXPECT_EQ(n.remote_code(), "NoSuchBucket");
 }
 
+// A HEAD has no body: the request id comes from the headers, each provider's name.
+TEST(TransferS3ErrorTest, RequestIdFromHeaders) {
+  ResponseIds aws = ResponseIdsFromHeaders(
+      {{"x-amz-request-id", "AWS1"}, {"x-amz-id-2", "ext/2="}, {"etag", "\"x\""}});
+  EXPECT_EQ(aws.request_id, "AWS1");
+  EXPECT_EQ(aws.id2, "ext/2=");
+  EXPECT_EQ(ResponseIdsFromHeaders({{"x-obs-request-id", "OBS1"}}).request_id, "OBS1");
+  EXPECT_EQ(ResponseIdsFromHeaders({{"x-oss-request-id", "OSS1"}}).request_id, "OSS1");
+  EXPECT_EQ(ResponseIdsFromHeaders({}).request_id, "");
+
+  Status f = MapS3Error("HeadObject", "s3://b/k", 403, "", "NoSuchKey", aws);
+  EXPECT_NE(f.message().find("s3://b/k"), std::string::npos) << f.message();
+  EXPECT_NE(f.message().find("[request id AWS1, id-2 ext/2=]"), std::string::npos) << f.message();
+  Status none = MapS3Error("HeadObject", "s3://b/k", 403, "");
+  EXPECT_EQ(none.message().find("request id"), std::string::npos) << none.message();
+}
+
 TEST(TransferS3ErrorTest, MultipartErrorsAreInvalidArgumentWithClearText) {
   Status small = MapS3Error("CompleteMultipartUpload", "s3://b/k", 400,
                             ReadTestData("Error_EntityTooSmall.xml"));

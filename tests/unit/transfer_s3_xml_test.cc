@@ -118,6 +118,7 @@ TEST(TransferS3XmlTest, ListParts) {
   EXPECT_EQ(page->parts[0].number, 1u);
   EXPECT_EQ(page->parts[0].size, 1000u);
   EXPECT_EQ(page->parts[0].etag, "f0835dbe66a7e90b0e0e8647354d0c0b");
+  EXPECT_EQ(page->parts[0].last_modified, 1795572021);  // 2026-11-25T02:00:21Z
   EXPECT_EQ(page->parts[2].number, 3u);
 }
 
