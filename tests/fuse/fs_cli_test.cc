@@ -81,7 +81,8 @@ TEST_F(FsCliTest, GcRefusesAnAgeBelowTheFloor) {
 TEST_F(FsCliTest, HelpAndVersion) {
   auto help = RunCommand(std::string(PARTFS_BINARY) + " --help", std::chrono::seconds(10));
   EXPECT_EQ(help.exit_code, 0);
-  EXPECT_NE(help.output.find("usage: partfs [mount] BUCKET[:/prefix] MOUNTPOINT"), std::string::npos);
+  EXPECT_NE(help.output.find("usage: partfs [mount] BUCKET[:/prefix] MOUNTPOINT"),
+            std::string::npos);
   auto version = RunCommand(std::string(PARTFS_BINARY) + " --version", std::chrono::seconds(10));
   EXPECT_EQ(version.exit_code, 0);
   EXPECT_EQ(version.output.rfind("partfs ", 0), 0u);
