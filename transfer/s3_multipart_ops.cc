@@ -1,6 +1,7 @@
 // Multipart upload: CreateMultipartUpload, UploadPart, UploadPartCopy,
 // CompleteMultipartUpload (retry-safe), AbortMultipartUpload.
 #include "transfer/s3_client_impl.h"
+#include "transfer/s3_error.h"
 #include "transfer/s3_xml.h"
 #include "transfer/uri_encoding.h"
 
@@ -92,13 +93,18 @@ Result<std::string> S3Client::CompleteMultipartUpload(const std::string& key,
   if (result.ok()) {
     auto etag = ParseCompleteMultipartUploadResult(result->body);
     if (!etag.ok() || !etag->empty()) return etag;
-    return expected_etag.empty() ? Result<std::string>(Status::IOError("CompleteMultipartUpload " +
-                                                                       Resource(key) + ": no ETag"))
-                                 : Result<std::string>(expected_etag);
+    // Ceph RGW answers <ETag></ETag> (Ceph bug #58879); HEAD shows the real one.
+    if (!expected_etag.empty()) return expected_etag;
+    auto head = HeadObject(key);
+    if (head.ok() && !head->etag.empty()) return head->etag;
+    return Status::IOError("CompleteMultipartUpload " + Resource(key) + ": no ETag");
   }
   // An earlier attempt (ours, lost in transit, or one before a crash) may
   // have completed the upload: then the object carries the expected ETag.
-  if (result.status().remote_code() == "NoSuchUpload" && !expected_etag.empty()) {
+  // RGW answers a Complete of an unknown or finished upload with 500 "already
+  // in progress" instead of NoSuchUpload: the same case.
+  const bool in_progress = IsCompletionInProgress(result.status());
+  if ((result.status().remote_code() == "NoSuchUpload" || in_progress) && !expected_etag.empty()) {
     auto head = HeadObject(key);
     if (head.ok() && head->etag == expected_etag) {
       if (options_.logger != nullptr) {
@@ -107,6 +113,10 @@ Result<std::string> S3Client::CompleteMultipartUpload(const std::string& key,
       }
       return head->etag;
     }
+  }
+  if (in_progress) {
+    return Status::Remote(Status::Code::kNotFound, result.status().http_status(), "NoSuchUpload",
+                          result.status().message() + " (taken as NoSuchUpload)");
   }
   return result.status();
 }
