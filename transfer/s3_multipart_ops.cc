@@ -80,6 +80,30 @@ Result<std::string> S3Client::CompleteMultipartUpload(const std::string& key,
                                                       const std::string& upload_id,
                                                       const std::vector<CompletedPart>& parts,
                                                       const std::string& expected_etag) {
+  return CompleteWith(key, upload_id, parts, expected_etag, {});
+}
+
+Result<std::string> S3Client::CompleteMultipartUploadIfAbsent(
+    const std::string& key, const std::string& upload_id, const std::vector<CompletedPart>& parts,
+    const std::string& expected_etag) {
+  // RGW 16.2 ignores If-None-Match on Complete (it overwrites): a HEAD just
+  // before narrows the window there to the Complete itself.
+  auto head = HeadObject(key);
+  if (head.ok() && (expected_etag.empty() || head->etag != expected_etag)) {
+    return Status::AlreadyExists("CompleteMultipartUpload " + Resource(key) +
+                                 ": the object exists (O_EXCL create)");
+  }
+  if (!head.ok() && !head.status().IsNotFound()) return head.status();
+  return SendIfAbsent("CompleteMultipartUpload", conditional_complete_unsupported_, key,
+                      expected_etag, [&](const HeaderList& extra) {
+                        return CompleteWith(key, upload_id, parts, expected_etag, extra);
+                      });
+}
+
+Result<std::string> S3Client::CompleteWith(const std::string& key, const std::string& upload_id,
+                                           const std::vector<CompletedPart>& parts,
+                                           const std::string& expected_etag,
+                                           const HeaderList& extra) {
   const std::string body = BuildCompleteMultipartUploadXml(parts);
   Request req;
   req.operation = "CompleteMultipartUpload";
@@ -87,6 +111,7 @@ Result<std::string> S3Client::CompleteMultipartUpload(const std::string& key,
   req.key = key;
   req.query.emplace_back("uploadId", upload_id);
   req.headers.emplace_back("content-type", "application/xml");
+  req.headers.insert(req.headers.end(), extra.begin(), extra.end());
   req.body_string = &body;
   req.check_body_for_error = true;  // errors may arrive in a 200 after a long wait
   auto result = Execute(req);
