@@ -89,10 +89,11 @@ Result<std::string> S3Client::PutObjectFromString(const std::string& key, const 
 Result<std::string> S3Client::PutObjectIfAbsent(const std::string& key, const FileRange& body,
                                                 const UserMetadata& metadata,
                                                 const std::string& content_md5_base64) {
-  return SendIfAbsent(
-      key, HexEncode(Base64Decode(content_md5_base64)), [&](const HeaderList& extra) {
-        return PutObjectWith(key, &body, nullptr, metadata, content_md5_base64, extra);
-      });
+  return SendIfAbsent("PutObject", conditional_put_unsupported_, key,
+                      HexEncode(Base64Decode(content_md5_base64)), [&](const HeaderList& extra) {
+                        return PutObjectWith(key, &body, nullptr, metadata, content_md5_base64,
+                                             extra);
+                      });
 }
 
 Result<std::string> S3Client::PutObjectFromStringIfAbsent(const std::string& key,
