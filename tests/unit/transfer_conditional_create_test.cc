@@ -39,9 +39,8 @@ TEST(TransferConditionalCreateTest, SwiftRefusesConditionalPutButHonoursComplete
                           ReadTestData("swift/PutObject_if_none_match_NotImplemented.xml"));
   EXPECT_TRUE(IsConditionUnsupported(put));
   EXPECT_FALSE(IsConditionFailed(put));
-  Status complete =
-      MapS3Error("CompleteMultipartUpload", "s3://b/k", 412,
-                 ReadTestData("swift/Complete_if_none_match_PreconditionFailed.xml"));
+  Status complete = MapS3Error("CompleteMultipartUpload", "s3://b/k", 412,
+                               ReadTestData("swift/Complete_if_none_match_PreconditionFailed.xml"));
   EXPECT_TRUE(IsConditionFailed(complete));
 }
 
@@ -59,8 +58,8 @@ TEST(TransferConditionalCreateTest, MultipartErrorsAreNotTheHeader) {
                                 ReadTestData("Error_EntityTooSmall.xml"));
   EXPECT_FALSE(IsConditionUnsupported(too_small));
   EXPECT_FALSE(IsConditionFailed(too_small));
-  Status invalid_part = MapS3Error("CompleteMultipartUpload", "s3://b/k", 400,
-                                   ReadTestData("Error_InvalidPart.xml"));
+  Status invalid_part =
+      MapS3Error("CompleteMultipartUpload", "s3://b/k", 400, ReadTestData("Error_InvalidPart.xml"));
   EXPECT_FALSE(IsConditionUnsupported(invalid_part));
   Status bare_400 = MapS3Error("PutObject", "s3://b/k", 400, "");
   EXPECT_TRUE(IsConditionUnsupported(bare_400));
