@@ -106,5 +106,32 @@ TEST_F(CacheExclusiveCreateTest, WinnerCompletesAsUsual) {
   EXPECT_EQ(conditional_.OpenUploads(), 0u);
 }
 
+// The exclusive flag survives a crash: recovery completes with the same
+// condition and, refused, drops the record (logged as lost) and aborts the upload.
+TEST_F(CacheExclusiveCreateTest, RecoveryKeepsTheConditionAndDropsALostFile) {
+  const std::string data = TestBytes(2 * kTestPart + 10, 9);
+  for (const char* key : {"lost", "won"}) {
+    auto w = StartExclusive(key);
+    ASSERT_TRUE(w);
+    ASSERT_TRUE(WriteAll(*w, data).ok());
+    ASSERT_TRUE(w->Sync().ok());
+  }  // destroyed without Finish, like a crash after fsync
+  ASSERT_TRUE(conditional_.PutObjectFromString("lost", "theirs", {}).ok());
+  exclusive_cache_.reset();
+  auto cache = WriteCache::Open(options_, &conditional_);
+  ASSERT_TRUE(cache.ok()) << cache.status().ToString();
+  exclusive_cache_ = std::move(*cache);
+  auto files = exclusive_cache_->journal().ListFiles();
+  ASSERT_TRUE(files.ok());
+  ASSERT_EQ(files->size(), 2u);
+  EXPECT_TRUE(files->front().exclusive && files->back().exclusive);
+  ASSERT_TRUE(exclusive_cache_->StartRecovery().ok());
+  exclusive_cache_->WaitForRecovery();
+  EXPECT_EQ(conditional_.ObjectData("lost"), "theirs");
+  EXPECT_EQ(conditional_.ObjectData("won"), data);
+  EXPECT_EQ(conditional_.OpenUploads(), 0u);
+  EXPECT_TRUE(exclusive_cache_->journal().ListFiles()->empty());
+}
+
 }  // namespace
 }  // namespace partfs::testing
