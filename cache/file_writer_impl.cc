@@ -457,6 +457,9 @@ Status FileWriterImpl::Rekey(const std::string& new_key) {
   }
   snapshot.key = new_key;
   snapshot.updated_at = Now();
+  // A rename replaces what is at the new name (mkstemp + rename, as rsync
+  // and git do): the O_EXCL condition was about the old name only.
+  snapshot.exclusive = false;
   // The renamed file is now the newest version of new_key: older records of it retire.
   std::vector<uint64_t> retired;
   PARTFS_RETURN_IF_ERROR(ctx_.journal->PutFileRetiringOthers(snapshot, &retired));
@@ -464,6 +467,7 @@ Status FileWriterImpl::Rekey(const std::string& new_key) {
     MutexLock lock(&mu_);
     record_.key = new_key;
     record_.updated_at = snapshot.updated_at;
+    record_.exclusive = false;
   }
   if (!retired.empty() && ctx_.on_retired) ctx_.on_retired(retired);
   return Status::OK();

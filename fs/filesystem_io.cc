@@ -376,8 +376,10 @@ Status Filesystem::Flush(uint64_t fh, const RequestContext& ctx) {
       MutexLock lock(&handle->mu);
       session = handle->session;
     }
-    // An O_EXCL file completes at close even here: the loser must hear EEXIST.
-    if (!session->exclusive) return PersistSession(*handle->inode, session);
+    // O_EXCL files are queued too (mkstemp's temp files of rsync and others
+    // are O_EXCL): the condition still guards the winner's object when the
+    // upload runs, but a loser learns it only from the log.
+    return PersistSession(*handle->inode, session);
   }
   return FinishSession(*handle, /*from_release=*/false);
 }

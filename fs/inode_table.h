@@ -45,8 +45,8 @@ struct WriteSession {
   // The key had no object when the file was created (this mount's lookup just
   // said so): a rename before the upload deletes nothing at the old name.
   bool key_absent = false;
-  // Created with O_EXCL: completed only if the key has no object, at close
-  // also in write-back mode (close reports EEXIST to the loser).
+  // Created with O_EXCL: completed only if the key has no object (close
+  // reports EEXIST to the loser, except in write-back mode).
   bool exclusive = false;
 };
 

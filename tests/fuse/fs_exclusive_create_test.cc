@@ -87,9 +87,37 @@ TEST(FsExclusiveCreateTest, TwoMountsOneWinnerMultipart) {
   RaceForOneName({"part_size=5M"}, 12u << 20);
 }
 
-TEST(FsExclusiveCreateTest, TwoMountsOneWinnerWriteBack) {
+TEST(FsExclusiveCreateTest, WriteBackKeepsTheWinnersObject) {
   if (!TestServerIs(ServerKind::kRgw)) GTEST_SKIP() << "Swift has no conditional PUT (501)";
-  RaceForOneName({"writeback"}, 1000);
+  // Write-back queues O_EXCL files like any other (rsync's mkstemp files are
+  // O_EXCL): both closes succeed, the queued upload of the second is refused,
+  // its data dropped and logged; the first object stays.
+  TwoHosts hosts({"writeback=0"});
+  int fa = OpenExclusive(hosts.a.File("lock"));
+  int fb = OpenExclusive(hosts.b->File("lock"));
+  ASSERT_GE(fa, 0) << strerror(errno);
+  ASSERT_GE(fb, 0) << strerror(errno);
+  EXPECT_EQ(WriteAndClose(fa, "aaa"), 0);
+  ASSERT_TRUE(hosts.a.Unmount().ok()) << hosts.a.Log();
+  EXPECT_EQ(WriteAndClose(fb, "bbb"), 0);
+  ASSERT_TRUE(hosts.b->Unmount().ok()) << hosts.b->Log();
+  EXPECT_EQ(ReadObjectOrError(hosts.a.store(), "lock"), "aaa");
+  EXPECT_NE(hosts.b->Log().find("O_EXCL create of lock lost"), std::string::npos) << hosts.b->Log();
+}
+
+TEST(FsExclusiveCreateTest, RenameOfAnOpenExclusiveFileReplacesTheTarget) {
+  if (!TestServerIs(ServerKind::kRgw)) GTEST_SKIP() << "the condition is what is tested";
+  // mkstemp + rename (rsync, git): the condition is about the temporary name.
+  Mount mount;
+  ASSERT_TRUE(mount.Start().ok()) << mount.Log();
+  ASSERT_TRUE(mount.store().PutObjectFromString("target", "old", {}).ok());
+  int fd = OpenExclusive(mount.File(".target.XXXXXX"));
+  ASSERT_GE(fd, 0) << strerror(errno);
+  ASSERT_EQ(::write(fd, "new", 3), 3);
+  ASSERT_EQ(::rename(mount.File(".target.XXXXXX").c_str(), mount.File("target").c_str()), 0)
+      << strerror(errno);
+  EXPECT_EQ(::close(fd), 0) << strerror(errno) << "\n" << mount.Log();
+  EXPECT_EQ(ReadObjectOrError(mount.store(), "target"), "new");
 }
 
 TEST(FsExclusiveCreateTest, PythonLockFiles) {
