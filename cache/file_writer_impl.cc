@@ -457,6 +457,9 @@ Status FileWriterImpl::Rekey(const std::string& new_key) {
   }
   snapshot.key = new_key;
   snapshot.updated_at = Now();
+  // A rename replaces what is at the new name (mkstemp + rename, as rsync
+  // and git do): the O_EXCL condition was about the old name only.
+  snapshot.exclusive = false;
   // The renamed file is now the newest version of new_key: older records of it retire.
   std::vector<uint64_t> retired;
   PARTFS_RETURN_IF_ERROR(ctx_.journal->PutFileRetiringOthers(snapshot, &retired));
@@ -464,6 +467,7 @@ Status FileWriterImpl::Rekey(const std::string& new_key) {
     MutexLock lock(&mu_);
     record_.key = new_key;
     record_.updated_at = snapshot.updated_at;
+    record_.exclusive = false;
   }
   if (!retired.empty() && ctx_.on_retired) ctx_.on_retired(retired);
   return Status::OK();
@@ -508,6 +512,7 @@ Status FileWriterImpl::Finish() {
   if (!status.ok()) return status;
   status = single ? FinishSingle() : FinishMultipart();
   if (IsRetired(status)) return AbandonRetired();
+  if (status.code() == Status::Code::kAlreadyExists) return DropLostCreate(status);
   if (!status.ok()) return RecordFailure(status);
   return Cleanup();
 }
@@ -543,26 +548,53 @@ Status FileWriterImpl::AbandonRetired() {
   return Cleanup();
 }
 
+Status FileWriterImpl::DropLostCreate(const Status& lost) {
+  std::string key, upload_id;
+  {
+    MutexLock lock(&mu_);
+    key = record_.key;
+    upload_id = record_.upload_id;
+  }
+  if (!upload_id.empty()) {
+    Status aborted = ctx_.store->AbortMultipartUpload(key, upload_id);
+    if (!aborted.ok() && !aborted.IsNotFound()) {
+      ctx_.logger->Warn("abort of the upload of " + key +
+                        " that lost its O_EXCL create: " + aborted.ToString() + " (left to gc)");
+    }
+  }
+  ctx_.logger->Warn("O_EXCL create of " + key +
+                    " lost: another writer created the object first; this file's data was "
+                    "dropped (" +
+                    lost.ToString() + ")");
+  (void)Cleanup();
+  return lost;
+}
+
 Status FileWriterImpl::FinishSingle() {
   std::string key;
   auto guard = LockKeyForCompletion(&key);
   if (!guard.ok()) return guard.status();
   UserMetadata metadata;
   uint64_t size = 0;
+  bool exclusive = false;
   {
     MutexLock lock(&mu_);
     metadata = record_.metadata;
     size = size_;
+    exclusive = record_.exclusive;
   }
   Result<std::string> etag = Status::IOError("unset");
   if (size == 0) {
-    etag = ctx_.store->PutObjectFromString(key, "", metadata);
+    etag = exclusive ? ctx_.store->PutObjectFromStringIfAbsent(key, "", metadata)
+                     : ctx_.store->PutObjectFromString(key, "", metadata);
   } else {
     auto md5 = cur_file_->Md5();
     if (!md5.ok()) return md5.status();
-    etag = ctx_.store->PutObject(key, FileRange{cur_file_->fd(), 0, size}, metadata,
-                                 Base64Encode(*md5));
+    const FileRange body{cur_file_->fd(), 0, size};
+    etag = exclusive ? ctx_.store->PutObjectIfAbsent(key, body, metadata, Base64Encode(*md5))
+                     : ctx_.store->PutObject(key, body, metadata, Base64Encode(*md5));
   }
+  if (!etag.ok() && etag.status().code() == Status::Code::kAlreadyExists) return etag.status();
   if (!etag.ok()) {
     ctx_.logger->Error("PutObject of " + key + " failed: " + etag.status().ToString());
     return etag.status();
@@ -594,12 +626,15 @@ Status FileWriterImpl::FinishMultipart() {
   auto guard = LockKeyForCompletion(&target.key);
   if (!guard.ok()) return guard.status();
   std::vector<PartRecord> parts;
+  bool exclusive = false;
   {
     MutexLock lock(&mu_);
     target.upload_id = record_.upload_id;
+    exclusive = record_.exclusive;
     for (const auto& [number, part] : parts_) parts.push_back(part.uploaded);
   }
-  auto etag = uploader_.Complete(target, parts);
+  auto etag = uploader_.Complete(target, parts, exclusive);
+  if (!etag.ok() && etag.status().code() == Status::Code::kAlreadyExists) return etag.status();
   if (!etag.ok()) {
     ctx_.logger->Error(etag.status().ToString());
     return etag.status();

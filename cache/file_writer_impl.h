@@ -179,6 +179,9 @@ class FileWriterImpl : public FileWriter {
   bool Retired() const;
   // Finish of a retired writer: abort the upload, drop record and part files.
   Status AbandonRetired() EXCLUSIVE_LOCKS_REQUIRED(op_mu_);
+  // Finish of an O_EXCL file whose key another writer created first: abort
+  // the upload, drop record and part files, return `lost` (AlreadyExists).
+  Status DropLostCreate(const Status& lost) EXCLUSIVE_LOCKS_REQUIRED(op_mu_);
   // Drops the local part files of parts `first` and above (rewritten, current,
   // kept copies, failed uploads) with their budget, and forgets those parts.
   void DropLocalParts(uint32_t first) EXCLUSIVE_LOCKS_REQUIRED(op_mu_) LOCKS_EXCLUDED(mu_);

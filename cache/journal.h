@@ -71,6 +71,9 @@ struct FileRecord {
   BaseState base_state = BaseState::kNone;
   uint64_t base_size = 0;  // bytes of the base object
   std::string base_etag;   // its ETag when the change started
+  // Schema version 4: created with O_EXCL. The object is completed only if
+  // the key has none (transfer/conditional_create.h), also by recovery.
+  bool exclusive = false;
 };
 
 // A rename of a closed object (CopyObject, then DeleteObject) in progress:

@@ -188,6 +188,7 @@ std::string EncodeFileRecord(const FileRecord& r) {
   w.U8(static_cast<uint8_t>(r.base_state));
   w.U64(r.base_size);
   w.Str(r.base_etag);
+  w.U8(r.exclusive ? 1 : 0);
   return w.Finish();
 }
 
@@ -225,6 +226,12 @@ Result<FileRecord> DecodeFileRecord(std::string_view data) {
                               std::to_string(base_state));
   }
   rec.base_state = static_cast<BaseState>(base_state);
+  uint8_t exclusive = 0;
+  if (version >= 4 && !r.U8(&exclusive)) {
+    return Status::Corruption("journal file record (version 4) is truncated");
+  }
+  if (exclusive > 1) return Status::Corruption("journal file record has an invalid O_EXCL flag");
+  rec.exclusive = exclusive == 1;
   if (!r.AtEnd()) return Status::Corruption("journal file record has trailing bytes");
   return rec;
 }

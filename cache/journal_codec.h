@@ -20,7 +20,7 @@ namespace partfs {
 // Version 2 appends accepted_size, boot_id, upload_intent_at, completed_etag,
 // retries and retry_at to version 1; version 3 appends base_state, base_size
 // and base_etag. Older records still decode.
-inline constexpr uint8_t kFileRecordVersion = 3;
+inline constexpr uint8_t kFileRecordVersion = 4;
 inline constexpr uint8_t kPartRecordVersion = 1;
 // Version 2 appends the prefix flag (u8 0/1, a directory rename); version 1
 // records still decode (as renames of one key).

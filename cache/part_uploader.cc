@@ -45,7 +45,7 @@ void PartUploader::RemovePartFile(const std::string& path) {
 }
 
 Result<std::string> PartUploader::Complete(const UploadTarget& target,
-                                           const std::vector<PartRecord>& parts) {
+                                           const std::vector<PartRecord>& parts, bool if_absent) {
   std::vector<CompletedPart> completed;
   std::vector<std::string> md5s;
   for (const PartRecord& part : parts) {
@@ -55,7 +55,10 @@ Result<std::string> PartUploader::Complete(const UploadTarget& target,
     md5s.push_back(part.md5);
   }
   const std::string expected = MultipartEtag(md5s);
-  auto etag = store_->CompleteMultipartUpload(target.key, target.upload_id, completed, expected);
+  auto etag = if_absent ? store_->CompleteMultipartUploadIfAbsent(target.key, target.upload_id,
+                                                                  completed, expected)
+                        : store_->CompleteMultipartUpload(target.key, target.upload_id, completed,
+                                                          expected);
   if (!etag.ok()) {
     return etag.status().WithContext("CompleteMultipartUpload of " + target.key + " (" +
                                      std::to_string(completed.size()) + " parts)");

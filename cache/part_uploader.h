@@ -70,8 +70,10 @@ class PartUploader {
   // Completes the upload from `parts` (numbers 1..N in order: MissingPartError
   // otherwise) and returns the object's ETag. An ETag other than the expected
   // multipart ETag is logged (UnexpectedCompletedEtag), not a failure: the
-  // object exists.
-  Result<std::string> Complete(const UploadTarget& target, const std::vector<PartRecord>& parts);
+  // object exists. `if_absent` (an O_EXCL file): completed only if the key has
+  // no object, else Status AlreadyExists (the upload is left to the caller).
+  Result<std::string> Complete(const UploadTarget& target, const std::vector<PartRecord>& parts,
+                               bool if_absent);
 
   // Journals `record` as kCompleted with `etag` (updated_at as given by the
   // caller). Refused with IsRetired(status) when the record was retired.

@@ -299,14 +299,19 @@ Status RecoveryRunner::FileJob::PutSingle() {
   auto guard = LockForCompletion();
   if (!guard.ok()) return guard.status();
   Result<std::string> etag = Status::IOError("unset");
+  const bool exclusive = record_.exclusive;
   if (local_.parts.empty()) {
-    etag = r_.store_.PutObjectFromString(record_.key, "", record_.metadata);
+    etag = exclusive ? r_.store_.PutObjectFromStringIfAbsent(record_.key, "", record_.metadata)
+                     : r_.store_.PutObjectFromString(record_.key, "", record_.metadata);
   } else {
     const LocalPart& part = local_.parts[0];
     UniqueFd fd(::open(part.file_path.c_str(), O_RDONLY | O_CLOEXEC));
     if (fd.get() < 0) return Status::FromErrno(errno, "open " + part.file_path);
-    etag = r_.store_.PutObject(record_.key, FileRange{fd.get(), 0, part.size}, record_.metadata,
-                               Base64Encode(part.md5));
+    const FileRange body{fd.get(), 0, part.size};
+    etag = exclusive
+               ? r_.store_.PutObjectIfAbsent(record_.key, body, record_.metadata,
+                                             Base64Encode(part.md5))
+               : r_.store_.PutObject(record_.key, body, record_.metadata, Base64Encode(part.md5));
     result_.bytes_sent += part.size;
   }
   if (!etag.ok()) return etag.status().WithContext("PutObject");
@@ -401,7 +406,7 @@ Status RecoveryRunner::FileJob::Complete() {
   if (!guard.ok()) return guard.status();
   std::vector<PartRecord> parts;
   for (const auto& p : local_.parts) parts.push_back(p.journal);
-  auto etag = uploader_.Complete(Target(), parts);
+  auto etag = uploader_.Complete(Target(), parts, record_.exclusive);
   if (!etag.ok()) return etag.status();
   // The object exists: journaled as the writer does, so a crash before Done
   // finds a completed record instead of completing it again.
@@ -431,6 +436,24 @@ Status RecoveryRunner::FileJob::Done(RecoveryOutcome outcome) {
 
 void RecoveryRunner::FileJob::HandleFailure(const Status& st) {
   result_.error = st.ToString();
+  if (record_.exclusive && st.code() == Status::Code::kAlreadyExists) {
+    // An O_EXCL file another writer created first (the conditional write
+    // already told our own completed object from theirs): the file is lost.
+    r_.logger_->Error("recovery: O_EXCL create of " + Name() +
+                      " lost: another writer created the object first; its data is dropped (" +
+                      st.ToString() + ")");
+    if (!record_.upload_id.empty()) {
+      Status aborted = r_.store_.AbortMultipartUpload(record_.key, record_.upload_id);
+      if (!aborted.ok() && !aborted.IsNotFound()) {
+        r_.logger_->Warn("recovery: abort of " + Name() + ": " + aborted.ToString());
+      }
+    }
+    Status dropped = Done(RecoveryOutcome::kDropped);
+    if (dropped.ok()) return;
+    result_.error = dropped.ToString();
+    result_.outcome = RecoveryOutcome::kRetryLater;
+    return;
+  }
   if (IsRetired(st)) {
     // Retired while we worked (a newer write or an unlink): the newer version wins.
     auto current = r_.journal_.GetFile(record_.file_id);

@@ -108,7 +108,14 @@ class WriteCacheImpl : public WriteCache {
 
   Result<std::shared_ptr<FileWriter>> StartWrite(const std::string& key,
                                                  const UserMetadata& metadata) override {
-    auto writer = NewWriter(key, metadata, BaseState::kNone, 0, "");
+    auto writer = NewWriter(key, metadata, BaseState::kNone, 0, "", /*exclusive=*/false);
+    if (!writer.ok()) return writer.status();
+    return std::shared_ptr<FileWriter>(std::move(writer).value());
+  }
+
+  Result<std::shared_ptr<FileWriter>> StartExclusiveWrite(const std::string& key,
+                                                          const UserMetadata& metadata) override {
+    auto writer = NewWriter(key, metadata, BaseState::kNone, 0, "", /*exclusive=*/true);
     if (!writer.ok()) return writer.status();
     return std::shared_ptr<FileWriter>(std::move(writer).value());
   }
@@ -116,7 +123,8 @@ class WriteCacheImpl : public WriteCache {
   Result<std::shared_ptr<FileWriter>> StartModify(const std::string& key,
                                                   const UserMetadata& metadata, uint64_t base_size,
                                                   const std::string& base_etag) override {
-    auto writer = NewWriter(key, metadata, BaseState::kLoading, base_size, base_etag);
+    auto writer =
+        NewWriter(key, metadata, BaseState::kLoading, base_size, base_etag, /*exclusive=*/false);
     if (!writer.ok()) return writer.status();
     Status loaded = (*writer)->LoadBase();
     if (!loaded.ok()) {
@@ -354,7 +362,7 @@ class WriteCacheImpl : public WriteCache {
   Result<std::shared_ptr<FileWriterImpl>> NewWriter(const std::string& key,
                                                     const UserMetadata& metadata, BaseState base,
                                                     uint64_t base_size,
-                                                    const std::string& base_etag) {
+                                                    const std::string& base_etag, bool exclusive) {
     if (key.empty()) return Status::InvalidArgument("object key is empty");
     auto id = journal_->AllocateFileId();
     if (!id.ok()) return id.status();
@@ -374,6 +382,7 @@ class WriteCacheImpl : public WriteCache {
     record.base_state = base;
     record.base_size = base_size;
     record.base_etag = base_etag;
+    record.exclusive = exclusive;
     std::vector<uint64_t> retired;
     PARTFS_RETURN_IF_ERROR(journal_->PutFileRetiringOthers(record, &retired));
     MarkRetired(retired);

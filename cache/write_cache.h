@@ -121,6 +121,12 @@ class WriteCache {
   virtual Result<std::shared_ptr<FileWriter>> StartWrite(const std::string& key,
                                                          const UserMetadata& metadata) = 0;
 
+  // As StartWrite, for an O_EXCL create: the object is completed only if the
+  // key has none, by Finish and by recovery (journaled); Finish answers
+  // AlreadyExists, after dropping this file's data, when another writer won.
+  virtual Result<std::shared_ptr<FileWriter>> StartExclusiveWrite(const std::string& key,
+                                                                  const UserMetadata& metadata) = 0;
+
   // Starts an in-place change of the existing object `key` (`base_size` bytes,
   // ETag `base_etag`): the new version begins as a copy of it (UploadPartCopy
   // of its full parts, a ranged GET of the rest into the tail part file), so

@@ -282,9 +282,11 @@ class Filesystem {
   std::shared_ptr<FileHandle> GetHandle(uint64_t fh) const;
   uint64_t AddHandle(std::shared_ptr<FileHandle> handle);
   // A new write session of `path` for `handle`: an empty version, or with
-  // `base` (the object's HEAD) an in-place change of it (StartModify).
+  // `base` (the object's HEAD) an in-place change of it (StartModify), or
+  // `exclusive` (O_EXCL) an empty version completed only if the key has no
+  // object (StartExclusiveWrite).
   Status StartSession(FileHandle& handle, const std::string& path, UserMetadata metadata,
-                      const ObjectInfo* base = nullptr);
+                      const ObjectInfo* base = nullptr, bool exclusive = false);
   // The unfinished write session a write through `handle` goes to: the
   // handle's, else the inode's (another handle started it), else a new one:
   // `replace` starts an empty version (truncate to 0), otherwise an in-place

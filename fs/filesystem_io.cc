@@ -67,13 +67,14 @@ UserMetadata Filesystem::NewMetadata(mode_t type, mode_t mode, const RequestCont
 
 // Requires handle.mu held (not annotated: FileHandle is private to this file).
 Status Filesystem::StartSession(FileHandle& handle, const std::string& path, UserMetadata metadata,
-                                const ObjectInfo* base) NO_THREAD_SAFETY_ANALYSIS {
+                                const ObjectInfo* base, bool exclusive) NO_THREAD_SAFETY_ANALYSIS {
   // The mtime is set at close (or explicitly, by utimens): an inherited or
   // open-time value would travel with CreateMultipartUpload and stay stale.
   metadata.erase("mtime");
-  auto writer = base == nullptr
-                    ? cache_->StartWrite(KeyFor(path), metadata)
-                    : cache_->StartModify(KeyFor(path), metadata, base->size, base->etag);
+  auto writer = base != nullptr
+                    ? cache_->StartModify(KeyFor(path), metadata, base->size, base->etag)
+                : exclusive ? cache_->StartExclusiveWrite(KeyFor(path), metadata)
+                            : cache_->StartWrite(KeyFor(path), metadata);
   if (!writer.ok()) {
     return writer.status().WithContext((base == nullptr ? "start write of " : "change of ") + path);
   }
@@ -81,6 +82,7 @@ Status Filesystem::StartSession(FileHandle& handle, const std::string& path, Use
   auto session = std::make_shared<WriteSession>();
   session->writer = std::move(*writer);
   session->metadata = std::move(metadata);
+  session->exclusive = exclusive;
   AttachSession(handle, session);
   return Status::OK();
 }
@@ -169,7 +171,8 @@ Result<CreateResult> Filesystem::Create(uint64_t parent, const std::string& name
   Status started;
   {
     MutexLock lock(&handle->mu);
-    started = StartSession(*handle, *path, NewMetadata(S_IFREG, mode, ctx));
+    started = StartSession(*handle, *path, NewMetadata(S_IFREG, mode, ctx), nullptr,
+                           (flags & O_EXCL) != 0);
     if (started.ok()) handle->session->key_absent = absent;
   }
   if (!started.ok()) {
@@ -359,8 +362,9 @@ Status Filesystem::Flush(uint64_t fh, const RequestContext& ctx) {
     MutexLock lock(&handle->mu);
     if (!handle->session) return Status::OK();
     // Nothing written through this handle yet: a shell's `> file` redirection
-    // closes its first descriptor (after dup2) before the command writes.
-    if (handle->writer_pids.empty()) return Status::OK();
+    // closes its first descriptor (after dup2) before the command writes. An
+    // O_EXCL file completes anyway: an empty lock file's close must say EEXIST.
+    if (handle->writer_pids.empty() && !handle->session->exclusive) return Status::OK();
     if (!IsWritingProcess(*handle, ctx.pid)) {
       logger_->Debug("flush from another process ignored; the upload completes later");
       return Status::OK();
@@ -372,6 +376,9 @@ Status Filesystem::Flush(uint64_t fh, const RequestContext& ctx) {
       MutexLock lock(&handle->mu);
       session = handle->session;
     }
+    // O_EXCL files are queued too (mkstemp's temp files of rsync and others
+    // are O_EXCL): the condition still guards the winner's object when the
+    // upload runs, but a loser learns it only from the log.
     return PersistSession(*handle->inode, session);
   }
   return FinishSession(*handle, /*from_release=*/false);
@@ -402,6 +409,7 @@ Status Filesystem::FinishSession(FileHandle& handle, bool from_release) NO_THREA
     if (!finished.ok()) session->finish_failed = true;
   }
   if (finished.ok() && !finished_before) NoteFinished(handle.inode->ino, *session);
+  if (finished.code() == Status::Code::kAlreadyExists) return finished;  // the writer logged it
   if (!finished.ok()) {
     logger_->Error(
         "upload of " + writer->Key() +

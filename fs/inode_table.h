@@ -45,6 +45,9 @@ struct WriteSession {
   // The key had no object when the file was created (this mount's lookup just
   // said so): a rename before the upload deletes nothing at the old name.
   bool key_absent = false;
+  // Created with O_EXCL: completed only if the key has no object (close
+  // reports EEXIST to the loser, except in write-back mode).
+  bool exclusive = false;
 };
 
 // The object a read-only open saw (fs/filesystem_io.cc, keep_cache): the

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what partfs needs to build, test and run on Debian 12: the build
-# dependencies and the local S3 server (OpenStack Swift + s3api, memcached).
+# dependencies and the local S3 servers (OpenStack Swift + s3api, memcached;
+# Ceph RGW).
 # Idempotent and fast when everything is present (one dpkg-query, no network).
 # Debian's own swift/memcached services are kept from starting while installing
 # (a temporary /usr/sbin/policy-rc.d that exits 101); scripts/s3-server.sh runs
@@ -16,6 +17,8 @@ PACKAGES=(
   git borgbackup
   # local S3 server
   swift-proxy swift-account swift-container swift-object python3-swift memcached
+  # second local S3 server (scripts/rgw-server.sh): single-node Ceph RGW
+  ceph-mon ceph-osd radosgw ceph-common
 )
 
 missing_packages() {

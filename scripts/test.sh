@@ -16,6 +16,11 @@
 #                           sanitizer passes are skipped when less than 4 min are left
 #   PARTFS_CTEST_ARGS       extra ctest arguments (e.g. "-L unit")
 #   PARTFS_BUILD_DIR        build directory (default build; the ASan one is <it>-asan)
+#   PARTFS_TEST_SERVERS     which S3 servers: "swift,rgw" (default), "swift". With
+#                           rgw, a Ceph RGW (scripts/rgw-server.sh) runs next to
+#                           Swift and the integration tests (during ctest) and the
+#                           crash-resume fuse tests (Resume*, after it) run on it too
+#   PARTFS_TEST_RGW_PORT    first port of the RGW block (default 18180)
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
@@ -34,6 +39,18 @@ PARTFS_WERROR=ON bash scripts/build.sh
 # shellcheck source=scripts/lib/test-server.sh
 source scripts/lib/test-server.sh
 start_test_server test 18080
+RGW_PASS=0
+if [[ ,${PARTFS_TEST_SERVERS:-swift,rgw}, == *,rgw,* ]]; then
+  RGW_PASS=1
+  start_rgw_test_server test 18180
+fi
+# Runs a test binary against RGW: rgw_run LOG BINARY GTEST_ARGS...
+rgw_run() {
+  local log=$1
+  shift
+  PARTFS_TEST_S3_ENDPOINT=$RGW_ENDPOINT PARTFS_TEST_S3_KIND=rgw PARTFS_TEST_S3_LOG=$RGW_LOG \
+    timeout 1800 "$@" >"$log" 2>&1
+}
 
 # ---- sanitizer builds, in the background ----------------------------------------
 # They compile the code twice more (ASan+UBSan: unit_tests; TSan: unit_tests and
@@ -87,11 +104,32 @@ if ! python3 scripts/lib/thread-safety-check.py "$BUILD" "$JOBS"; then
   echo "test.sh: lock annotations do not hold (clang -Wthread-safety)"
   failed=1
 fi
+# The integration tests on RGW run beside ctest (they mostly wait on the server).
+RGW_INT_PID=
+if ((RGW_PASS)); then
+  step "RGW: integration tests start in the background (log $BUILD/rgw-integration.log)"
+  rgw_run "$BUILD/rgw-integration.log" "$BUILD/tests/integration_tests" &
+  RGW_INT_PID=$!
+fi
 step "ctest (unit, integration, fuse, torture, fault)"
 # shellcheck disable=SC2086
 if ! ctest --test-dir "$BUILD" --output-on-failure -j2 --timeout 900 ${PARTFS_CTEST_ARGS:-} \
   2>&1 | tee "$BUILD/ctest.log"; then
   failed=1
+fi
+if ((RGW_PASS)); then
+  if ! wait "$RGW_INT_PID"; then
+    failed=1
+    tail -n 40 "$BUILD/rgw-integration.log"
+  fi
+  step "RGW: integration tests: $(grep -E '^\[  (PASSED|FAILED)  \]' "$BUILD/rgw-integration.log" | head -2 | tr '\n' ' ')"
+  step "RGW: crash-resume fuse tests (Resume*; log $BUILD/rgw-resume.log)"
+  RGW_RESUME_START=$SECONDS
+  if ! rgw_run "$BUILD/rgw-resume.log" "$BUILD/tests/fuse_tests" --gtest_filter='Resume*'; then
+    failed=1
+    tail -n 40 "$BUILD/rgw-resume.log"
+  fi
+  step "RGW: resume tests took $((SECONDS - RGW_RESUME_START))s: $(grep -E '^\[  (PASSED|FAILED)  \]' "$BUILD/rgw-resume.log" | head -2 | tr '\n' ' ')"
 fi
 
 # A sanitizer pass: sanitizer_pass NAME STATE_NAME CTEST_DIR LOG CTEST_ARGS...

@@ -47,4 +47,19 @@ std::string Base64Encode(std::string_view bytes) {
   return out;
 }
 
+std::string Base64Decode(std::string_view text) {
+  if (text.empty() || text.size() % 4 != 0) return "";
+  std::string out(text.size() / 4 * 3, '\0');
+  int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                          reinterpret_cast<const unsigned char*>(text.data()),
+                          static_cast<int>(text.size()));
+  if (n < 0) return "";
+  // EVP_DecodeBlock counts the padding as zero bytes.
+  size_t pad = 0;
+  if (text.back() == '=') ++pad;
+  if (text.size() >= 2 && text[text.size() - 2] == '=') ++pad;
+  out.resize(static_cast<size_t>(n) - pad);
+  return out;
+}
+
 }  // namespace partfs

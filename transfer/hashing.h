@@ -15,6 +15,8 @@ std::string HmacSha256(std::string_view key, std::string_view data);
 std::string Md5(std::string_view data);
 std::string HexEncode(std::string_view bytes);  // lower-case
 std::string Base64Encode(std::string_view bytes);
+// The bytes of base64 `text`; "" when it is not valid base64.
+std::string Base64Decode(std::string_view text);
 
 // The Content-MD5 header value for `data`: base64 of the raw MD5.
 inline std::string ContentMd5(std::string_view data) { return Base64Encode(Md5(data)); }

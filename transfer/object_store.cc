@@ -62,4 +62,22 @@ std::string StripEtagQuotes(std::string_view etag) {
   return std::string(etag);
 }
 
+Result<std::string> ObjectStore::PutObjectIfAbsent(const std::string& key, const FileRange& body,
+                                                   const UserMetadata& metadata,
+                                                   const std::string& content_md5_base64) {
+  return PutObject(key, body, metadata, content_md5_base64);
+}
+
+Result<std::string> ObjectStore::PutObjectFromStringIfAbsent(const std::string& key,
+                                                             const std::string& data,
+                                                             const UserMetadata& metadata) {
+  return PutObjectFromString(key, data, metadata);
+}
+
+Result<std::string> ObjectStore::CompleteMultipartUploadIfAbsent(
+    const std::string& key, const std::string& upload_id, const std::vector<CompletedPart>& parts,
+    const std::string& expected_etag) {
+  return CompleteMultipartUpload(key, upload_id, parts, expected_etag);
+}
+
 }  // namespace partfs

@@ -135,6 +135,24 @@ class ObjectStore {
                                                       const std::vector<CompletedPart>& parts,
                                                       const std::string& expected_etag) = 0;
   virtual Status AbortMultipartUpload(const std::string& key, const std::string& upload_id) = 0;
+
+  // Create-only-if-absent (an O_EXCL file): as PutObject, PutObjectFromString
+  // and CompleteMultipartUpload, but the object is written only when the key
+  // has none; otherwise Status AlreadyExists (nothing written; a multipart
+  // upload stays for the caller to abort). A retry that finds the object it
+  // wrote itself (the ETag it implies) succeeds. These defaults are the plain
+  // calls (the filesystem checks the name at create; two writers can both
+  // win); S3Client sends the provider's condition header
+  // (transfer/conditional_create.h).
+  virtual Result<std::string> PutObjectIfAbsent(const std::string& key, const FileRange& body,
+                                                const UserMetadata& metadata,
+                                                const std::string& content_md5_base64);
+  virtual Result<std::string> PutObjectFromStringIfAbsent(const std::string& key,
+                                                          const std::string& data,
+                                                          const UserMetadata& metadata);
+  virtual Result<std::string> CompleteMultipartUploadIfAbsent(
+      const std::string& key, const std::string& upload_id, const std::vector<CompletedPart>& parts,
+      const std::string& expected_etag);
   // One page of ListParts, starting after `part_number_marker`. `max_parts` 0 = default.
   virtual Result<ListPartsPage> ListParts(const std::string& key, const std::string& upload_id,
                                           uint32_t part_number_marker, uint32_t max_parts) = 0;

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <random>
 
+#include "transfer/s3_error.h"
+
 namespace partfs {
 
 RetryPolicy::RetryPolicy(RetryOptions options, RandomSource random)
@@ -15,7 +17,9 @@ RetryPolicy::RandomSource RetryPolicy::DefaultRandom() {
   };
 }
 
-bool RetryPolicy::IsRetryable(const Status& status) { return status.IsUnavailable(); }
+bool RetryPolicy::IsRetryable(const Status& status) {
+  return status.IsUnavailable() && !IsCompletionInProgress(status);
+}
 
 std::chrono::milliseconds RetryPolicy::BackoffCap(uint32_t retry) const {
   const int64_t base = options_.base_delay.count();

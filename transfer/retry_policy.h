@@ -1,8 +1,9 @@
 // RetryPolicy: decides whether a failed S3 request is tried again and how long
 // to wait first. Retryable: transport failures, HTTP 5xx, 429, SlowDown,
 // RequestTimeout, InternalError (all mapped to Status::Unavailable by
-// transfer/s3_error.h). Backoff is exponential with full jitter: a uniform
-// random delay in [0, min(max_delay, base_delay * 2^retry)], and the whole
+// transfer/s3_error.h), except RGW's 500 "multipart completion is already in
+// progress" (IsCompletionInProgress), which another try never changes. Backoff is exponential with
+// full jitter: a uniform random delay in [0, min(max_delay, base_delay * 2^retry)], and the whole
 // call is bounded by max_attempts and max_total.
 //
 // Pure: the random source is injected and elapsed time is passed in, so tests

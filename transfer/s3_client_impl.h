@@ -8,10 +8,12 @@
 // s3_multipart_ops.cc, s3_list_ops.cc and s3_bucket_admin.cc.
 //
 // Thread-safe: all members are immutable after construction except the
-// HttpClient, which is itself thread-safe.
+// HttpClient, which is itself thread-safe, and two atomic flags.
 #ifndef PARTFS_TRANSFER_S3_CLIENT_IMPL_H_
 #define PARTFS_TRANSFER_S3_CLIENT_IMPL_H_
 
+#include <atomic>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -60,6 +62,15 @@ class S3Client final : public ObjectStore {
                                               const std::vector<CompletedPart>& parts,
                                               const std::string& expected_etag) override;
   Status AbortMultipartUpload(const std::string& key, const std::string& upload_id) override;
+  Result<std::string> PutObjectIfAbsent(const std::string& key, const FileRange& body,
+                                        const UserMetadata& metadata,
+                                        const std::string& content_md5_base64) override;
+  Result<std::string> PutObjectFromStringIfAbsent(const std::string& key, const std::string& data,
+                                                  const UserMetadata& metadata) override;
+  Result<std::string> CompleteMultipartUploadIfAbsent(const std::string& key,
+                                                      const std::string& upload_id,
+                                                      const std::vector<CompletedPart>& parts,
+                                                      const std::string& expected_etag) override;
   Result<ListPartsPage> ListParts(const std::string& key, const std::string& upload_id,
                                   uint32_t part_number_marker, uint32_t max_parts) override;
   Result<ListUploadsPage> ListMultipartUploads(const std::string& prefix,
@@ -104,6 +115,23 @@ class S3Client final : public ObjectStore {
   S3Client(const S3ClientOptions& options, Endpoint endpoint);
 
   Result<HttpResponse> Attempt(const Request& request);
+  // The single-PUT and Complete requests, with `extra` headers (the
+  // create-only-if-absent condition) or none.
+  Result<std::string> PutObjectWith(const std::string& key, const FileRange* file,
+                                    const std::string* data, const UserMetadata& metadata,
+                                    const std::string& content_md5_base64, const HeaderList& extra);
+  Result<std::string> CompleteWith(const std::string& key, const std::string& upload_id,
+                                   const std::vector<CompletedPart>& parts,
+                                   const std::string& expected_etag, const HeaderList& extra);
+  // Runs send(condition headers); a refusal is AlreadyExists unless the object
+  // is our own (`ours_etag`). On a server without conditions (remembered, one
+  // log line) it runs send({}) instead: the check at create is all there is.
+  // `unsupported` is the flag of that operation (servers differ per request:
+  // Swift honours the condition on Complete but not on PUT).
+  Result<std::string> SendIfAbsent(
+      const char* operation, std::atomic<bool>& unsupported, const std::string& key,
+      const std::string& ours_etag,
+      const std::function<Result<std::string>(const HeaderList&)>& send);
   std::string CanonicalPath(const Request& request) const;
   // The x-amz-copy-source value for a key of this bucket: "/bucket/key", encoded.
   std::string CopySource(const std::string& source_key) const;
@@ -116,6 +144,10 @@ class S3Client final : public ObjectStore {
   const Endpoint endpoint_;
   const RetryPolicy retry_;
   HttpClient http_;
+  // Set once the server answered a conditional PutObject / Complete with "not
+  // supported": later O_EXCL writes of that kind go straight to the fallback.
+  std::atomic<bool> conditional_put_unsupported_{false};
+  std::atomic<bool> conditional_complete_unsupported_{false};
 };
 
 }  // namespace partfs

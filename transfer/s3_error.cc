@@ -227,4 +227,15 @@ Status MapS3Error(std::string_view operation, std::string_view resource, int htt
   return Status::Remote(code, http_status, condition, std::move(msg));
 }
 
+bool IsCompletionInProgress(const Status& status) {
+  return status.http_status() == 500 && status.remote_code() == "InternalError" &&
+         status.message().find("multipart completion is already in progress") != std::string::npos;
+}
+
+Status ListPartsNoSuchKeyAsNoSuchUpload(const Status& status) {
+  if (status.remote_code() != "NoSuchKey") return status;
+  return Status::Remote(Status::Code::kNotFound, status.http_status(), "NoSuchUpload",
+                        status.message() + " (NoSuchKey from ListParts: the upload is gone)");
+}
+
 }  // namespace partfs

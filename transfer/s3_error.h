@@ -53,10 +53,19 @@ std::optional<S3ErrorBody> ParseS3ErrorBody(std::string_view xml);
 // "NoSuchBucket"), 403 -> PermissionDenied, 301 -> WrongRegion; `headers` fill
 // in the request ID and the bucket's region a body does not give. The message
 // ends with " [request id ID]" (and ", id-2 ID2").
-
 Status MapS3Error(std::string_view operation, std::string_view resource, int http_status,
                   std::string_view body, std::string_view default_404_code = "NoSuchKey",
                   const S3ErrorHeaders& headers = {});
+
+// Ceph RGW's answer to a CompleteMultipartUpload of an unknown or already
+// completed upload: 500 InternalError "This multipart completion is already in
+// progress". Retrying it is futile (RetryPolicy does not).
+bool IsCompletionInProgress(const Status& status);
+
+// ListParts of an unknown, completed or aborted upload is 404 NoSuchKey on
+// RGW (NoSuchUpload on AWS and Swift): returns the NoSuchUpload Status for it,
+// any other status unchanged. Only for ListParts, where the key is not looked up.
+Status ListPartsNoSuchKeyAsNoSuchUpload(const Status& status);
 
 // Status::Code for an S3, OBS or OSS error code and HTTP status (exposed for tests).
 Status::Code S3ErrorCodeToStatusCode(std::string_view code, int http_status);

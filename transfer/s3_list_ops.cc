@@ -1,5 +1,6 @@
 // Listing: ListObjectsV2, ListParts, ListMultipartUploads (one page each).
 #include "transfer/s3_client_impl.h"
+#include "transfer/s3_error.h"
 #include "transfer/s3_xml.h"
 
 namespace partfs {
@@ -35,7 +36,7 @@ Result<ListPartsPage> S3Client::ListParts(const std::string& key, const std::str
   }
   if (max_parts > 0) req.query.emplace_back("max-parts", std::to_string(max_parts));
   auto result = Execute(req);
-  if (!result.ok()) return result.status();
+  if (!result.ok()) return ListPartsNoSuchKeyAsNoSuchUpload(result.status());
   return ParseListPartsResult(result->body);
 }
 

@@ -1,6 +1,7 @@
 // Multipart upload: CreateMultipartUpload, UploadPart, UploadPartCopy,
 // CompleteMultipartUpload (retry-safe), AbortMultipartUpload.
 #include "transfer/s3_client_impl.h"
+#include "transfer/s3_error.h"
 #include "transfer/s3_xml.h"
 #include "transfer/uri_encoding.h"
 
@@ -78,6 +79,30 @@ Result<std::string> S3Client::CompleteMultipartUpload(const std::string& key,
                                                       const std::string& upload_id,
                                                       const std::vector<CompletedPart>& parts,
                                                       const std::string& expected_etag) {
+  return CompleteWith(key, upload_id, parts, expected_etag, {});
+}
+
+Result<std::string> S3Client::CompleteMultipartUploadIfAbsent(
+    const std::string& key, const std::string& upload_id, const std::vector<CompletedPart>& parts,
+    const std::string& expected_etag) {
+  // RGW 16.2 ignores If-None-Match on Complete (it overwrites): a HEAD just
+  // before narrows the window there to the Complete itself.
+  auto head = HeadObject(key);
+  if (head.ok() && (expected_etag.empty() || head->etag != expected_etag)) {
+    return Status::AlreadyExists("CompleteMultipartUpload " + Resource(key) +
+                                 ": the object exists (O_EXCL create)");
+  }
+  if (!head.ok() && !head.status().IsNotFound()) return head.status();
+  return SendIfAbsent("CompleteMultipartUpload", conditional_complete_unsupported_, key,
+                      expected_etag, [&](const HeaderList& extra) {
+                        return CompleteWith(key, upload_id, parts, expected_etag, extra);
+                      });
+}
+
+Result<std::string> S3Client::CompleteWith(const std::string& key, const std::string& upload_id,
+                                           const std::vector<CompletedPart>& parts,
+                                           const std::string& expected_etag,
+                                           const HeaderList& extra) {
   const std::string body = BuildCompleteMultipartUploadXml(parts);
   Request req;
   req.operation = "CompleteMultipartUpload";
@@ -85,19 +110,25 @@ Result<std::string> S3Client::CompleteMultipartUpload(const std::string& key,
   req.key = key;
   req.query.emplace_back("uploadId", upload_id);
   req.headers.emplace_back("content-type", "application/xml");
+  req.headers.insert(req.headers.end(), extra.begin(), extra.end());
   req.body_string = &body;
   req.check_body_for_error = true;  // errors may arrive in a 200 after a long wait
   auto result = Execute(req);
   if (result.ok()) {
     auto etag = ParseCompleteMultipartUploadResult(result->body);
     if (!etag.ok() || !etag->empty()) return etag;
-    return expected_etag.empty() ? Result<std::string>(Status::IOError("CompleteMultipartUpload " +
-                                                                       Resource(key) + ": no ETag"))
-                                 : Result<std::string>(expected_etag);
+    // Ceph RGW answers <ETag></ETag> (Ceph bug #58879); HEAD shows the real one.
+    if (!expected_etag.empty()) return expected_etag;
+    auto head = HeadObject(key);
+    if (head.ok() && !head->etag.empty()) return head->etag;
+    return Status::IOError("CompleteMultipartUpload " + Resource(key) + ": no ETag");
   }
   // An earlier attempt (ours, lost in transit, or one before a crash) may
   // have completed the upload: then the object carries the expected ETag.
-  if (result.status().remote_code() == "NoSuchUpload" && !expected_etag.empty()) {
+  // RGW answers a Complete of an unknown or finished upload with 500 "already
+  // in progress" instead of NoSuchUpload: the same case.
+  const bool in_progress = IsCompletionInProgress(result.status());
+  if ((result.status().remote_code() == "NoSuchUpload" || in_progress) && !expected_etag.empty()) {
     auto head = HeadObject(key);
     if (head.ok() && head->etag == expected_etag) {
       if (options_.logger != nullptr) {
@@ -106,6 +137,10 @@ Result<std::string> S3Client::CompleteMultipartUpload(const std::string& key,
       }
       return head->etag;
     }
+  }
+  if (in_progress) {
+    return Status::Remote(Status::Code::kNotFound, result.status().http_status(), "NoSuchUpload",
+                          result.status().message() + " (taken as NoSuchUpload)");
   }
   return result.status();
 }

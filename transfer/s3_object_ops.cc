@@ -78,29 +78,48 @@ Result<uint64_t> S3Client::GetObject(const std::string& key, uint64_t offset, ui
 Result<std::string> S3Client::PutObject(const std::string& key, const FileRange& body,
                                         const UserMetadata& metadata,
                                         const std::string& content_md5_base64) {
-  PARTFS_RETURN_IF_ERROR(CheckKey("PutObject", key));
-  Request req;
-  req.operation = "PutObject";
-  req.method = "PUT";
-  req.key = key;
-  req.body_file = &body;
-  if (!content_md5_base64.empty()) req.headers.emplace_back("content-md5", content_md5_base64);
-  AddMetadataHeaders(metadata, &req.headers);
-  auto result = Execute(req);
-  if (!result.ok()) return result.status();
-  return ExpectEtag(*result, req.operation, key);
+  return PutObjectWith(key, &body, nullptr, metadata, content_md5_base64, {});
 }
 
 Result<std::string> S3Client::PutObjectFromString(const std::string& key, const std::string& data,
                                                   const UserMetadata& metadata) {
+  return PutObjectWith(key, nullptr, &data, metadata, ContentMd5(data), {});
+}
+
+Result<std::string> S3Client::PutObjectIfAbsent(const std::string& key, const FileRange& body,
+                                                const UserMetadata& metadata,
+                                                const std::string& content_md5_base64) {
+  return SendIfAbsent("PutObject", conditional_put_unsupported_, key,
+                      HexEncode(Base64Decode(content_md5_base64)), [&](const HeaderList& extra) {
+                        return PutObjectWith(key, &body, nullptr, metadata, content_md5_base64,
+                                             extra);
+                      });
+}
+
+Result<std::string> S3Client::PutObjectFromStringIfAbsent(const std::string& key,
+                                                          const std::string& data,
+                                                          const UserMetadata& metadata) {
+  return SendIfAbsent("PutObject", conditional_put_unsupported_, key, HexEncode(Md5(data)),
+                      [&](const HeaderList& extra) {
+                        return PutObjectWith(key, nullptr, &data, metadata, ContentMd5(data),
+                                             extra);
+                      });
+}
+
+Result<std::string> S3Client::PutObjectWith(const std::string& key, const FileRange* file,
+                                            const std::string* data, const UserMetadata& metadata,
+                                            const std::string& content_md5_base64,
+                                            const HeaderList& extra) {
   PARTFS_RETURN_IF_ERROR(CheckKey("PutObject", key));
   Request req;
   req.operation = "PutObject";
   req.method = "PUT";
   req.key = key;
-  req.body_string = &data;
-  req.headers.emplace_back("content-md5", ContentMd5(data));
+  req.body_file = file;
+  req.body_string = data;
+  if (!content_md5_base64.empty()) req.headers.emplace_back("content-md5", content_md5_base64);
   AddMetadataHeaders(metadata, &req.headers);
+  req.headers.insert(req.headers.end(), extra.begin(), extra.end());
   auto result = Execute(req);
   if (!result.ok()) return result.status();
   return ExpectEtag(*result, req.operation, key);

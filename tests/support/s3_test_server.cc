@@ -8,10 +8,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cctype>
 #include <chrono>
 #include <filesystem>
+#include <optional>
 #include <random>
 #include <stdexcept>
 #include <vector>
@@ -94,31 +96,74 @@ std::string PercentDecode(std::string_view s) {
   return out;
 }
 
-// A proxy access line: "proxy-server: CLIENT REMOTE DATE METHOD PATH PROTO STATUS ...".
-// Returns true and sets `ok` when it is an UploadPart request on `bucket`.
-bool IsUploadPartLine(const std::string& line, const std::string& bucket, bool* ok) {
-  static const std::string kPrefix = "proxy-server: ";
-  if (line.compare(0, kPrefix.size(), kPrefix) != 0) return false;
+// One S3 request as the server logged it, from either server's access line:
+//   Swift: "proxy-server: CLIENT REMOTE DATE METHOD PATH PROTO STATUS REFERER AGENT AUTH
+//           BYTES_RECEIVED BYTES_SENT ..." (the path percent-quoted)
+//   RGW:   "... beast: 0x...: CLIENT - USER [DATE] "METHOD TARGET PROTO" STATUS BYTES_SENT ..."
+struct AccessLine {
+  std::string method;
+  std::string target;  // decoded path and query
+  std::string status;
+  std::string bytes_received;  // "-" for none; "" when the server does not log it (RGW)
+  std::string bytes_sent;      // "-" or "0" for none
+};
+
+std::vector<std::string_view> SplitFields(std::string_view rest, size_t max_fields) {
   std::vector<std::string_view> fields;
-  std::string_view rest(line);
-  rest.remove_prefix(kPrefix.size());
-  while (!rest.empty() && fields.size() < 7) {
+  while (!rest.empty() && fields.size() < max_fields) {
     size_t sp = rest.find(' ');
     fields.push_back(rest.substr(0, sp));
     if (sp == std::string_view::npos) break;
     rest.remove_prefix(sp + 1);
   }
-  if (fields.size() < 7 || fields[3] != "PUT") return false;
-  std::string target = PercentDecode(fields[4]);
-  if (target.compare(0, bucket.size() + 2, "/" + bucket + "/") != 0) return false;
-  size_t q = target.find('?');
+  return fields;
+}
+
+std::optional<AccessLine> ParseSwiftLine(std::string_view line) {
+  static constexpr std::string_view kPrefix = "proxy-server: ";
+  if (line.substr(0, kPrefix.size()) != kPrefix) return std::nullopt;
+  line.remove_prefix(kPrefix.size());
+  auto f = SplitFields(line, 12);
+  if (f.size() < 7) return std::nullopt;
+  AccessLine a{std::string(f[3]), PercentDecode(f[4]), std::string(f[6]), "", ""};
+  if (f.size() == 12) {
+    a.bytes_received = f[10];
+    a.bytes_sent = f[11];
+  }
+  return a;
+}
+
+std::optional<AccessLine> ParseRgwLine(std::string_view line) {
+  if (line.find(" beast: ") == std::string_view::npos) return std::nullopt;
+  size_t open = line.find("] \"");
+  if (open == std::string_view::npos) return std::nullopt;
+  line.remove_prefix(open + 3);
+  size_t close = line.find('"');
+  if (close == std::string_view::npos) return std::nullopt;
+  auto request = SplitFields(line.substr(0, close), 3);
+  auto after = SplitFields(line.substr(std::min(line.size(), close + 2)), 2);
+  if (request.size() < 2 || after.size() < 2) return std::nullopt;
+  return AccessLine{std::string(request[0]), PercentDecode(request[1]), std::string(after[0]), "",
+                    std::string(after[1])};
+}
+
+std::optional<AccessLine> ParseAccessLine(std::string_view line) {
+  if (auto swift = ParseSwiftLine(line)) return swift;
+  return ParseRgwLine(line);
+}
+
+// True when `a` is an UploadPart request on `bucket`; sets `ok` when it succeeded.
+bool IsUploadPartLine(const AccessLine& a, const std::string& bucket, bool* ok) {
+  if (a.method != "PUT") return false;
+  if (a.target.compare(0, bucket.size() + 2, "/" + bucket + "/") != 0) return false;
+  size_t q = a.target.find('?');
   if (q == std::string::npos) return false;
-  std::string query = "&" + target.substr(q + 1);
+  std::string query = "&" + a.target.substr(q + 1);
   if (query.find("&partNumber=") == std::string::npos ||
       query.find("&uploadId=") == std::string::npos) {
     return false;
   }
-  *ok = fields[6] == "200";
+  *ok = a.status == "200";
   return true;
 }
 
@@ -154,41 +199,23 @@ struct LogCounts {
   int copies = 0;    // successful CopyObject requests on the bucket
 };
 
-// True for a proxy access line of an S3 request on `bucket` (not the proxy's
-// own sub-requests, which use /v1/ paths).
-bool IsBucketRequestLine(const std::string& line, const std::string& bucket) {
-  static const std::string kPrefix = "proxy-server: ";
-  if (line.compare(0, kPrefix.size(), kPrefix) != 0) return false;
-  std::string_view rest(line);
-  rest.remove_prefix(kPrefix.size());
-  for (int field = 0; field < 4; ++field) {
-    size_t sp = rest.find(' ');
-    if (sp == std::string_view::npos) return false;
-    rest.remove_prefix(sp + 1);
-  }
-  std::string target = PercentDecode(rest.substr(0, rest.find(' ')));
+// True for an S3 request on `bucket` (not the Swift proxy's own sub-requests,
+// which use /v1/ paths).
+bool IsBucketRequestLine(const AccessLine& a, const std::string& bucket) {
   const std::string root = "/" + bucket;
-  if (target.compare(0, root.size(), root) != 0) return false;
-  return target.size() == root.size() || target[root.size()] == '/' || target[root.size()] == '?';
+  if (a.target.compare(0, root.size(), root) != 0) return false;
+  return a.target.size() == root.size() || a.target[root.size()] == '/' ||
+         a.target[root.size()] == '?';
 }
 
 // True for a successful CopyObject of the bucket: an S3 PUT of a key (no
-// query: not UploadPartCopy) that received no body and sent one (the
-// CopyObjectResult), as the proxy's access line shows in its byte fields.
-bool IsCopyLine(const std::string& line, const std::string& bucket) {
-  if (!IsBucketRequestLine(line, bucket)) return false;
-  std::vector<std::string> fields;
-  size_t start = 0;
-  while (start <= line.size() && fields.size() < 13) {
-    size_t sp = line.find(' ', start);
-    if (sp == std::string::npos) sp = line.size();
-    fields.push_back(line.substr(start, sp - start));
-    start = sp + 1;
-  }
-  // proxy-server: client remote date method path protocol status referer agent
-  // auth bytes_received bytes_sent
-  return fields.size() == 13 && fields[4] == "PUT" && fields[5].find('?') == std::string::npos &&
-         fields[7] == "200" && fields[11] == "-" && fields[12] != "-";
+// query: not UploadPartCopy) that received no body (where the server logs
+// that) and sent one (the CopyObjectResult).
+bool IsCopyLine(const AccessLine& a, const std::string& bucket) {
+  if (!IsBucketRequestLine(a, bucket)) return false;
+  const bool no_body_received = a.bytes_received.empty() || a.bytes_received == "-";
+  return a.method == "PUT" && a.target.find('?') == std::string::npos && a.status == "200" &&
+         no_body_received && !a.bytes_sent.empty() && a.bytes_sent != "-" && a.bytes_sent != "0";
 }
 
 LogCounts ScanLog(const std::string& path, const std::string& bucket, const std::string& marker) {
@@ -202,9 +229,10 @@ LogCounts ScanLog(const std::string& path, const std::string& bucket, const std:
     std::string s(line, static_cast<size_t>(n));
     if (!s.empty() && s.back() == '\n') s.pop_back();
     bool ok = false;
-    if (IsBucketRequestLine(s, bucket)) ++counts.requests;
-    if (IsCopyLine(s, bucket)) ++counts.copies;
-    if (IsUploadPartLine(s, bucket, &ok)) {
+    auto access = ParseAccessLine(s);
+    if (access && IsBucketRequestLine(*access, bucket)) ++counts.requests;
+    if (access && IsCopyLine(*access, bucket)) ++counts.copies;
+    if (access && IsUploadPartLine(*access, bucket, &ok)) {
       ++counts.all;
       if (ok) ++counts.ok;
     } else if (s.find(marker) != std::string::npos) {
@@ -313,6 +341,8 @@ S3Endpoint SharedS3Server() {
     e.port = ParsePort(e.url);
     const char* log = getenv("PARTFS_TEST_S3_LOG");
     if (log != nullptr) e.log_file = log;
+    const char* kind = getenv("PARTFS_TEST_S3_KIND");
+    if (kind != nullptr && std::string_view(kind) == "rgw") e.kind = ServerKind::kRgw;
     return e;
   }
   // One instance for the whole process, stopped by its destructor at exit.
@@ -403,5 +433,7 @@ int CountUploadPartAttempts(const S3Endpoint& endpoint, const std::string& bucke
   if (endpoint.log_file.empty()) return -1;
   return CountParts(endpoint, bucket).all;
 }
+
+bool TestServerIs(ServerKind kind) { return SharedS3Server().kind == kind; }
 
 }  // namespace partfs::testing

@@ -1,4 +1,5 @@
-// The local S3 server (Swift + s3api, scripts/s3-server.sh) as seen by tests.
+// The local S3 server (Swift + s3api, scripts/s3-server.sh; or Ceph RGW,
+// scripts/rgw-server.sh, when the environment names one) as seen by tests.
 //
 //   SharedS3Server()        the instance every test of the process uses: the one
 //                           scripts/test.sh started (env PARTFS_TEST_S3_ENDPOINT,
@@ -26,6 +27,12 @@
 
 namespace partfs::testing {
 
+// Which server implementation answers: the local Swift (s3api) or Ceph RGW
+// (scripts/rgw-server.sh), chosen by PARTFS_TEST_S3_KIND=rgw next to
+// PARTFS_TEST_S3_ENDPOINT (PARTFS_TEST_S3_LOG then names RGW's log, whose beast
+// access lines the request counters read like Swift's proxy lines).
+enum class ServerKind { kSwift, kRgw };
+
 struct S3Endpoint {
   std::string url;  // "http://127.0.0.1:PORT", path-style
   std::string access_key = "test:tester";
@@ -33,7 +40,12 @@ struct S3Endpoint {
   std::string region = "us-east-1";
   int port = 0;
   std::string log_file;  // the server's log (DATA_DIR/log/swift.log); "" when unknown
+  ServerKind kind = ServerKind::kSwift;
 };
+
+// True when the shared server (SharedS3Server) is of `kind`: for the few tests
+// that depend on one server's behaviour (they GTEST_SKIP with the reason).
+bool TestServerIs(ServerKind kind);
 
 // Never fails silently: if no server can be started, the current test gets a
 // failure (ADD_FAILURE) and the returned endpoint refuses connections.

@@ -124,6 +124,31 @@ TEST(CacheJournalCodecTest, RenameRecordPrefixFlagAndVersionOne) {
   EXPECT_EQ(old->to, "a/c/");
 }
 
+// Version 4 file records carry the O_EXCL flag; version 3 ones (written
+// before it existed) still decode, as ordinary files.
+TEST(CacheJournalCodecTest, FileRecordExclusiveFlagAndVersionThree) {
+  FileRecord record = SampleRecord(9);
+  record.exclusive = true;
+  std::string encoded = EncodeFileRecord(record);
+  auto decoded = DecodeFileRecord(encoded);
+  ASSERT_TRUE(decoded.ok()) << decoded.status().ToString();
+  EXPECT_TRUE(decoded->exclusive);
+  EXPECT_EQ(decoded->key, record.key);
+  record.exclusive = false;
+  auto plain = DecodeFileRecord(EncodeFileRecord(record));
+  ASSERT_TRUE(plain.ok());
+  EXPECT_FALSE(plain->exclusive);
+  // Version 3: no flag byte.
+  std::string v3 = encoded.substr(0, encoded.size() - 5);
+  v3[0] = 3;
+  const uint32_t crc = Crc32(v3);
+  for (int i = 0; i < 4; ++i) v3.push_back(static_cast<char>((crc >> (8 * i)) & 0xff));
+  auto old = DecodeFileRecord(v3);
+  ASSERT_TRUE(old.ok()) << old.status().ToString();
+  EXPECT_FALSE(old->exclusive);
+  EXPECT_EQ(old->base_etag, record.base_etag);
+}
+
 TEST(CacheJournalCodecTest, KeysAreBigEndianSoTheySortByNumber) {
   EXPECT_LT(FileKey(255), FileKey(256));
   EXPECT_LT(PartKey(1, 9), PartKey(1, 10));

@@ -118,7 +118,7 @@ TEST_F(PartUploaderTest, CompleteSendsThePartsAndReturnsTheMultipartEtag) {
     ASSERT_TRUE(sent.ok()) << sent.status().ToString();
     parts.push_back(*sent);
   }
-  auto etag = Uploader().Complete(target_, parts);
+  auto etag = Uploader().Complete(target_, parts, false);
   ASSERT_TRUE(etag.ok()) << etag.status().ToString();
   EXPECT_EQ(*etag, MultipartEtag({Md5("part-1"), Md5("part-2"), Md5("part-3")}));
   EXPECT_EQ(store_.ObjectData("k"), "part-1part-2part-3");
@@ -127,7 +127,7 @@ TEST_F(PartUploaderTest, CompleteSendsThePartsAndReturnsTheMultipartEtag) {
 TEST_F(PartUploaderTest, MissingPartIsNamedAndNothingIsCompleted) {
   std::vector<PartRecord> parts = {PartRecord{1, 1, "a", Md5("a")},
                                    PartRecord{3, 1, "c", Md5("c")}};
-  auto etag = Uploader().Complete(target_, parts);
+  auto etag = Uploader().Complete(target_, parts, false);
   ASSERT_FALSE(etag.ok());
   EXPECT_EQ(etag.status().code(), Status::Code::kCorruption);
   EXPECT_EQ(etag.status().message(), "part 2 of k is missing");
@@ -139,7 +139,7 @@ TEST_F(PartUploaderTest, FailedCompleteNamesTheKeyAndKeepsTheServerCode) {
   auto sent = Uploader().Send(target_, MakePart(1, "x", &fd));
   ASSERT_TRUE(sent.ok());
   ASSERT_TRUE(store_.AbortMultipartUpload("k", target_.upload_id).ok());
-  auto etag = Uploader().Complete(target_, {*sent});
+  auto etag = Uploader().Complete(target_, {*sent}, false);
   ASSERT_FALSE(etag.ok());
   EXPECT_EQ(etag.status().remote_code(), "NoSuchUpload");
   EXPECT_NE(etag.status().message().find("CompleteMultipartUpload of k (1 parts)"),
