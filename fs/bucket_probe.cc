@@ -50,11 +50,28 @@ Status ProbeBucketAccess(const MountConfig& config, ObjectStore* store) {
                         page.status().remote_code(), DescribeBucketFailure(config, page.status()));
 }
 
+namespace {
+// A name no file has, unique per process and second.
+std::string ProbeKey(const MountConfig& config, const std::string& what) {
+  return config.prefix + ".partfs-check-" + what + std::to_string(::getpid()) + "-" +
+         std::to_string(std::time(nullptr));
+}
+}  // namespace
+
+Result<bool> ProbeConditionalCreate(const MountConfig& config, ObjectStore* store) {
+  const std::string key = ProbeKey(config, "if-absent-");
+  auto first = store->PutObjectFromStringIfAbsent(key, "", {});
+  if (!first.ok()) return first.status().WithContext("conditional create probe");
+  auto second = store->PutObjectFromStringIfAbsent(key, "", {});
+  Status deleted = store->DeleteObject(key);
+  if (!deleted.ok()) return deleted.WithContext("deleting the probe object " + key);
+  if (second.ok()) return false;
+  if (second.status().code() == Status::Code::kAlreadyExists) return true;
+  return second.status().WithContext("conditional create probe");
+}
+
 Status ProbeMultipartUpload(const MountConfig& config, ObjectStore* store) {
-  // A name no file has (partfs never lists keys with this suffix as files it
-  // wrote), unique per process and second.
-  const std::string key = config.prefix + ".partfs-check-" + std::to_string(::getpid()) + "-" +
-                          std::to_string(std::time(nullptr));
+  const std::string key = ProbeKey(config, "multipart-");
   auto upload = store->CreateMultipartUpload(key, {});
   if (!upload.ok()) {
     return Status::Remote(upload.status().code(), upload.status().http_status(),

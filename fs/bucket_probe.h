@@ -28,6 +28,13 @@ Status ProbeBucketAccess(const MountConfig& config, ObjectStore* store);
 // (nothing is stored). OK or a one-line error.
 Status ProbeMultipartUpload(const MountConfig& config, ObjectStore* store);
 
+// Whether the server honours create-only-if-absent (If-None-Match: * or
+// x-oss-forbid-overwrite): writes an empty probe object under the prefix,
+// writes it again with the condition, deletes it. true when the second write
+// was refused, false when the server ignored the condition or does not
+// implement it (O_EXCL files then fall back to check-then-write).
+Result<bool> ProbeConditionalCreate(const MountConfig& config, ObjectStore* store);
+
 }  // namespace partfs
 
 #endif  // PARTFS_FS_BUCKET_PROBE_H_

@@ -2,8 +2,8 @@
 // mounting (endpoint, TLS, credentials, bucket, region, multipart uploads) and
 // prints what the mount would use: provider, addressing, region, part limits,
 // and the optional features the server has. Exit 0 when everything works,
-// otherwise 1 with one line naming what failed. Stores nothing: the multipart
-// probe is aborted at once.
+// otherwise 1 with one line naming what failed. Leaves nothing behind: the
+// multipart probe is aborted and the conditional-create probe object deleted.
 #include <unistd.h>
 
 #include <cstdio>
@@ -25,7 +25,8 @@ constexpr char kCheckUsage[] =
     "usage: partfs check BUCKET[:/prefix] [-o endpoint=URL,region=R,provider=s3|obs|oss,...]\n"
     "Checks the endpoint, TLS, credentials, the bucket and its region, and that multipart\n"
     "uploads are allowed, with the options and credentials a mount would use; prints the\n"
-    "provider, addressing, region, part limits and optional server features. Stores nothing.\n"
+    "provider, addressing, region, part limits and optional server features. Writes and\n"
+    "deletes one empty probe object and aborts one probe upload under the prefix.\n"
     "Exit 0 when the mount would work, else 1 with one line naming what failed.\n";
 
 int CheckFailed(const std::string& message) {
@@ -93,6 +94,12 @@ int RunCheckCommand(int argc, char** argv) {
   Status multipart = ProbeMultipartUpload(*config, store->get());
   if (!multipart.ok()) return CheckFailed(multipart.message());
   PrintField("multipart upload:", "allowed");
+  auto conditional = ProbeConditionalCreate(*config, store->get());
+  if (!conditional.ok()) return CheckFailed(conditional.status().message());
+  PrintField("conditional create:",
+             *conditional ? "yes: O_EXCL files are created only if absent (two hosts cannot both "
+                            "win a lock file)"
+                          : "no: O_EXCL files fall back to a check before the write");
   std::printf("partfs check: OK\n");
   std::fflush(stdout);
   return 0;
