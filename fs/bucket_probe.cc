@@ -62,7 +62,8 @@ Result<bool> ProbeConditionalCreate(const MountConfig& config, ObjectStore* stor
   const std::string key = ProbeKey(config, "if-absent-");
   auto first = store->PutObjectFromStringIfAbsent(key, "", {});
   if (!first.ok()) return first.status().WithContext("conditional create probe");
-  auto second = store->PutObjectFromStringIfAbsent(key, "", {});
+  // Other bytes: a refusal of the same bytes counts as our own retried write.
+  auto second = store->PutObjectFromStringIfAbsent(key, "x", {});
   Status deleted = store->DeleteObject(key);
   if (!deleted.ok()) return deleted.WithContext("deleting the probe object " + key);
   if (second.ok()) return false;

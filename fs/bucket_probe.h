@@ -30,7 +30,7 @@ Status ProbeMultipartUpload(const MountConfig& config, ObjectStore* store);
 
 // Whether the server honours create-only-if-absent (If-None-Match: * or
 // x-oss-forbid-overwrite): writes an empty probe object under the prefix,
-// writes it again with the condition, deletes it. true when the second write
+// writes other bytes to it with the condition, deletes it. true when the second write
 // was refused, false when the server ignored the condition or does not
 // implement it (O_EXCL files then fall back to check-then-write).
 Result<bool> ProbeConditionalCreate(const MountConfig& config, ObjectStore* store);

@@ -19,7 +19,8 @@
 #   PARTFS_TEST_SERVERS     which S3 servers: "swift,rgw" (default), "swift". With
 #                           rgw, a Ceph RGW (scripts/rgw-server.sh) runs next to
 #                           Swift and the integration tests (during ctest) and the
-#                           crash-resume fuse tests (Resume*, after it) run on it too
+#                           crash-resume, O_EXCL (conditional create) and
+#                           `partfs check` fuse tests (after it) run on it too
 #   PARTFS_TEST_RGW_PORT    first port of the RGW block (default 18180)
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -123,9 +124,10 @@ if ((RGW_PASS)); then
     tail -n 40 "$BUILD/rgw-integration.log"
   fi
   step "RGW: integration tests: $(grep -E '^\[  (PASSED|FAILED)  \]' "$BUILD/rgw-integration.log" | head -2 | tr '\n' ' ')"
-  step "RGW: crash-resume fuse tests (Resume*; log $BUILD/rgw-resume.log)"
+  step "RGW: crash-resume, O_EXCL and check fuse tests (log $BUILD/rgw-resume.log)"
   RGW_RESUME_START=$SECONDS
-  if ! rgw_run "$BUILD/rgw-resume.log" "$BUILD/tests/fuse_tests" --gtest_filter='Resume*'; then
+  if ! rgw_run "$BUILD/rgw-resume.log" "$BUILD/tests/fuse_tests" \
+    --gtest_filter='Resume*:FsExclusiveCreate*:FsSystemTool*'; then
     failed=1
     tail -n 40 "$BUILD/rgw-resume.log"
   fi
