@@ -12,7 +12,7 @@
 #   PARTFS_TEST_S3_PORT     first port of the shared server's block (default 18080;
 #                           the next free block is taken when it is busy)
 #   PARTFS_SANITIZE_TESTS   0 skips the ASan+UBSan and TSan builds and passes
-#   PARTFS_TEST_BUDGET      seconds the whole run may take (default 2400); the
+#   PARTFS_TEST_BUDGET      seconds the whole run may take (default 3000); the
 #                           sanitizer passes are skipped when less than 4 min are left
 #   PARTFS_CTEST_ARGS       extra ctest arguments (e.g. "-L unit")
 #   PARTFS_BUILD_DIR        build directory (default build; the ASan one is <it>-asan)
@@ -26,7 +26,7 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
 START=$SECONDS
-BUDGET=${PARTFS_TEST_BUDGET:-2400}
+BUDGET=${PARTFS_TEST_BUDGET:-3000}
 JOBS=$(nproc)
 BUILD=${PARTFS_BUILD_DIR:-build}
 ASAN_BUILD=${BUILD%/}-asan
