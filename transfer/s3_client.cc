@@ -221,9 +221,9 @@ Result<HttpResponse> S3Client::Execute(const Request& request) {
       failure = result.status().WithContext(std::string(request.operation) + " " + resource);
     } else if (result->status < 200 || result->status >= 300 ||
                (request.check_body_for_error && ParseS3ErrorBody(result->body))) {
-      failure = MapS3Error(
-          request.operation, resource, result->status, result->body, request.default_404_code,
-          ResponseIdsFromHeaders(result->headers, options_.profile.request_id_header));
+      failure = MapS3Error(request.operation, resource, result->status, result->body,
+                           request.default_404_code,
+                           S3ErrorHeadersFrom(result->headers, options_.profile.request_id_header));
     } else {
       CountSuccess(request, *result);
       return result;

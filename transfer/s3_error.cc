@@ -169,8 +169,8 @@ std::string RegionInMessage(const std::string& message) {
 }
 }  // namespace
 
-S3ErrorHeaders ResponseIdsFromHeaders(const std::map<std::string, std::string>& headers,
-                                      std::string_view preferred_request_id_header) {
+S3ErrorHeaders S3ErrorHeadersFrom(const std::map<std::string, std::string>& headers,
+                                  std::string_view preferred_request_id_header) {
   S3ErrorHeaders ids;
   auto value = [&](std::string_view name) -> std::string {
     auto it = headers.find(std::string(name));

@@ -35,12 +35,11 @@ struct S3ErrorHeaders {
   std::string id2;            // x-amz-id-2 (S3's extended id); "" when absent
   std::string bucket_region;  // x-amz-bucket-region: where the bucket is
 };
-using ResponseIds = S3ErrorHeaders;
 
 // Reads S3ErrorHeaders from lower-case header names (HttpResponse::headers);
 // `preferred_request_id_header` (the profile's) is tried first when given.
-S3ErrorHeaders ResponseIdsFromHeaders(const std::map<std::string, std::string>& headers,
-                                      std::string_view preferred_request_id_header = "");
+S3ErrorHeaders S3ErrorHeadersFrom(const std::map<std::string, std::string>& headers,
+                                  std::string_view preferred_request_id_header = "");
 
 // Parses an <Error> document; nullopt when `xml` is not one (empty, not XML,
 // or another root element, e.g. a successful CompleteMultipartUploadResult).

@@ -62,13 +62,13 @@ TEST(TransferS3ErrorTest, BodilessForbiddenAndNotFound) {
 
 // A HEAD has no body: the request id comes from the headers, each provider's name.
 TEST(TransferS3ErrorTest, RequestIdFromHeaders) {
-  ResponseIds aws = ResponseIdsFromHeaders(
+  S3ErrorHeaders aws = S3ErrorHeadersFrom(
       {{"x-amz-request-id", "AWS1"}, {"x-amz-id-2", "ext/2="}, {"etag", "\"x\""}});
   EXPECT_EQ(aws.request_id, "AWS1");
   EXPECT_EQ(aws.id2, "ext/2=");
-  EXPECT_EQ(ResponseIdsFromHeaders({{"x-obs-request-id", "OBS1"}}).request_id, "OBS1");
-  EXPECT_EQ(ResponseIdsFromHeaders({{"x-oss-request-id", "OSS1"}}).request_id, "OSS1");
-  EXPECT_EQ(ResponseIdsFromHeaders({}).request_id, "");
+  EXPECT_EQ(S3ErrorHeadersFrom({{"x-obs-request-id", "OBS1"}}).request_id, "OBS1");
+  EXPECT_EQ(S3ErrorHeadersFrom({{"x-oss-request-id", "OSS1"}}).request_id, "OSS1");
+  EXPECT_EQ(S3ErrorHeadersFrom({}).request_id, "");
 
   Status f = MapS3Error("HeadObject", "s3://b/k", 403, "", "NoSuchKey", aws);
   EXPECT_NE(f.message().find("s3://b/k"), std::string::npos) << f.message();
